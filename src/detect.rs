@@ -1,0 +1,439 @@
+//! True-type detection from content.
+//!
+//! The kind comes from the bytes only: magic numbers, the zip central directory and the package's
+//! `[Content_Types].xml`, the root entries of a compound file, the PDF and RTF headers, and a look
+//! at whether the bytes are text. The name and declared type an item arrived with are then
+//! compared with that kind, and every disagreement is a finding.
+//!
+//! Detection never trusts a name to decide a kind, and it never fails: bytes it cannot place are
+//! [`Kind::Unknown`]; a container whose directory cannot be read is reported as malformed so that
+//! the engine blocks it.
+
+use crate::formats::ooxml;
+use crate::model::{Finding, FindingKind, Kind};
+use std::io::{Cursor, Read};
+
+/// What detection found out about an item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detected {
+    pub kind: Kind,
+    /// Disagreements between the name / declared type and the content, and notable contents.
+    pub findings: Vec<Finding>,
+    /// Set when the item looks like a container of its kind but its structure cannot be read.
+    pub malformed: Option<String>,
+}
+
+impl Detected {
+    fn of(kind: Kind) -> Self {
+        Detected { kind, findings: Vec::new(), malformed: None }
+    }
+    fn broken(kind: Kind, why: impl Into<String>) -> Self {
+        Detected { kind, findings: Vec::new(), malformed: Some(why.into()) }
+    }
+}
+
+/// The largest `[Content_Types].xml` detection will read (real ones are a few KiB).
+const MAX_CONTENT_TYPES: u64 = 4 * 1024 * 1024;
+
+/// Detects the true kind of `data`, and compares it with `name` and `declared_type`.
+pub fn detect(data: &[u8], name: Option<&str>, declared_type: Option<&str>) -> Detected {
+    let mut d = detect_content(data);
+    if let Some(name) = name {
+        if let Some(ext) = extension(name) {
+            if !d.kind.extensions().contains(&ext.as_str()) && d.kind != Kind::Unknown {
+                d.findings.push(Finding {
+                    finding: FindingKind::ExtensionMismatch,
+                    detail: Some(format!("name ends in .{ext}, content is {}", d.kind)),
+                });
+            }
+        }
+    }
+    if let Some(declared) = declared_type {
+        let declared = declared.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if !declared.is_empty() && !declared_type_fits(&declared, d.kind) {
+            d.findings.push(Finding {
+                finding: FindingKind::DeclaredTypeMismatch,
+                detail: Some(format!("declared {declared}, content is {}", d.kind)),
+            });
+        }
+    }
+    d
+}
+
+/// The lower-case extension of a file name (after the last dot), if any.
+pub fn extension(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let (stem, ext) = base.rsplit_once('.')?;
+    if stem.is_empty() || ext.is_empty() || ext.len() > 16 {
+        return None;
+    }
+    Some(ext.trim_end_matches([' ', '.']).to_ascii_lowercase())
+}
+
+fn declared_type_fits(declared: &str, kind: Kind) -> bool {
+    // Generic types say nothing about the content.
+    if matches!(declared, "application/octet-stream" | "application/x-download" | "binary/octet-stream") {
+        return true;
+    }
+    let expected: &[&str] = match kind {
+        Kind::Pdf => &["application/pdf", "application/x-pdf"],
+        Kind::Rtf => &["application/rtf", "text/rtf", "application/msword"],
+        Kind::Zip => &["application/zip", "application/x-zip-compressed", "application/x-zip"],
+        Kind::Png => &["image/png"],
+        Kind::Jpeg => &["image/jpeg", "image/jpg", "image/pjpeg"],
+        Kind::Gif => &["image/gif"],
+        Kind::Bmp => &["image/bmp", "image/x-bmp"],
+        Kind::Tiff => &["image/tiff"],
+        Kind::Webp => &["image/webp"],
+        Kind::Html => &["text/html", "application/xhtml+xml"],
+        Kind::Text | Kind::Empty => &["text/"],
+        Kind::Xml | Kind::OfficeXml => &["text/xml", "application/xml"],
+        Kind::Svg => &["image/svg+xml"],
+        Kind::Doc | Kind::Xls | Kind::Ppt | Kind::Vsd | Kind::Ole2Other | Kind::EncryptedOffice => {
+            &["application/msword", "application/vnd.ms-", "application/vnd.visio"]
+        }
+        k if k.family() == crate::model::Family::Ooxml => {
+            &["application/vnd.openxmlformats-officedocument.", "application/vnd.ms-"]
+        }
+        k if k.family() == crate::model::Family::Odf => &["application/vnd.oasis.opendocument."],
+        _ => return false,
+    };
+    expected.iter().any(|e| declared.starts_with(e))
+}
+
+fn detect_content(data: &[u8]) -> Detected {
+    if data.is_empty() {
+        return Detected::of(Kind::Empty);
+    }
+    let head = &data[..data.len().min(4096)];
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return detect_cfb(data);
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") || head.starts_with(b"PK00PK\x03\x04") {
+        return detect_zip(data);
+    }
+    if let Some(k) = magic_kind(data) {
+        return Detected::of(k);
+    }
+    if let Some(pos) = find(&data[..data.len().min(1024)], b"%PDF-") {
+        let _ = pos;
+        return Detected::of(Kind::Pdf);
+    }
+    if looks_like_text(data) {
+        return Detected::of(text_kind(data));
+    }
+    Detected::of(Kind::Unknown)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Magic numbers at fixed offsets.
+fn magic_kind(d: &[u8]) -> Option<Kind> {
+    let s = |m: &[u8]| d.starts_with(m);
+    let at = |off: usize, m: &[u8]| d.len() >= off + m.len() && &d[off..off + m.len()] == m;
+    Some(if s(b"{\\rt") {
+        Kind::Rtf
+    } else if s(b"MZ") {
+        Kind::Pe
+    } else if s(b"\x7fELF") {
+        Kind::Elf
+    } else if s(&[0xFE, 0xED, 0xFA, 0xCE])
+        || s(&[0xFE, 0xED, 0xFA, 0xCF])
+        || s(&[0xCE, 0xFA, 0xED, 0xFE])
+        || s(&[0xCF, 0xFA, 0xED, 0xFE])
+    {
+        Kind::MachO
+    } else if s(&[0xCA, 0xFE, 0xBA, 0xBE]) {
+        // Shared by Java class files and Mach-O universal binaries: a class file's major
+        // version (bytes 6..8) is 45 or more, a fat binary's architecture count is small.
+        let n = d.get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
+        if n < 45 {
+            Kind::MachO
+        } else {
+            Kind::JavaClass
+        }
+    } else if s(&[0x4C, 0, 0, 0, 0x01, 0x14, 0x02, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46]) {
+        Kind::Lnk
+    } else if s(b"ITSF") {
+        Kind::Chm
+    } else if s(&[0xE4, 0x52, 0x5C, 0x7B, 0x8C, 0xD8, 0xA7, 0x4D, 0xAE, 0xB1, 0x53, 0x78, 0xD0, 0x29, 0x96, 0xD3]) {
+        Kind::OneNote
+    } else if s(b"vhdxfile") || s(b"conectix") || at(0x8001, b"CD001") || at(0x8801, b"CD001") || at(0x9001, b"CD001")
+    {
+        Kind::DiskImage
+    } else if d.len() >= 512 && &d[d.len() - 512..d.len() - 504] == b"conectix" {
+        Kind::DiskImage
+    } else if s(b"#!") {
+        Kind::Script
+    } else if s(&[0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]) {
+        Kind::SevenZip
+    } else if s(b"Rar!\x1a\x07") {
+        Kind::Rar
+    } else if s(&[0x1F, 0x8B]) {
+        Kind::Gzip
+    } else if s(b"MSCF\0\0\0\0") {
+        Kind::Cab
+    } else if at(257, b"ustar") {
+        Kind::Tar
+    } else if d.len() > 7 && d[2] == b'-' && d[6] == b'-' && (at(3, b"lh") || at(3, b"lz")) {
+        Kind::Lzh
+    } else if s(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Kind::Png
+    } else if s(&[0xFF, 0xD8, 0xFF]) {
+        Kind::Jpeg
+    } else if s(b"GIF87a") || s(b"GIF89a") {
+        Kind::Gif
+    } else if s(b"II*\0") || s(b"MM\0*") {
+        Kind::Tiff
+    } else if s(b"RIFF") && at(8, b"WEBP") {
+        Kind::Webp
+    } else if s(b"BM") && looks_like_bmp(d) {
+        Kind::Bmp
+    } else {
+        return None;
+    })
+}
+
+fn looks_like_bmp(d: &[u8]) -> bool {
+    if d.len() < 26 {
+        return false;
+    }
+    let dib = u32::from_le_bytes([d[14], d[15], d[16], d[17]]);
+    matches!(dib, 12 | 40 | 52 | 56 | 64 | 108 | 124)
+}
+
+/// Text: no NUL and (almost) no C0 control bytes. Multi-byte Japanese encodings (UTF-8,
+/// Shift_JIS, EUC-JP) and ISO-2022-JP (which uses ESC) all pass.
+fn looks_like_text(data: &[u8]) -> bool {
+    let sample = &data[..data.len().min(64 * 1024)];
+    let mut bad = 0usize;
+    for &b in sample {
+        match b {
+            0 => return false,
+            b'\t' | b'\n' | b'\r' | 0x0C | 0x1B => {}
+            0x01..=0x1F | 0x7F => bad += 1,
+            _ => {}
+        }
+    }
+    // A UTF-16 text would have NULs; a stray control byte or two is tolerated.
+    bad * 1000 <= sample.len()
+}
+
+fn text_kind(data: &[u8]) -> Kind {
+    let head = &data[..data.len().min(8192)];
+    let lower: Vec<u8> = head.iter().map(|b| b.to_ascii_lowercase()).collect();
+    let trimmed = {
+        let mut t: &[u8] = &lower;
+        if t.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            t = &t[3..];
+        }
+        while let [first, rest @ ..] = t {
+            if first.is_ascii_whitespace() {
+                t = rest;
+            } else {
+                break;
+            }
+        }
+        t
+    };
+    let has = |n: &[u8]| find(&lower, n).is_some();
+    if is_mail(head) {
+        return Kind::Eml;
+    }
+    if trimmed.starts_with(b"<!doctype html") || trimmed.starts_with(b"<html") || has(b"<script") || has(b"<hta:")
+    {
+        return Kind::Html;
+    }
+    if trimmed.starts_with(b"<") {
+        if has(b"<svg") {
+            return Kind::Svg;
+        }
+        if has(b"<?mso-application")
+            || has(b"schemas.microsoft.com/office/word/2003/wordml")
+            || has(b"schemas.microsoft.com/office/2006/xmlpackage")
+            || has(b"urn:schemas-microsoft-com:office:spreadsheet")
+        {
+            return Kind::OfficeXml;
+        }
+        if has(b"<body") || has(b"<head") || has(b"<iframe") {
+            return Kind::Html;
+        }
+        if trimmed.starts_with(b"<?xml") || trimmed.starts_with(b"<!--") || trimmed.starts_with(b"<!doctype") {
+            return Kind::Xml;
+        }
+    }
+    Kind::Text
+}
+
+/// A mail message: starts with header lines and has the headers a message has.
+fn is_mail(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
+    let mut seen = 0;
+    for line in text.lines().take(60) {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            continue;
+        }
+        let Some((name, _)) = line.split_once(':') else { return false };
+        if name.is_empty() || name.contains(' ') {
+            return false;
+        }
+        let n = name.to_ascii_lowercase();
+        if matches!(
+            n.as_str(),
+            "from" | "to" | "subject" | "date" | "message-id" | "mime-version" | "received" | "return-path"
+        ) {
+            seen += 1;
+        }
+    }
+    seen >= 2
+}
+
+fn detect_cfb(data: &[u8]) -> Detected {
+    let cf = match cfb::CompoundFile::open(Cursor::new(data)) {
+        Ok(cf) => cf,
+        Err(e) => return Detected::broken(Kind::Ole2Other, format!("compound file: {e}")),
+    };
+    let clsid = cf.root_entry().clsid().to_string().to_ascii_uppercase();
+    let names: Vec<String> = cf.read_root_storage().map(|e| e.name().to_string()).collect();
+    let has = |n: &str| names.iter().any(|x| x.eq_ignore_ascii_case(n));
+    let kind = if has("EncryptionInfo") && has("EncryptedPackage") {
+        Kind::EncryptedOffice
+    } else if clsid.starts_with("000C1084") || clsid.starts_with("000C1086") || clsid.starts_with("000C1082") {
+        Kind::Msi
+    } else if has("WordDocument") {
+        Kind::Doc
+    } else if has("Workbook") || has("Book") {
+        Kind::Xls
+    } else if has("PowerPoint Document") {
+        Kind::Ppt
+    } else if has("VisioDocument") {
+        Kind::Vsd
+    } else if has("__properties_version1.0") || names.iter().any(|n| n.starts_with("__substg1.0_")) {
+        Kind::Msg
+    } else if has("DocumentText") || names.iter().any(|n| n.starts_with("JSRV_")) {
+        // 一太郎 documents keep their text in a DocumentText stream.
+        Kind::Jtd
+    } else {
+        Kind::Ole2Other
+    };
+    Detected::of(kind)
+}
+
+fn detect_zip(data: &[u8]) -> Detected {
+    let mut archive = match zip::ZipArchive::new(Cursor::new(data)) {
+        Ok(a) => a,
+        Err(e) => return Detected::broken(Kind::Zip, format!("zip directory: {e}")),
+    };
+    let mut names: Vec<String> = Vec::with_capacity(archive.len());
+    for n in archive.file_names() {
+        match n {
+            Ok(n) => names.push(n.into_owned()),
+            Err(e) => return Detected::broken(Kind::Zip, format!("zip entry name: {e}")),
+        }
+    }
+    let has = |n: &str| names.iter().any(|x| x == n);
+    if has("[Content_Types].xml") {
+        let ct = match read_small(&mut archive, "[Content_Types].xml") {
+            Ok(b) => b,
+            Err(e) => return Detected::broken(Kind::OoxmlOther, e),
+        };
+        let rels = read_small(&mut archive, "_rels/.rels").ok();
+        let kind = ooxml::package_kind(&ct, rels.as_deref());
+        let mut d = Detected::of(kind);
+        let macro_parts: Vec<&String> = names
+            .iter()
+            .filter(|n| {
+                let l = n.to_ascii_lowercase();
+                l.ends_with("vbaproject.bin") || l.contains("/macrosheets/") || l.contains("/intlmacrosheets/")
+            })
+            .collect();
+        if !macro_parts.is_empty() {
+            d.findings.push(Finding {
+                finding: FindingKind::MacroParts,
+                detail: Some(macro_parts.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")),
+            });
+        }
+        return d;
+    }
+    if has("mimetype") {
+        if let Ok(m) = read_small(&mut archive, "mimetype") {
+            let m = String::from_utf8_lossy(&m);
+            let m = m.trim();
+            if let Some(sub) = m.strip_prefix("application/vnd.oasis.opendocument.") {
+                let kind = match sub.trim_end_matches("-template") {
+                    "text" => Kind::Odt,
+                    "spreadsheet" => Kind::Ods,
+                    "presentation" => Kind::Odp,
+                    "graphics" => Kind::Odg,
+                    _ => Kind::OdfOther,
+                };
+                return Detected::of(kind);
+            }
+        }
+    }
+    if has("META-INF/MANIFEST.MF") || names.iter().any(|n| n.ends_with(".class")) {
+        return Detected::of(Kind::Jar);
+    }
+    Detected::of(Kind::Zip)
+}
+
+fn read_small(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Vec<u8>, String> {
+    let f = archive.by_name(name).map_err(|e| format!("{name}: {e}"))?;
+    if f.size() > MAX_CONTENT_TYPES {
+        return Err(format!("{name}: too large"));
+    }
+    let mut out = Vec::with_capacity(f.size() as usize);
+    f.take(MAX_CONTENT_TYPES).read_to_end(&mut out).map_err(|e| format!("{name}: {e}"))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn executable_named_pdf_is_pe_with_mismatch() {
+        let d = detect(b"MZ\x90\0\x03\0\0\0", Some("invoice.pdf"), None);
+        assert_eq!(d.kind, Kind::Pe);
+        assert!(d.findings.iter().any(|f| f.finding == FindingKind::ExtensionMismatch));
+    }
+
+    #[test]
+    fn text_html_and_mail_are_told_apart() {
+        assert_eq!(detect(b"hello\r\nworld\n", None, None).kind, Kind::Text);
+        assert_eq!(detect(b"<!DOCTYPE html><p>x", None, None).kind, Kind::Html);
+        assert_eq!(detect(b"From: a@b\r\nTo: c@d\r\nSubject: x\r\n\r\nbody", None, None).kind, Kind::Eml);
+        assert_eq!(detect("表計算\n".as_bytes(), Some("a.csv"), None).findings, vec![]);
+    }
+
+    #[test]
+    fn random_bytes_are_unknown() {
+        let mut x: u32 = 12345;
+        let data: Vec<u8> = (0..4096)
+            .map(|_| {
+                x = x.wrapping_mul(1664525).wrapping_add(1013904223);
+                (x >> 24) as u8
+            })
+            .collect();
+        assert_eq!(detect(&data, Some("a.docx"), None).kind, Kind::Unknown);
+    }
+
+    #[test]
+    fn declared_type_is_compared() {
+        let d = detect(b"%PDF-1.7\n", Some("a.pdf"), Some("image/png"));
+        assert_eq!(d.kind, Kind::Pdf);
+        assert!(d.findings.iter().any(|f| f.finding == FindingKind::DeclaredTypeMismatch));
+        assert!(detect(b"%PDF-1.7\n", Some("a.pdf"), Some("application/pdf")).findings.is_empty());
+    }
+
+    #[test]
+    fn truncated_zip_is_malformed() {
+        let d = detect(b"PK\x03\x04\x14\0\0\0\x08\0", Some("a.docx"), None);
+        assert!(d.malformed.is_some());
+    }
+}

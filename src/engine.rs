@@ -1,0 +1,288 @@
+//! The engine: walks an item tree under one budget and turns every item into an [`Outcome`].
+//!
+//! For each item it detects the true kind, asks the policy what to do, calls the format module
+//! (inside `catch_unwind`, so a bug blocks the item instead of passing it), and lets containers
+//! hand their children back through [`Children`]. Children of one container are disarmed in
+//! parallel on the engine's rayon pool; every item of one input shares one [`Budget`].
+//!
+//! The engine never reads or writes files: shells give it bytes and take outcomes.
+
+use crate::config::{Config, Limits};
+use crate::detect::{self, Detected};
+use crate::formats::{self, Children, Context, FormatError};
+use crate::model::{sha256_hex, Action, Finding, Item, Kind, Reason, Verdict};
+use crate::policy::{self, Decision};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The shared allowance of one input and everything nested in it.
+#[derive(Debug)]
+pub struct Budget {
+    limits: Limits,
+    bytes: AtomicU64,
+    entries: AtomicU64,
+    deadline: Instant,
+}
+
+impl Budget {
+    pub fn new(limits: &Limits) -> Self {
+        Budget {
+            limits: limits.clone(),
+            bytes: AtomicU64::new(0),
+            entries: AtomicU64::new(0),
+            deadline: Instant::now() + limits.item_timeout,
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Counts `n` more expanded bytes against `max_total_bytes`.
+    pub fn charge_bytes(&self, n: u64) -> Result<(), FormatError> {
+        let total = self.bytes.fetch_add(n, Ordering::Relaxed).saturating_add(n);
+        if total > self.limits.max_total_bytes {
+            return Err(FormatError::new(
+                Reason::LimitTotalBytes,
+                format!("more than {} bytes expanded", self.limits.max_total_bytes),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts `n` more entries (parts, archive members) against `max_entries`.
+    pub fn charge_entries(&self, n: u64) -> Result<(), FormatError> {
+        let total = self.entries.fetch_add(n, Ordering::Relaxed).saturating_add(n);
+        if total > self.limits.max_entries {
+            return Err(FormatError::new(
+                Reason::LimitEntries,
+                format!("more than {} entries", self.limits.max_entries),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fails once the input's time allowance is spent. Format loops call this as they go.
+    pub fn check_time(&self) -> Result<(), FormatError> {
+        if Instant::now() > self.deadline {
+            return Err(FormatError::new(
+                Reason::Timeout,
+                format!("took longer than {}s", self.limits.item_timeout.as_secs()),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn bytes_used(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+}
+
+/// Everything known about one processed item.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Where the item sits in its job.
+    pub path: String,
+    pub name: Option<String>,
+    /// The true kind of the input.
+    pub kind: Kind,
+    pub verdict: Verdict,
+    pub reason: Option<Reason>,
+    /// Human-readable detail for the reason (what exactly failed).
+    pub detail: Option<String>,
+    /// What was removed or changed, parts relative to this item.
+    pub actions: Vec<Action>,
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    pub output: Option<Vec<u8>>,
+    /// The kind of the output (differs from `kind` when a docm became a docx).
+    pub output_kind: Option<Kind>,
+    /// The name the output should carry (extension follows the output kind).
+    pub output_name: Option<String>,
+    pub sha256_in: String,
+    pub sha256_out: Option<String>,
+    pub size_in: u64,
+    pub ms: u64,
+}
+
+impl Outcome {
+    /// True when the item had anything active in it: it was blocked or something was removed.
+    pub fn found_active_content(&self) -> bool {
+        self.verdict == Verdict::Blocked || !self.actions.is_empty()
+    }
+}
+
+/// Processes items under the configured policy, limits and thread count.
+pub struct Engine {
+    config: Arc<Config>,
+    pool: rayon::ThreadPool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot start the worker pool: {0}")]
+    Pool(#[from] rayon::ThreadPoolBuildError),
+}
+
+impl Engine {
+    pub fn new(config: Arc<Config>) -> Result<Self, EngineError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(config.engine.threads)
+            .thread_name(|i| format!("mugai-worker-{i}"))
+            .build()?;
+        Ok(Engine { config, pool })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Runs `f` on the engine's worker pool (so that rayon parallelism inside uses it).
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(f)
+    }
+
+    /// Processes one input item with a fresh budget.
+    pub fn process(&self, item: Item) -> Outcome {
+        self.pool.install(|| {
+            let budget = Budget::new(&self.config.limits);
+            self.process_at(item, 0, &budget)
+        })
+    }
+
+    /// Processes many independent inputs in parallel, each with its own budget; results keep the
+    /// order of the inputs.
+    pub fn process_all(&self, items: Vec<Item>) -> Vec<Outcome> {
+        self.pool.install(|| items.into_par_iter().map(|item| self.process(item)).collect())
+    }
+
+    fn process_at(&self, item: Item, depth: u32, budget: &Budget) -> Outcome {
+        let start = Instant::now();
+        let mut out = self.decide(&item, depth, budget);
+        out.ms = start.elapsed().as_millis() as u64;
+        out
+    }
+
+    fn decide(&self, item: &Item, depth: u32, budget: &Budget) -> Outcome {
+        let limits = &self.config.limits;
+        let mut out = Outcome {
+            path: item.path.clone(),
+            name: item.name.clone(),
+            kind: Kind::Unknown,
+            verdict: Verdict::Blocked,
+            reason: None,
+            detail: None,
+            actions: Vec::new(),
+            findings: Vec::new(),
+            output: None,
+            output_kind: None,
+            output_name: None,
+            sha256_in: sha256_hex(&item.data),
+            sha256_out: None,
+            size_in: item.data.len() as u64,
+            ms: 0,
+        };
+        let block = |mut out: Outcome, reason: Reason, detail: String| {
+            out.verdict = Verdict::Blocked;
+            out.reason = Some(reason);
+            out.detail = Some(detail);
+            out.output = None;
+            out
+        };
+        if item.data.len() as u64 > limits.max_input_bytes {
+            let d = format!("{} bytes, limit {}", item.data.len(), limits.max_input_bytes);
+            return block(out, Reason::LimitInputSize, d);
+        }
+        if depth > limits.max_depth {
+            return block(out, Reason::LimitDepth, format!("nested deeper than {}", limits.max_depth));
+        }
+        if let Err(e) = budget.check_time() {
+            return block(out, e.reason, e.detail);
+        }
+        let detected: Detected = detect::detect(&item.data, item.name.as_deref(), item.declared_type.as_deref());
+        out.kind = detected.kind;
+        out.findings = detected.findings.clone();
+        match policy::decide(&self.config.policy, &detected) {
+            Decision::Block(reason, detail) => block(out, reason, detail),
+            Decision::Keep => {
+                out.verdict = Verdict::Kept;
+                out.output_kind = Some(detected.kind);
+                out.output_name = item.name.clone();
+                out.sha256_out = Some(out.sha256_in.clone());
+                out.output = Some(item.data.clone());
+                out
+            }
+            Decision::Disarm => {
+                let ctx = Context { budget, config: &self.config, depth, children: self };
+                let result = catch_unwind(AssertUnwindSafe(|| formats::disarm(detected.kind, &item.data, &ctx)));
+                let result = match result {
+                    Ok(r) => r.and_then(|d| budget.check_time().map(|_| d)),
+                    Err(panic) => {
+                        let msg = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "panic".into());
+                        tracing::error!(path = %item.path, kind = %detected.kind, "format module failed: {msg}");
+                        Err(FormatError::new(Reason::InternalError, format!("format module failed: {msg}")))
+                    }
+                };
+                match result {
+                    Ok(d) => {
+                        out.verdict = Verdict::Disarmed;
+                        out.actions = d.actions;
+                        out.output_kind = Some(d.kind);
+                        out.output_name = item.name.as_deref().map(|n| output_name(n, d.kind));
+                        out.sha256_out = Some(sha256_hex(&d.data));
+                        out.output = Some(d.data);
+                        out
+                    }
+                    Err(e) => block(out, e.reason, e.detail),
+                }
+            }
+        }
+    }
+}
+
+impl Children for Engine {
+    fn process(&self, items: Vec<Item>, depth: u32, budget: &Budget) -> Vec<Outcome> {
+        items.into_par_iter().map(|item| self.process_at(item, depth, budget)).collect()
+    }
+}
+
+/// The name an output of `kind` should carry: the same name with the extension the kind calls
+/// for (`report.docm` -> `report.docx`; `scan.pdf` that is really a docx -> `scan.docx`).
+pub fn output_name(name: &str, kind: Kind) -> String {
+    let Some(ext) = kind.output_extension() else { return name.to_string() };
+    match detect::extension(name) {
+        Some(have) if kind.extensions().contains(&have.as_str()) => name.to_string(),
+        Some(_) => {
+            let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name);
+            format!("{stem}.{ext}")
+        }
+        None => format!("{name}.{ext}"),
+    }
+}
+
+/// How long processing may take, for shells that wait on the engine.
+pub fn item_timeout(config: &Config) -> Duration {
+    config.limits.item_timeout
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_name_follows_kind() {
+        assert_eq!(output_name("a.docm", Kind::Docx), "a.docx");
+        assert_eq!(output_name("a.DOCX", Kind::Docx), "a.DOCX");
+        assert_eq!(output_name("scan.pdf", Kind::Docx), "scan.docx");
+        assert_eq!(output_name("noext", Kind::Xlsx), "noext.xlsx");
+        assert_eq!(output_name("a.xlsb", Kind::Xlsb), "a.xlsb");
+    }
+}

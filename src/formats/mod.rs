@@ -1,0 +1,72 @@
+//! Format modules: pure functions from bytes to rebuilt bytes plus the actions taken.
+//!
+//! A format module never touches files, sockets, clocks or threads. It is handed a [`Context`]
+//! that carries the shared budget (checked in every loop over untrusted input), the configuration
+//! and a way to hand child items (embedded documents) back to the engine.
+
+pub mod ooxml;
+pub mod zipread;
+pub mod xml;
+
+use crate::config::Config;
+use crate::engine::{Budget, Outcome};
+use crate::model::{Action, Item, Kind, Reason};
+
+/// Why a format could not produce a clean rebuild.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{reason}: {detail}")]
+pub struct FormatError {
+    pub reason: Reason,
+    pub detail: String,
+}
+
+impl FormatError {
+    pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
+        FormatError { reason, detail: detail.into() }
+    }
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        Self::new(Reason::Malformed, detail)
+    }
+}
+
+/// A child item that a container could not keep: it was removed from the rebuilt container.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RemovedChild {
+    pub part: String,
+    pub kind: Kind,
+    pub reason: Reason,
+}
+
+/// A rebuilt item.
+#[derive(Debug, Clone)]
+pub struct Disarmed {
+    pub data: Vec<u8>,
+    /// The kind of the rebuilt bytes (a docm becomes a docx).
+    pub kind: Kind,
+    /// What was removed or changed, with parts relative to this item.
+    pub actions: Vec<Action>,
+}
+
+/// Hands child items back to the engine.
+pub trait Children: Sync {
+    /// Processes the items (in parallel) one level deeper than the container; outcomes come back
+    /// in the same order.
+    fn process(&self, items: Vec<Item>, depth: u32, budget: &Budget) -> Vec<Outcome>;
+}
+
+/// Everything a format call may use.
+pub struct Context<'a> {
+    pub budget: &'a Budget,
+    pub config: &'a Config,
+    /// Depth of the item being disarmed (0 = the input itself).
+    pub depth: u32,
+    pub children: &'a dyn Children,
+}
+
+/// Disarms `data` of the given kind; `Unsupported` for kinds without a format module yet.
+pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
+    match kind.family() {
+        crate::model::Family::Ooxml if kind != Kind::OoxmlOther => ooxml::disarm(kind, data, ctx),
+        _ => Err(FormatError::new(Reason::Unsupported, format!("no disarm for {kind} yet"))),
+    }
+}

@@ -1,0 +1,1 @@
+//! Streaming XML helpers (WIP).

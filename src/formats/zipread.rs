@@ -1,0 +1,1 @@
+//! Validated zip reading (WIP).

@@ -1,0 +1,27 @@
+//! mugai (無害, "harmless"): content disarm and reconstruction.
+//!
+//! Every file that reaches mugai becomes an [`model::Item`]: bytes plus the name and type its
+//! sender claimed. [`detect`] finds the item's true [`model::Kind`] from its bytes alone and
+//! notes where the name or declared type disagree. The [`engine`] then hands the item to the
+//! format module for its kind ([`formats`]); a format module is a pure function from bytes to
+//! new bytes plus the list of [`model::Action`]s it took, or a named [`model::Reason`] why it
+//! could not. Containers (an OOXML package with embedded documents, later zips, mail and PDF
+//! attachments) hand their children back to the engine, which processes them in parallel under
+//! one shared [`engine::Budget`] (bytes, entries, depth, time) and catches panics so that a bug
+//! blocks an item instead of passing it. The [`policy`] alone turns kinds and failures into a
+//! [`model::Verdict`]: kept, disarmed or blocked.
+//!
+//! The shells around that core (the `sanitize` and `scan` commands, later the SMTP filter, the
+//! drop folder and the quarantine) only move bytes in and out: they never look inside files.
+//! Blocked originals go to the [`quarantine`] with a JSON record of why.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod detect;
+pub mod engine;
+pub mod formats;
+pub mod model;
+pub mod policy;
+pub mod quarantine;
+pub mod report;

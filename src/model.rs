@@ -1,0 +1,466 @@
+//! Shared plain types: what an item is, what kind it really is, what was found and done to it,
+//! and the verdict. Every finding, action and block reason is a variant of a closed enum so that
+//! logs, reports, quarantine records and notices all speak the same names.
+//!
+//! This module holds data only: no I/O, no policy decisions.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The broad family a kind belongs to; the policy has one setting per family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    Ooxml,
+    Ole2,
+    Rtf,
+    Odf,
+    Pdf,
+    Archive,
+    Markup,
+    Text,
+    Image,
+    Executable,
+    Unknown,
+}
+
+impl Family {
+    pub const ALL: [Family; 11] = [
+        Family::Ooxml,
+        Family::Ole2,
+        Family::Rtf,
+        Family::Odf,
+        Family::Pdf,
+        Family::Archive,
+        Family::Markup,
+        Family::Text,
+        Family::Image,
+        Family::Executable,
+        Family::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Ooxml => "ooxml",
+            Family::Ole2 => "ole2",
+            Family::Rtf => "rtf",
+            Family::Odf => "odf",
+            Family::Pdf => "pdf",
+            Family::Archive => "archive",
+            Family::Markup => "markup",
+            Family::Text => "text",
+            Family::Image => "image",
+            Family::Executable => "executable",
+            Family::Unknown => "unknown",
+        }
+    }
+}
+
+macro_rules! kinds {
+    ($( $variant:ident => $name:literal, $family:ident, [$($ext:literal),*] ;)*) => {
+        /// The true kind of an item, found from its bytes (never from its name).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Kind {
+            $( #[serde(rename = $name)] $variant, )*
+        }
+
+        impl Kind {
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant,)*];
+
+            /// The stable name used in config, reports and logs.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Kind::$variant => $name,)* }
+            }
+
+            pub fn family(self) -> Family {
+                match self { $(Kind::$variant => Family::$family,)* }
+            }
+
+            /// File name extensions that honestly describe this kind (lower case, no dot).
+            /// The first one is the extension mugai gives to outputs of this kind.
+            pub fn extensions(self) -> &'static [&'static str] {
+                match self { $(Kind::$variant => &[$($ext),*],)* }
+            }
+
+            pub fn from_name(name: &str) -> Option<Kind> {
+                match name { $($name => Some(Kind::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+kinds! {
+    // OOXML (Office Open XML packages)
+    Docx => "docx", Ooxml, ["docx"];
+    Docm => "docm", Ooxml, ["docm"];
+    Dotx => "dotx", Ooxml, ["dotx"];
+    Dotm => "dotm", Ooxml, ["dotm"];
+    Xlsx => "xlsx", Ooxml, ["xlsx"];
+    Xlsm => "xlsm", Ooxml, ["xlsm"];
+    Xltx => "xltx", Ooxml, ["xltx"];
+    Xltm => "xltm", Ooxml, ["xltm"];
+    Xlsb => "xlsb", Ooxml, ["xlsb"];
+    Xlam => "xlam", Ooxml, ["xlam"];
+    Pptx => "pptx", Ooxml, ["pptx"];
+    Pptm => "pptm", Ooxml, ["pptm"];
+    Potx => "potx", Ooxml, ["potx"];
+    Potm => "potm", Ooxml, ["potm"];
+    Ppsx => "ppsx", Ooxml, ["ppsx"];
+    Ppsm => "ppsm", Ooxml, ["ppsm"];
+    Ppam => "ppam", Ooxml, ["ppam"];
+    Vsdx => "vsdx", Ooxml, ["vsdx"];
+    Vsdm => "vsdm", Ooxml, ["vsdm"];
+    Vstx => "vstx", Ooxml, ["vstx"];
+    Vstm => "vstm", Ooxml, ["vstm"];
+    Vssx => "vssx", Ooxml, ["vssx"];
+    Vssm => "vssm", Ooxml, ["vssm"];
+    // A package with [Content_Types].xml whose main part mugai does not recognise.
+    OoxmlOther => "ooxml", Ooxml, [];
+    // OLE2 / compound files
+    Doc => "doc", Ole2, ["doc", "dot"];
+    Xls => "xls", Ole2, ["xls", "xlt", "xla"];
+    Ppt => "ppt", Ole2, ["ppt", "pot", "pps"];
+    Vsd => "vsd", Ole2, ["vsd", "vss", "vst"];
+    Jtd => "jtd", Ole2, ["jtd", "jtt"];
+    Msg => "msg", Ole2, ["msg"];
+    EncryptedOffice => "encrypted_office", Ole2, ["docx", "xlsx", "pptx", "docm", "xlsm", "pptm", "xlsb", "doc", "xls", "ppt"];
+    Ole2Other => "ole2", Ole2, [];
+    // Rich text
+    Rtf => "rtf", Rtf, ["rtf", "doc"];
+    // OpenDocument
+    Odt => "odt", Odf, ["odt", "ott"];
+    Ods => "ods", Odf, ["ods", "ots"];
+    Odp => "odp", Odf, ["odp", "otp"];
+    Odg => "odg", Odf, ["odg", "otg"];
+    OdfOther => "odf", Odf, ["odf", "odb", "odc", "odm"];
+    Pdf => "pdf", Pdf, ["pdf"];
+    // Archives
+    Zip => "zip", Archive, ["zip"];
+    Gzip => "gzip", Archive, ["gz", "tgz"];
+    Tar => "tar", Archive, ["tar"];
+    SevenZip => "7z", Archive, ["7z"];
+    Rar => "rar", Archive, ["rar"];
+    Lzh => "lzh", Archive, ["lzh", "lha"];
+    Cab => "cab", Archive, ["cab"];
+    // A whole mail message (message/rfc822): a container of attachments.
+    Eml => "eml", Archive, ["eml", "msg"];
+    // Executables, scripts and disk images: blocked whatever their name says
+    Pe => "pe", Executable, ["exe", "dll", "scr", "cpl", "sys", "ocx", "com"];
+    Elf => "elf", Executable, [];
+    MachO => "macho", Executable, [];
+    JavaClass => "java_class", Executable, ["class"];
+    Jar => "jar", Executable, ["jar"];
+    Msi => "msi", Executable, ["msi"];
+    Lnk => "lnk", Executable, ["lnk"];
+    Chm => "chm", Executable, ["chm"];
+    OneNote => "onenote", Executable, ["one"];
+    DiskImage => "disk_image", Executable, ["iso", "img", "vhd", "vhdx"];
+    Script => "script", Executable, ["sh", "js", "vbs", "ps1", "bat", "cmd", "hta", "wsf"];
+    // Markup that can carry scripts
+    Html => "html", Markup, ["html", "htm", "xhtml", "mht", "mhtml"];
+    Svg => "svg", Markup, ["svg"];
+    OfficeXml => "office_xml", Markup, ["xml"];
+    Xml => "xml", Markup, ["xml"];
+    // Plain data
+    Text => "text", Text, ["txt", "text", "csv", "tsv", "log", "md", "json", "ini", "cfg", "conf", "yaml", "yml", "toml", "hl7", "dat", "prn", "tab"];
+    Empty => "empty", Text, [];
+    Png => "png", Image, ["png"];
+    Jpeg => "jpeg", Image, ["jpg", "jpeg", "jpe", "jfif"];
+    Gif => "gif", Image, ["gif"];
+    Bmp => "bmp", Image, ["bmp", "dib"];
+    Tiff => "tiff", Image, ["tif", "tiff"];
+    Webp => "webp", Image, ["webp"];
+    Unknown => "unknown", Unknown, [];
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Kind {
+    /// The extension given to outputs of this kind, if it has one.
+    pub fn output_extension(self) -> Option<&'static str> {
+        self.extensions().first().copied()
+    }
+
+    /// For a macro-enabled OOXML kind, the macro-free kind its clean output becomes.
+    /// Add-ins have no macro-free twin of their own and become the plain document kind.
+    pub fn macro_free_twin(self) -> Kind {
+        match self {
+            Kind::Docm => Kind::Docx,
+            Kind::Dotm => Kind::Dotx,
+            Kind::Xlsm | Kind::Xlam => Kind::Xlsx,
+            Kind::Xltm => Kind::Xltx,
+            Kind::Pptm | Kind::Ppam => Kind::Pptx,
+            Kind::Potm => Kind::Potx,
+            Kind::Ppsm => Kind::Ppsx,
+            Kind::Vsdm => Kind::Vsdx,
+            Kind::Vstm => Kind::Vstx,
+            Kind::Vssm => Kind::Vssx,
+            other => other,
+        }
+    }
+
+    pub fn is_macro_enabled(self) -> bool {
+        self.macro_free_twin() != self
+    }
+}
+
+/// Why an item was blocked. Each reason belongs to one failure class (see [`Reason::class`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The bytes do not parse as the kind they claim to be.
+    Malformed,
+    /// A zip with two entries of the same name (or names equal but for case).
+    DuplicateEntry,
+    /// Zip entries whose data overlap (a classic bomb and parser-confusion trick).
+    OverlappingEntries,
+    /// Local and central zip headers disagree.
+    InconsistentHeaders,
+    /// An entry name that is absolute or climbs out with `..`.
+    PathTraversal,
+    /// An XML part with a document type declaration (entity expansion attacks).
+    XmlDoctype,
+    /// Password protected content.
+    Encrypted,
+    /// A kind or a construct mugai cannot rebuild safely.
+    Unsupported,
+    /// A zip compression method other than stored or deflate.
+    UnsupportedCompression,
+    /// The item is larger than `[limits] max_input_bytes`.
+    LimitInputSize,
+    /// More bytes were expanded than `[limits] max_total_bytes` allows.
+    LimitTotalBytes,
+    /// More entries than `[limits] max_entries`.
+    LimitEntries,
+    /// Containers nested deeper than `[limits] max_depth`.
+    LimitDepth,
+    /// An entry expands more than `[limits] max_ratio` times its compressed size.
+    LimitRatio,
+    /// XML nested deeper than `[limits] max_xml_depth`.
+    LimitXmlDepth,
+    /// The item took longer than `[limits] item_timeout_secs`.
+    Timeout,
+    /// A bug in mugai (a panic): the item is held rather than passed on.
+    InternalError,
+    /// An executable program, script or disk image.
+    Executable,
+    /// Content mugai does not recognise.
+    UnknownKind,
+    /// The policy blocks this kind.
+    PolicyBlocked,
+    /// A kind that is kept as it is only when its name matches its content; this one does not.
+    NameMismatch,
+}
+
+/// Failure classes: the policy maps each to an outcome (always block; see `policy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    Malformed,
+    Encrypted,
+    Unsupported,
+    Limit,
+    Timeout,
+    InternalError,
+    Policy,
+}
+
+impl Reason {
+    pub fn class(self) -> FailureClass {
+        use Reason::*;
+        match self {
+            Malformed | DuplicateEntry | OverlappingEntries | InconsistentHeaders | PathTraversal
+            | XmlDoctype => FailureClass::Malformed,
+            Encrypted => FailureClass::Encrypted,
+            Unsupported | UnsupportedCompression => FailureClass::Unsupported,
+            LimitInputSize | LimitTotalBytes | LimitEntries | LimitDepth | LimitRatio
+            | LimitXmlDepth => FailureClass::Limit,
+            Timeout => FailureClass::Timeout,
+            InternalError => FailureClass::InternalError,
+            Executable | UnknownKind | PolicyBlocked | NameMismatch => FailureClass::Policy,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        // The same names serde writes (checked by a unit test).
+        use Reason::*;
+        match self {
+            Malformed => "malformed",
+            DuplicateEntry => "duplicate_entry",
+            OverlappingEntries => "overlapping_entries",
+            InconsistentHeaders => "inconsistent_headers",
+            PathTraversal => "path_traversal",
+            XmlDoctype => "xml_doctype",
+            Encrypted => "encrypted",
+            Unsupported => "unsupported",
+            UnsupportedCompression => "unsupported_compression",
+            LimitInputSize => "limit_input_size",
+            LimitTotalBytes => "limit_total_bytes",
+            LimitEntries => "limit_entries",
+            LimitDepth => "limit_depth",
+            LimitRatio => "limit_ratio",
+            LimitXmlDepth => "limit_xml_depth",
+            Timeout => "timeout",
+            InternalError => "internal_error",
+            Executable => "executable",
+            UnknownKind => "unknown_kind",
+            PolicyBlocked => "policy_blocked",
+            NameMismatch => "name_mismatch",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What was removed or changed. Each action names the part (path inside the item) it applied to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// A VBA project part (`vbaProject.bin`) and everything that pointed to it.
+    RemovedVbaProject,
+    /// VBA companions: `vbaData.xml`, VBA project signatures, key bindings to macros.
+    RemovedVbaCompanion,
+    /// The main content type was macro-enabled and became its macro-free twin.
+    ConvertedToMacroFree,
+    /// An Excel 4.0 (XLM) macro sheet or dialog sheet.
+    RemovedMacroSheet,
+    /// A defined name that runs macros automatically (`Auto_Open`, `Auto_Close`, ...).
+    RemovedAutoMacroName,
+    /// An ActiveX control part and its control elements.
+    RemovedActivex,
+    /// An embedded OLE object or package (its preview image kept).
+    RemovedOleObject,
+    /// An embedded document that was disarmed and kept.
+    DisarmedEmbeddedDocument,
+    /// A DDE or DDEAUTO field code (its displayed result kept).
+    RemovedDdeField,
+    /// Another field code that fetches, includes or runs something (INCLUDETEXT, INCLUDEPICTURE,
+    /// LINK, IMPORT, MACROBUTTON, DATABASE, or a code built at run time); result kept.
+    RemovedDangerousField,
+    /// A DDE link part of a workbook.
+    RemovedDdeLink,
+    /// A cell formula calling DDE (`=cmd|'...'!A0`); the cached value kept.
+    RemovedDdeFormula,
+    /// A cell formula reading another workbook; the cached value kept.
+    RemovedExternalFormula,
+    /// A relationship to something outside the package (template, linked object, frame,
+    /// linked workbook, image by URL, hyperlink to a non-web target).
+    RemovedExternalReference,
+    /// A remote template reference (`attachedTemplate`), a classic injection route.
+    RemovedAttachedTemplate,
+    /// Custom ribbon UI with callbacks (`customUI*.xml`).
+    RemovedCustomUi,
+    /// Data connections and query tables that fetch data from elsewhere.
+    RemovedDataConnection,
+    /// Office web add-ins (web extensions and task panes).
+    RemovedWebExtension,
+    /// A PowerPoint action that runs a program, macro or OLE verb.
+    RemovedProgramAction,
+    /// A part no relationship reaches (a hidden payload).
+    RemovedUnreferencedPart,
+    /// A content type declaration for a removed or unknown part.
+    RemovedContentType,
+    /// A digital signature that the rebuild made invalid.
+    RemovedSignature,
+    /// The formula calculation chain, dropped so the application rebuilds it.
+    RemovedCalcChain,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    pub action: ActionKind,
+    /// Where it applied: a part name, prefixed with the paths of enclosing items.
+    pub part: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Action {
+    pub fn new(action: ActionKind, part: impl Into<String>) -> Self {
+        Action { action, part: part.into(), detail: None }
+    }
+    pub fn with_detail(action: ActionKind, part: impl Into<String>, detail: impl Into<String>) -> Self {
+        let mut d: String = detail.into();
+        if d.len() > 200 {
+            let mut cut = 200;
+            while !d.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            d.truncate(cut);
+        }
+        Action { action, part: part.into(), detail: Some(d) }
+    }
+}
+
+/// Observations that are not removals: name and type disagreements and the like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// The file name's extension does not fit the true kind.
+    ExtensionMismatch,
+    /// The declared (MIME) type does not fit the true kind.
+    DeclaredTypeMismatch,
+    /// The package declares macro parts (VBA project, macro sheets).
+    MacroParts,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub finding: FindingKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The outcome for one item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Passed as it was, byte for byte.
+    Kept,
+    /// Rebuilt without its active content.
+    Disarmed,
+    /// Held back; the original belongs in quarantine.
+    Blocked,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Kept => "kept",
+            Verdict::Disarmed => "disarmed",
+            Verdict::Blocked => "blocked",
+        }
+    }
+}
+
+/// One unit of untrusted bytes, with what its sender said about it.
+#[derive(Clone, Debug, Default)]
+pub struct Item {
+    pub data: Vec<u8>,
+    /// The file name it came with, if any (never trusted for the kind).
+    pub name: Option<String>,
+    /// The MIME type it was declared with, if any.
+    pub declared_type: Option<String>,
+    /// Where it sits in the job, e.g. `report.zip/word/embeddings/x.docx`.
+    pub path: String,
+}
+
+impl Item {
+    pub fn new(data: Vec<u8>, name: Option<String>, path: impl Into<String>) -> Self {
+        Item { data, name, declared_type: None, path: path.into() }
+    }
+}
+
+/// Lower-case hex SHA-256 of some bytes.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(data))
+}

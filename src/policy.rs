@@ -1,0 +1,70 @@
+//! The policy: the one place that turns a detected kind into keep, disarm or block.
+//!
+//! Format modules report what they found and removed; only this module decides. Executables and
+//! unknown content are always blocked; kinds kept as they are (text, images) are kept only when
+//! their name does not claim something else. Every failure of a format module (malformed,
+//! encrypted, unsupported, limit, timeout, internal error) blocks the item: mugai never passes
+//! bytes it could not parse.
+
+use crate::config::{KindAction, PolicyConfig};
+use crate::detect::Detected;
+use crate::model::{Family, FindingKind, Reason};
+
+/// What the engine does with an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Keep,
+    Disarm,
+    Block(Reason, String),
+}
+
+pub fn decide(policy: &PolicyConfig, d: &Detected) -> Decision {
+    if let Some(why) = &d.malformed {
+        return Decision::Block(Reason::Malformed, why.clone());
+    }
+    match d.kind.family() {
+        Family::Executable => {
+            return Decision::Block(Reason::Executable, format!("{} content", d.kind));
+        }
+        Family::Unknown => return Decision::Block(Reason::UnknownKind, "content not recognised".into()),
+        _ => {}
+    }
+    match policy.action_for(d.kind) {
+        KindAction::Block => Decision::Block(Reason::PolicyBlocked, format!("policy blocks {}", d.kind)),
+        KindAction::Disarm => Decision::Disarm,
+        KindAction::Keep => {
+            if let Some(m) = d.findings.iter().find(|f| f.finding == FindingKind::ExtensionMismatch) {
+                return Decision::Block(Reason::NameMismatch, m.detail.clone().unwrap_or_default());
+            }
+            Decision::Keep
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::detect::detect;
+
+    #[test]
+    fn text_is_kept_only_under_an_honest_name() {
+        let p = Config::default().policy;
+        assert_eq!(decide(&p, &detect(b"hello\n", Some("a.txt"), None)), Decision::Keep);
+        assert!(matches!(
+            decide(&p, &detect(b"WScript.Echo 1\n", Some("a.vbs"), None)),
+            Decision::Block(Reason::NameMismatch, _)
+        ));
+    }
+
+    #[test]
+    fn executables_and_unknown_are_blocked_whatever_the_config_says() {
+        let mut p = Config::default().policy;
+        p.families.insert(Family::Executable, KindAction::Keep);
+        assert!(matches!(decide(&p, &detect(b"MZ\0\0", Some("a.docx"), None)), Decision::Block(Reason::Executable, _)));
+        assert!(matches!(
+            decide(&p, &detect(&[0x00, 0x9f, 0x13, 0x77], None, None)),
+            Decision::Block(Reason::UnknownKind, _)
+        ));
+    }
+}

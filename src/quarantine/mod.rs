@@ -1,0 +1,158 @@
+//! Quarantine folder: blocked originals are copied here with a JSON record beside each, so that
+//! nothing blocked is lost and an admin can see why it was held.
+//!
+//! Layout: `<dir>/<id>.bin` (the original bytes, unchanged) and `<dir>/<id>.json` (the record).
+//! The id is the UTC time plus the start of the content's SHA-256, so listings sort by time and
+//! the same content blocked twice is recognisable. The folder is created owner-only.
+
+use crate::model::{Kind, Reason};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum QuarantineError {
+    #[error("quarantine folder {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("quarantine record: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// What is known about a held item.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    /// Seconds since the Unix epoch when it was held.
+    pub held_at: u64,
+    /// Where it came from (a path given to `sanitize`, later an SMTP envelope or drop folder).
+    pub source: String,
+    pub file_name: Option<String>,
+    pub kind: Kind,
+    pub reason: Reason,
+    pub detail: Option<String>,
+    pub size: u64,
+    pub sha256: String,
+}
+
+pub struct Quarantine {
+    dir: PathBuf,
+}
+
+impl Quarantine {
+    /// Opens (creating if needed, owner-only) the quarantine folder.
+    pub fn open(dir: &Path) -> Result<Self, QuarantineError> {
+        let io = |source| QuarantineError::Io { path: dir.to_path_buf(), source };
+        fs::create_dir_all(dir).map_err(io)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)?;
+        }
+        Ok(Quarantine { dir: dir.to_path_buf() })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Stores the original and its record; returns the record with its id filled in.
+    /// The record is written last (after the original is safely on disk) and renamed into place,
+    /// so a record never points to a missing original.
+    #[allow(clippy::too_many_arguments)]
+    pub fn hold(
+        &self,
+        original: &[u8],
+        source: &str,
+        file_name: Option<&str>,
+        kind: Kind,
+        reason: Reason,
+        detail: Option<&str>,
+        sha256: &str,
+    ) -> Result<Record, QuarantineError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let base = format!("{}-{}", utc_stamp(now), &sha256[..sha256.len().min(16)]);
+        let mut id = base.clone();
+        let mut n = 1;
+        while self.dir.join(format!("{id}.json")).exists() {
+            n += 1;
+            id = format!("{base}-{n}");
+        }
+        let record = Record {
+            id: id.clone(),
+            held_at: now,
+            source: source.to_string(),
+            file_name: file_name.map(str::to_owned),
+            kind,
+            reason,
+            detail: detail.map(str::to_owned),
+            size: original.len() as u64,
+            sha256: sha256.to_string(),
+        };
+        self.write_atomic(&format!("{id}.bin"), original)?;
+        let json = serde_json::to_vec_pretty(&record)?;
+        self.write_atomic(&format!("{id}.json"), &json)?;
+        Ok(record)
+    }
+
+    fn write_atomic(&self, name: &str, data: &[u8]) -> Result<(), QuarantineError> {
+        let path = self.dir.join(name);
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        let io = |source| QuarantineError::Io { path: path.clone(), source };
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp).map_err(io)?;
+        f.write_all(data).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        fs::rename(&tmp, &path).map_err(io)?;
+        Ok(())
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ` for a Unix time (civil-from-days, proleptic Gregorian).
+fn utc_stamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamp_is_utc_calendar_time() {
+        assert_eq!(utc_stamp(0), "19700101T000000Z");
+        assert_eq!(utc_stamp(1_764_028_800), "20251125T000000Z");
+    }
+
+    #[test]
+    fn held_item_has_original_and_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = Quarantine::open(&dir.path().join("q")).unwrap();
+        let sha = crate::model::sha256_hex(b"MZ");
+        let r = q.hold(b"MZ", "in/a.pdf", Some("a.pdf"), Kind::Pe, Reason::Executable, None, &sha).unwrap();
+        assert_eq!(fs::read(q.dir().join(format!("{}.bin", r.id))).unwrap(), b"MZ");
+        let back: Record = serde_json::from_slice(&fs::read(q.dir().join(format!("{}.json", r.id))).unwrap()).unwrap();
+        assert_eq!(back.reason, Reason::Executable);
+        let again = q.hold(b"MZ", "in/a.pdf", Some("a.pdf"), Kind::Pe, Reason::Executable, None, &sha).unwrap();
+        assert_ne!(again.id, r.id);
+    }
+}
