@@ -1,11 +1,32 @@
 //! Configuration: `config.toml` -> validated [`Config`].
 //!
-//! TYPES ONLY FOR NOW: loading, `--set` overrides and validation are being written.
+//! [`Config::load`] reads a configuration file (or `./config.toml`, or falls back to the
+//! built-in defaults), applies `--set SECTION.KEY=VALUE` overrides and validates the result.
+//! Every key is optional; a missing key takes its value from [`Config::default`], which is also
+//! what the `config.toml` shipped at the root of the repository spells out.
+//!
+//! Problems are never reported one at a time: unknown keys, values of the wrong type and values
+//! that break a rule are all collected into one [`ConfigErrors`], each naming its key path
+//! (`limits.max_depth`) and what is expected.
+//!
+//! Rules beyond the types:
+//! - every limit is greater than 0 (`engine.threads` may be 0: one thread per core), and
+//!   `limits.max_ratio` is at least 2;
+//! - the `executable` and `unknown` families, and every kind in them, may only be blocked:
+//!   mugai fails closed on programs and unrecognised content;
+//! - `keep` is allowed only for the text, image and markup families and their kinds: documents,
+//!   archives and PDFs are never passed on unparsed;
+//! - `log.level` is one of error, warn, info, debug, trace.
+//!
+//! Relative paths (`quarantine.dir`) are resolved against the folder of the configuration file,
+//! also when they come from `--set`; with the built-in defaults, against the current folder.
 
 use crate::model::{Family, Kind};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::fmt::{self, Write as _};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// What the policy does with a kind.
@@ -57,12 +78,19 @@ pub struct EngineConfig {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Limits {
+    /// Largest input accepted, in bytes.
     pub max_input_bytes: u64,
+    /// All bytes expanded while processing one input, nested items included.
     pub max_total_bytes: u64,
+    /// Parts and archive entries across one input, nested items included.
     pub max_entries: u64,
+    /// How deeply containers may nest (0 = the input itself).
     pub max_depth: u32,
+    /// Largest expansion ratio of one zip entry (uncompressed / compressed size).
     pub max_ratio: u64,
+    /// Deepest XML element nesting.
     pub max_xml_depth: u32,
+    /// Time allowed for one input item (`item_timeout_secs` in `config.toml`).
     #[serde(serialize_with = "ser_secs")]
     pub item_timeout: Duration,
 }
@@ -84,7 +112,10 @@ impl PolicyConfig {
         if let Some(a) = self.kinds.get(&kind) {
             return *a;
         }
-        self.families.get(&kind.family()).copied().unwrap_or(KindAction::Block)
+        self.families
+            .get(&kind.family())
+            .copied()
+            .unwrap_or(KindAction::Block)
     }
 }
 
@@ -96,11 +127,13 @@ pub struct OoxmlConfig {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QuarantineConfig {
+    /// Folder for blocked originals; absolute once loaded unless the base folder was relative.
     pub dir: PathBuf,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LogConfig {
+    /// One of [`LOG_LEVELS`], lower case.
     pub level: String,
     pub format: LogFormat,
 }
@@ -120,9 +153,12 @@ impl Default for Config {
         let mut families = BTreeMap::new();
         for f in Family::ALL {
             let a = match f {
-                Family::Ooxml | Family::Ole2 | Family::Rtf | Family::Odf | Family::Pdf | Family::Archive => {
-                    KindAction::Disarm
-                }
+                Family::Ooxml
+                | Family::Ole2
+                | Family::Rtf
+                | Family::Odf
+                | Family::Pdf
+                | Family::Archive => KindAction::Disarm,
                 Family::Text | Family::Image => KindAction::Keep,
                 Family::Markup | Family::Executable | Family::Unknown => KindAction::Block,
             };
@@ -139,10 +175,1268 @@ impl Default for Config {
                 max_xml_depth: 256,
                 item_timeout: Duration::from_secs(120),
             },
-            policy: PolicyConfig { families, kinds: BTreeMap::new() },
-            ooxml: OoxmlConfig { hyperlinks: HyperlinkPolicy::Web, embedded_documents: EmbeddedPolicy::Disarm },
-            quarantine: QuarantineConfig { dir: PathBuf::from("quarantine") },
-            log: LogConfig { level: "info".into(), format: LogFormat::Text },
+            policy: PolicyConfig {
+                families,
+                kinds: BTreeMap::new(),
+            },
+            ooxml: OoxmlConfig {
+                hyperlinks: HyperlinkPolicy::Web,
+                embedded_documents: EmbeddedPolicy::Disarm,
+            },
+            quarantine: QuarantineConfig {
+                dir: PathBuf::from("quarantine"),
+            },
+            log: LogConfig {
+                level: "info".into(),
+                format: LogFormat::Text,
+            },
+        }
+    }
+}
+
+impl KindAction {
+    /// The name used in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KindAction::Disarm => "disarm",
+            KindAction::Block => "block",
+            KindAction::Keep => "keep",
+        }
+    }
+}
+
+impl HyperlinkPolicy {
+    /// The name used in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HyperlinkPolicy::Keep => "keep",
+            HyperlinkPolicy::Web => "web",
+            HyperlinkPolicy::Remove => "remove",
+        }
+    }
+}
+
+impl EmbeddedPolicy {
+    /// The name used in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmbeddedPolicy::Disarm => "disarm",
+            EmbeddedPolicy::Remove => "remove",
+        }
+    }
+}
+
+impl LogFormat {
+    /// The name used in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+/// The file used when no configuration file is named and it exists in the current folder.
+pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
+
+/// The sections of `config.toml`, in order.
+const SECTIONS: [&str; 6] = ["engine", "limits", "policy", "ooxml", "quarantine", "log"];
+
+/// Values accepted by `log.level`, least verbose first.
+pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+
+/// The longest `limits.item_timeout_secs` accepted: one week.
+pub const MAX_ITEM_TIMEOUT_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// One problem in a configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Dotted key path (`limits.max_depth`, `policy.kinds.docm`); `--set` for a malformed
+    /// override; empty for problems with the file as a whole (unreadable, TOML syntax).
+    pub key: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.key, self.message)
+        }
+    }
+}
+
+/// Every problem found in a configuration (at least one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigErrors {
+    /// The configuration file the errors are about, if one was read.
+    pub file: Option<PathBuf>,
+    pub errors: Vec<ConfigError>,
+}
+
+impl ConfigErrors {
+    pub fn iter(&self) -> std::slice::Iter<'_, ConfigError> {
+        self.errors.iter()
+    }
+}
+
+/// One error per line, each prefixed with the file name when there is one.
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_char('\n')?;
+            }
+            if let Some(file) = &self.file {
+                write!(f, "{}: ", file.display())?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Where a loaded configuration came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// This file (made absolute).
+    File(PathBuf),
+    /// No file: the built-in defaults, plus any `--set` overrides.
+    BuiltIn,
+}
+
+impl fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigSource::File(p) => write!(f, "{}", p.display()),
+            ConfigSource::BuiltIn => f.write_str("built-in defaults"),
+        }
+    }
+}
+
+// The file as written: every field optional (missing = default), unknown keys refused. These
+// structures are the one description of which keys exist and what type each value has.
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    engine: Option<RawEngine>,
+    limits: Option<RawLimits>,
+    policy: Option<RawPolicy>,
+    ooxml: Option<RawOoxml>,
+    quarantine: Option<RawQuarantine>,
+    log: Option<RawLog>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEngine {
+    threads: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_input_bytes: Option<u64>,
+    max_total_bytes: Option<u64>,
+    max_entries: Option<u64>,
+    max_depth: Option<u32>,
+    max_ratio: Option<u64>,
+    max_xml_depth: Option<u32>,
+    item_timeout_secs: Option<u64>,
+}
+
+/// One key per family, named as [`Family::as_str`] names them, plus per-kind exceptions.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    ooxml: Option<KindAction>,
+    ole2: Option<KindAction>,
+    rtf: Option<KindAction>,
+    odf: Option<KindAction>,
+    pdf: Option<KindAction>,
+    archive: Option<KindAction>,
+    markup: Option<KindAction>,
+    text: Option<KindAction>,
+    image: Option<KindAction>,
+    executable: Option<KindAction>,
+    unknown: Option<KindAction>,
+    /// Kind names are checked against [`Kind::from_name`] during validation.
+    kinds: Option<BTreeMap<String, KindAction>>,
+}
+
+impl RawPolicy {
+    fn family(&self, f: Family) -> Option<KindAction> {
+        match f {
+            Family::Ooxml => self.ooxml,
+            Family::Ole2 => self.ole2,
+            Family::Rtf => self.rtf,
+            Family::Odf => self.odf,
+            Family::Pdf => self.pdf,
+            Family::Archive => self.archive,
+            Family::Markup => self.markup,
+            Family::Text => self.text,
+            Family::Image => self.image,
+            Family::Executable => self.executable,
+            Family::Unknown => self.unknown,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOoxml {
+    hyperlinks: Option<HyperlinkPolicy>,
+    embedded_documents: Option<EmbeddedPolicy>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuarantine {
+    dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    level: Option<String>,
+    format: Option<LogFormat>,
+}
+
+impl Config {
+    /// Parses and validates a configuration.
+    ///
+    /// `base_dir` is the folder relative paths are resolved against (the configuration file's
+    /// folder). `overrides` are `SECTION.KEY=VALUE` strings applied on top of `text` before
+    /// validation; see [`Config::load`]. All problems are reported together.
+    pub fn from_toml_str(
+        text: &str,
+        base_dir: &Path,
+        overrides: &[String],
+    ) -> Result<Config, ConfigErrors> {
+        let mut errors = Vec::new();
+        let mut table = match text.parse::<toml::Table>() {
+            Ok(t) => t,
+            Err(e) => {
+                // Keep going with an empty document so that the overrides are checked too.
+                errors.push(syntax_error(text, &e));
+                toml::Table::new()
+            }
+        };
+        let set_paths = apply_overrides(&mut table, overrides, &mut errors);
+        let first_checked = errors.len();
+        let raw: RawConfig = deserialize_collecting(table, &mut errors);
+        let config = validate(raw, base_dir, &mut errors);
+        for e in &mut errors[first_checked..] {
+            if set_paths.iter().any(|p| paths_overlap(p, &e.key)) {
+                e.message.push_str(" (set with --set)");
+            }
+        }
+        // In the order of config.toml: problems outside the known sections first.
+        errors.sort_by_cached_key(|e| {
+            let section = e.key.split('.').next().unwrap_or("");
+            let rank = SECTIONS
+                .iter()
+                .position(|s| *s == section)
+                .map_or(0, |i| i + 1);
+            (rank, e.key.clone())
+        });
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigErrors { file: None, errors })
+        }
+    }
+
+    /// Loads the configuration.
+    ///
+    /// With `Some(path)` that file must exist. With `None`, `./config.toml` is used if it exists,
+    /// and the built-in defaults ([`Config::default`]) otherwise, with relative paths resolved
+    /// against the current folder.
+    ///
+    /// Each override is `SECTION.KEY=VALUE` (like `limits.max_depth=4` or
+    /// `policy.kinds.docm=block`) and replaces that key before validation. The value is read as
+    /// a TOML value (`42`, `true`, `"text"`); when it is not one, it is taken as a string, so
+    /// `quarantine.dir=/tmp/q` needs no quotes (quote values that would otherwise read as a
+    /// number or a boolean). A relative path set this way is resolved against the same folder
+    /// as the paths in the file. An override naming an unknown key is an error like any other.
+    pub fn load(
+        path: Option<&Path>,
+        overrides: &[String],
+    ) -> Result<(Config, ConfigSource), ConfigErrors> {
+        let path = match path {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let default = Path::new(DEFAULT_CONFIG_FILE);
+                // symlink_metadata: a dangling link named config.toml is reported, not skipped.
+                if std::fs::symlink_metadata(default).is_ok() {
+                    default.to_path_buf()
+                } else {
+                    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+                    let config = Config::from_toml_str("", &cwd, overrides)?;
+                    return Ok((config, ConfigSource::BuiltIn));
+                }
+            }
+        };
+        let file = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigErrors {
+            file: Some(file.clone()),
+            errors: vec![ConfigError::new(
+                "",
+                format!("cannot read the configuration file: {e}"),
+            )],
+        })?;
+        let base_dir = match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        match Config::from_toml_str(&text, &base_dir, overrides) {
+            Ok(config) => Ok((config, ConfigSource::File(file))),
+            Err(mut e) => {
+                e.file = Some(file);
+                Err(e)
+            }
+        }
+    }
+
+    /// The configuration as TOML in the shape of `config.toml`, every key written out.
+    /// Reading it back gives the same configuration (`item_timeout` is written in whole
+    /// seconds).
+    pub fn to_toml(&self) -> String {
+        fn kv(out: &mut String, key: &str, value: impl fmt::Display) {
+            let _ = writeln!(out, "{key} = {value}");
+        }
+        fn string(s: &str) -> toml::Value {
+            toml::Value::String(s.to_owned())
+        }
+        let mut out = String::new();
+        out.push_str("[engine]\n");
+        kv(&mut out, "threads", self.engine.threads);
+
+        let l = &self.limits;
+        out.push_str("\n[limits]\n");
+        kv(&mut out, "max_input_bytes", l.max_input_bytes);
+        kv(&mut out, "max_total_bytes", l.max_total_bytes);
+        kv(&mut out, "max_entries", l.max_entries);
+        kv(&mut out, "max_depth", l.max_depth);
+        kv(&mut out, "max_ratio", l.max_ratio);
+        kv(&mut out, "max_xml_depth", l.max_xml_depth);
+        kv(&mut out, "item_timeout_secs", l.item_timeout.as_secs());
+
+        out.push_str("\n[policy]\n");
+        for f in Family::ALL {
+            // A family missing from the map is blocked (see PolicyConfig::action_for).
+            let a = self
+                .policy
+                .families
+                .get(&f)
+                .copied()
+                .unwrap_or(KindAction::Block);
+            kv(&mut out, f.as_str(), string(a.as_str()));
+        }
+        out.push_str("\n[policy.kinds]\n");
+        let kinds: BTreeMap<&str, KindAction> = self
+            .policy
+            .kinds
+            .iter()
+            .map(|(k, a)| (k.as_str(), *a))
+            .collect();
+        for (name, a) in kinds {
+            kv(&mut out, name, string(a.as_str()));
+        }
+
+        out.push_str("\n[ooxml]\n");
+        kv(
+            &mut out,
+            "hyperlinks",
+            string(self.ooxml.hyperlinks.as_str()),
+        );
+        kv(
+            &mut out,
+            "embedded_documents",
+            string(self.ooxml.embedded_documents.as_str()),
+        );
+
+        out.push_str("\n[quarantine]\n");
+        kv(
+            &mut out,
+            "dir",
+            string(&self.quarantine.dir.to_string_lossy()),
+        );
+
+        out.push_str("\n[log]\n");
+        kv(&mut out, "level", string(&self.log.level));
+        kv(&mut out, "format", string(self.log.format.as_str()));
+        out
+    }
+}
+
+/// What the commands call to get their configuration from `--config` and `--set`.
+pub fn load_for_cli(
+    config: Option<&Path>,
+    sets: &[String],
+) -> Result<(Config, ConfigSource), ConfigErrors> {
+    Config::load(config, sets)
+}
+
+/// A TOML syntax error on one line, with its position.
+fn syntax_error(text: &str, e: &toml::de::Error) -> ConfigError {
+    let message = e.message().trim().replace('\n', "; ");
+    let at = match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!(" at line {line}, column {column}")
+        }
+        None => String::new(),
+    };
+    ConfigError::new("", format!("TOML syntax error{at}: {message}"))
+}
+
+/// Applies `SECTION.KEY=VALUE` overrides to the parsed document; returns the key paths set.
+fn apply_overrides(
+    table: &mut toml::Table,
+    overrides: &[String],
+    errors: &mut Vec<ConfigError>,
+) -> Vec<String> {
+    let mut set = Vec::new();
+    for o in overrides {
+        match apply_override(table, o) {
+            Ok(path) => set.push(path),
+            Err(e) => errors.push(e),
+        }
+    }
+    set
+}
+
+fn apply_override(table: &mut toml::Table, text: &str) -> Result<String, ConfigError> {
+    let Some((key, value)) = text.split_once('=') else {
+        return Err(ConfigError::new(
+            "--set",
+            format!("`{text}`: expected SECTION.KEY=VALUE, e.g. limits.max_depth=4"),
+        ));
+    };
+    let segments: Vec<&str> = key.split('.').map(str::trim).collect();
+    if segments.len() < 2 || segments.iter().any(|s| s.is_empty()) {
+        return Err(ConfigError::new(
+            "--set",
+            format!("`{text}`: the key must be SECTION.KEY, e.g. limits.max_depth=4"),
+        ));
+    }
+    let value = value.trim();
+    let value = value
+        .parse::<toml::Value>()
+        .unwrap_or_else(|_| toml::Value::String(value.to_owned()));
+    let (last, parents) = segments.split_last().expect("at least two segments");
+    let mut t = table;
+    for (i, seg) in parents.iter().enumerate() {
+        let entry = t
+            .entry(*seg)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        match entry {
+            toml::Value::Table(inner) => t = inner,
+            _ => {
+                return Err(ConfigError::new(
+                    segments[..=i].join("."),
+                    format!(
+                        "is not a table, so --set cannot set `{}` inside it",
+                        segments.join(".")
+                    ),
+                ))
+            }
+        }
+    }
+    t.insert((*last).to_owned(), value);
+    Ok(segments.join("."))
+}
+
+/// True when one dotted key path is the other or lies inside it.
+fn paths_overlap(a: &str, b: &str) -> bool {
+    let inside = |long: &str, short: &str| {
+        long.strip_prefix(short)
+            .is_some_and(|rest| rest.starts_with('.'))
+    };
+    a == b || inside(a, b) || inside(b, a)
+}
+
+/// Deserializes the whole document. Serde stops at the first problem, so when that fails every
+/// key that does not fit is found and reported, and the document is deserialized again without
+/// those keys, so that the rest can still be validated.
+fn deserialize_collecting<T: DeserializeOwned + Default>(
+    table: toml::Table,
+    errors: &mut Vec<ConfigError>,
+) -> T {
+    let mut root = toml::Value::Table(table);
+    if let Ok(v) = T::deserialize(root.clone()) {
+        return v;
+    }
+    let mut bad = Vec::new();
+    diagnose::<T>(&mut Vec::new(), &root, &mut bad);
+    for (path, message) in bad {
+        errors.push(ConfigError::new(key_path(&path), message));
+        remove_path(&mut root, &path);
+    }
+    match T::deserialize(root) {
+        Ok(v) => v,
+        Err(e) => {
+            // Not expected: every key that failed alone has been removed.
+            errors.push(ConfigError::new("", e.message().to_owned()));
+            T::default()
+        }
+    }
+}
+
+/// Finds why `value`, found at `path`, does not fit `T`. A table that fits when empty is
+/// searched key by key (each key tried alone, which works because every field is optional),
+/// so that each bad key is reported at its own path.
+fn diagnose<T: DeserializeOwned>(
+    path: &mut Vec<String>,
+    value: &toml::Value,
+    bad: &mut Vec<(Vec<String>, String)>,
+) {
+    if let toml::Value::Table(t) = value {
+        if !t.is_empty() && fits::<T>(path, toml::Value::Table(toml::Table::new())).is_ok() {
+            let before = bad.len();
+            for (k, v) in t {
+                path.push(k.clone());
+                if fits::<T>(path, v.clone()).is_err() {
+                    diagnose::<T>(path, v, bad);
+                }
+                path.pop();
+            }
+            if bad.len() > before {
+                return;
+            }
+        }
+    }
+    if let Err(e) = fits::<T>(path, value.clone()) {
+        let message = explain::<T>(path, value, e.message());
+        bad.push((path.clone(), message));
+    }
+}
+
+/// Tries a document holding only `value` at `path`.
+fn fits<T: DeserializeOwned>(path: &[String], value: toml::Value) -> Result<(), toml::de::Error> {
+    let mut v = value;
+    for seg in path.iter().rev() {
+        let mut t = toml::Table::new();
+        t.insert(seg.clone(), v);
+        v = toml::Value::Table(t);
+    }
+    T::deserialize(v).map(|_| ())
+}
+
+fn remove_path(root: &mut toml::Value, path: &[String]) {
+    let Some((last, parents)) = path.split_last() else {
+        *root = toml::Value::Table(toml::Table::new());
+        return;
+    };
+    let mut v = root;
+    for seg in parents {
+        match v.get_mut(seg.as_str()) {
+            Some(inner) => v = inner,
+            None => return,
+        }
+    }
+    if let toml::Value::Table(t) = v {
+        t.remove(last.as_str());
+    }
+}
+
+/// Rewords a serde message about `value` at `path` in the terms of a configuration file.
+fn explain<T: DeserializeOwned>(path: &[String], value: &toml::Value, message: &str) -> String {
+    let quote_list = |list: &str| list.replace('`', "");
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let expected = rest.split_once(", expected ").map_or("", |(_, e)| e);
+        let expected = expected.strip_prefix("one of ").unwrap_or(expected);
+        return format!("unknown key; expected one of: {}", quote_list(expected));
+    }
+    if message.starts_with("unknown variant `") {
+        return format!("expected {}, found {}", variants(message), describe(value));
+    }
+    let expected = message.rsplit_once(", expected ").map_or("", |(_, e)| e);
+    let expected = match expected {
+        "u32" => format!("a whole number from 0 to {}", u32::MAX),
+        "u64" | "usize" => "a whole number (0 or more)".to_owned(),
+        "a map" => "a table".to_owned(),
+        e if e.starts_with("struct ") => "a table".to_owned(),
+        // An enum given something other than a string: ask for the list of names.
+        "string only" => match fits::<T>(path, toml::Value::String(String::new())) {
+            Err(e) if e.message().starts_with("unknown variant `") => variants(e.message()),
+            _ => "a string".to_owned(),
+        },
+        "" => return message.to_owned(),
+        e => e.to_owned(),
+    };
+    format!("expected {expected}, found {}", describe(value))
+}
+
+/// What serde's "unknown variant" message expects ("one of `a`, `b`" or "`a` or `b`"), with
+/// the names written as TOML strings.
+fn variants(message: &str) -> String {
+    let list = message.split_once(", expected ").map_or("", |(_, e)| e);
+    list.replace('`', "\"")
+}
+
+/// A value as the error messages describe it.
+fn describe(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(_) => format!("the string {value}"),
+        toml::Value::Integer(i) => format!("the integer {i}"),
+        toml::Value::Float(f) => format!("the number {f}"),
+        toml::Value::Boolean(b) => format!("{b}"),
+        toml::Value::Datetime(d) => format!("the date-time {d}"),
+        toml::Value::Array(_) => "an array".to_owned(),
+        toml::Value::Table(_) => "a table".to_owned(),
+    }
+}
+
+/// Turns the file as written into a [`Config`], checking the rules the types cannot express.
+fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> Config {
+    let mut c = Config::default();
+
+    if let Some(threads) = raw.engine.and_then(|e| e.threads) {
+        c.engine.threads = threads;
+    }
+
+    if let Some(l) = raw.limits {
+        let lim = &mut c.limits;
+        positive(
+            &mut lim.max_input_bytes,
+            l.max_input_bytes,
+            "limits.max_input_bytes",
+            errors,
+        );
+        positive(
+            &mut lim.max_total_bytes,
+            l.max_total_bytes,
+            "limits.max_total_bytes",
+            errors,
+        );
+        positive(
+            &mut lim.max_entries,
+            l.max_entries,
+            "limits.max_entries",
+            errors,
+        );
+        positive(&mut lim.max_depth, l.max_depth, "limits.max_depth", errors);
+        positive(
+            &mut lim.max_xml_depth,
+            l.max_xml_depth,
+            "limits.max_xml_depth",
+            errors,
+        );
+        match l.max_ratio {
+            Some(r) if r < 2 => errors.push(ConfigError::new(
+                "limits.max_ratio",
+                format!("must be at least 2 (found {r})"),
+            )),
+            Some(r) => lim.max_ratio = r,
+            None => {}
+        }
+        match l.item_timeout_secs {
+            Some(0) => errors.push(ConfigError::new(
+                "limits.item_timeout_secs",
+                "must be greater than 0",
+            )),
+            Some(s) if s > MAX_ITEM_TIMEOUT_SECS => errors.push(ConfigError::new(
+                "limits.item_timeout_secs",
+                format!("must be at most {MAX_ITEM_TIMEOUT_SECS} (one week), found {s}"),
+            )),
+            Some(s) => lim.item_timeout = Duration::from_secs(s),
+            None => {}
+        }
+    }
+
+    if let Some(p) = raw.policy {
+        for f in Family::ALL {
+            let Some(a) = p.family(f) else { continue };
+            match action_allowed(f, a) {
+                Ok(()) => {
+                    c.policy.families.insert(f, a);
+                }
+                Err(why) => errors.push(ConfigError::new(format!("policy.{}", f.as_str()), why)),
+            }
+        }
+        for (name, a) in p.kinds.unwrap_or_default() {
+            let key = format!("policy.kinds.{}", key_segment(&name));
+            let Some(kind) = Kind::from_name(&name) else {
+                let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                errors.push(ConfigError::new(
+                    key,
+                    format!("unknown kind; expected one of: {}", names.join(", ")),
+                ));
+                continue;
+            };
+            match action_allowed(kind.family(), a) {
+                Ok(()) => {
+                    c.policy.kinds.insert(kind, a);
+                }
+                Err(why) => errors.push(ConfigError::new(
+                    key,
+                    format!(
+                        "{why}; `{name}` is in the {} family",
+                        kind.family().as_str()
+                    ),
+                )),
+            }
+        }
+    }
+
+    if let Some(o) = raw.ooxml {
+        if let Some(h) = o.hyperlinks {
+            c.ooxml.hyperlinks = h;
+        }
+        if let Some(e) = o.embedded_documents {
+            c.ooxml.embedded_documents = e;
+        }
+    }
+
+    match raw.quarantine.and_then(|q| q.dir) {
+        Some(d) if d.is_empty() => {
+            errors.push(ConfigError::new("quarantine.dir", "must not be empty"))
+        }
+        Some(d) => c.quarantine.dir = PathBuf::from(d),
+        None => {}
+    }
+    c.quarantine.dir = base_dir.join(&c.quarantine.dir);
+
+    if let Some(l) = raw.log {
+        if let Some(level) = l.level {
+            let lower = level.to_ascii_lowercase();
+            if LOG_LEVELS.contains(&lower.as_str()) {
+                c.log.level = lower;
+            } else {
+                errors.push(ConfigError::new(
+                    "log.level",
+                    format!(
+                        "unknown level `{level}`; expected one of: {}",
+                        LOG_LEVELS.join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some(f) = l.format {
+            c.log.format = f;
+        }
+    }
+
+    c
+}
+
+/// Sets a limit that must be greater than 0.
+fn positive<T: Copy + Into<u64>>(
+    slot: &mut T,
+    value: Option<T>,
+    key: &str,
+    errors: &mut Vec<ConfigError>,
+) {
+    match value {
+        Some(v) if v.into() == 0 => errors.push(ConfigError::new(key, "must be greater than 0")),
+        Some(v) => *slot = v,
+        None => {}
+    }
+}
+
+/// Whether the policy may apply `action` to content of `family`; the reason when not.
+fn action_allowed(family: Family, action: KindAction) -> Result<(), String> {
+    match (family, action) {
+        (Family::Executable | Family::Unknown, KindAction::Block) => Ok(()),
+        (Family::Executable | Family::Unknown, _) => Err(
+            "must be \"block\": programs, scripts and unrecognised content are always blocked, \
+             mugai fails closed"
+                .to_owned(),
+        ),
+        (Family::Text | Family::Image | Family::Markup, _)
+        | (_, KindAction::Disarm | KindAction::Block) => Ok(()),
+        (_, KindAction::Keep) => Err(
+            "\"keep\" is allowed only for the text, image and markup families: documents, \
+             archives and PDFs are never passed on unparsed (use \"disarm\" or \"block\")"
+                .to_owned(),
+        ),
+    }
+}
+
+fn key_path(path: &[String]) -> String {
+    path.iter()
+        .map(|k| key_segment(k))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A key as it would be written in a dotted key path (quoted unless it is a bare key).
+fn key_segment(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_owned()
+    } else {
+        toml::Value::String(key.to_owned()).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../config.toml");
+
+    fn parse(text: &str, sets: &[&str]) -> Result<Config, ConfigErrors> {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        Config::from_toml_str(text, Path::new("/etc/mugai"), &sets)
+    }
+
+    fn errors(text: &str, sets: &[&str]) -> Vec<ConfigError> {
+        parse(text, sets)
+            .expect_err("the configuration should be refused")
+            .errors
+    }
+
+    fn error_at<'a>(errors: &'a [ConfigError], key: &str) -> &'a ConfigError {
+        errors
+            .iter()
+            .find(|e| e.key == key)
+            .unwrap_or_else(|| panic!("no error for {key} in {errors:#?}"))
+    }
+
+    fn defaults_in(base: &Path) -> Config {
+        let mut c = Config::default();
+        c.quarantine.dir = base.join("quarantine");
+        c
+    }
+
+    #[test]
+    fn shipped_config_is_the_defaults() {
+        let c = parse(SHIPPED, &[]).unwrap();
+        assert_eq!(c, defaults_in(Path::new("/etc/mugai")));
+        assert_eq!(c.quarantine.dir, PathBuf::from("/etc/mugai/quarantine"));
+    }
+
+    #[test]
+    fn an_empty_file_is_the_defaults() {
+        assert_eq!(
+            parse("", &[]).unwrap(),
+            defaults_in(Path::new("/etc/mugai"))
+        );
+    }
+
+    #[test]
+    fn shipped_config_has_every_key() {
+        let shipped: toml::Table = SHIPPED.parse().unwrap();
+        let full: toml::Table = Config::default().to_toml().parse().unwrap();
+        for (section, keys) in &full {
+            let keys = keys.as_table().unwrap();
+            let in_file = shipped[section].as_table().unwrap();
+            let a: Vec<_> = keys.keys().collect();
+            let b: Vec<_> = in_file.keys().collect();
+            assert_eq!(a, b, "keys of [{section}]");
+        }
+        assert_eq!(
+            full.keys().collect::<Vec<_>>(),
+            shipped.keys().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn every_key_in_the_shipped_config_is_documented() {
+        let lines: Vec<&str> = SHIPPED.lines().map(str::trim).collect();
+        let mut section = "";
+        let mut limits = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.starts_with('[') {
+                section = line;
+                continue;
+            }
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let key = line.split('=').next().unwrap().trim();
+            assert!(
+                i > 0 && lines[i - 1].starts_with('#'),
+                "`{key}` in {section} has no comment line just above it"
+            );
+            if section == "[limits]" {
+                limits.push(key);
+            }
+        }
+        assert_eq!(
+            limits,
+            [
+                "max_input_bytes",
+                "max_total_bytes",
+                "max_entries",
+                "max_depth",
+                "max_ratio",
+                "max_xml_depth",
+                "item_timeout_secs"
+            ]
+        );
+    }
+
+    #[test]
+    fn policy_keys_are_the_family_names() {
+        for f in Family::ALL {
+            let c = parse(&format!("[policy]\n{} = \"block\"", f.as_str()), &[]).unwrap();
+            assert_eq!(c.policy.families[&f], KindAction::Block, "{}", f.as_str());
+        }
+    }
+
+    #[test]
+    fn value_names_are_the_serde_names() {
+        #[derive(Deserialize)]
+        struct Probe {
+            a: KindAction,
+            h: HyperlinkPolicy,
+            e: EmbeddedPolicy,
+            f: LogFormat,
+        }
+        let all = [KindAction::Disarm, KindAction::Block, KindAction::Keep];
+        for (i, a) in all.into_iter().enumerate() {
+            let h = [
+                HyperlinkPolicy::Keep,
+                HyperlinkPolicy::Web,
+                HyperlinkPolicy::Remove,
+            ][i];
+            let e = [EmbeddedPolicy::Disarm, EmbeddedPolicy::Remove][i % 2];
+            let f = [LogFormat::Text, LogFormat::Json][i % 2];
+            let text = format!(
+                "a = \"{}\"\nh = \"{}\"\ne = \"{}\"\nf = \"{}\"",
+                a.as_str(),
+                h.as_str(),
+                e.as_str(),
+                f.as_str()
+            );
+            let p: Probe = toml::from_str(&text).unwrap();
+            assert_eq!((p.a, p.h, p.e, p.f), (a, h, e, f));
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = errors("[limits]\nmax_dept = 4\n", &[]);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].key, "limits.max_dept");
+        assert!(e[0].message.contains("unknown key"), "{}", e[0].message);
+        assert!(e[0].message.contains("max_depth"), "{}", e[0].message);
+
+        let e = errors("[limitz]\nmax_depth = 4\n", &[]);
+        assert_eq!(e[0].key, "limitz");
+        let e = errors("threads = 4\n", &[]);
+        assert_eq!(e[0].key, "threads");
+    }
+
+    #[test]
+    fn all_errors_are_listed_at_once() {
+        let text = "[engine]\nthreads = -1\n\
+                    [limits]\nbogus = 1\nmax_entries = 0\n\
+                    [policy]\npdf = \"dissarm\"\nooxml = \"keep\"\n\
+                    [policy.kinds]\nnope = \"block\"\n\
+                    [log]\nlevel = \"loud\"\n";
+        let e = errors(text, &["ooxml.hyperlinks=maybe"]);
+        let keys: Vec<&str> = e.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "engine.threads",
+                "limits.bogus",
+                "limits.max_entries",
+                "policy.kinds.nope",
+                "policy.ooxml",
+                "policy.pdf",
+                "ooxml.hyperlinks",
+                "log.level"
+            ]
+        );
+        let shown = ConfigErrors {
+            file: Some("/etc/mugai/config.toml".into()),
+            errors: e,
+        }
+        .to_string();
+        assert_eq!(shown.lines().count(), 8);
+        assert!(shown
+            .lines()
+            .all(|l| l.starts_with("/etc/mugai/config.toml: ")));
+    }
+
+    #[test]
+    fn bad_values_say_what_is_expected() {
+        let e = errors("[policy]\npdf = \"dissarm\"\n", &[]);
+        let m = &error_at(&e, "policy.pdf").message;
+        assert!(m.contains("\"disarm\", \"block\", \"keep\""), "{m}");
+        assert!(m.contains("\"dissarm\""), "{m}");
+
+        let e = errors("[ooxml]\nhyperlinks = 1\n[log]\nformat = \"xml\"\n", &[]);
+        assert!(error_at(&e, "ooxml.hyperlinks").message.contains("\"web\""));
+        assert!(error_at(&e, "log.format").message.contains("\"json\""));
+
+        let e = errors("[limits]\nmax_depth = \"deep\"\nmax_ratio = -3\n", &[]);
+        assert!(error_at(&e, "limits.max_depth")
+            .message
+            .contains("whole number"));
+        assert!(error_at(&e, "limits.max_ratio")
+            .message
+            .contains("whole number"));
+
+        let e = errors("limits = 3\n", &[]);
+        assert!(error_at(&e, "limits").message.contains("expected a table"));
+    }
+
+    #[test]
+    fn limits_must_be_positive() {
+        for key in [
+            "max_input_bytes",
+            "max_total_bytes",
+            "max_entries",
+            "max_depth",
+            "max_xml_depth",
+            "item_timeout_secs",
+        ] {
+            let e = errors(&format!("[limits]\n{key} = 0\n"), &[]);
+            assert!(error_at(&e, &format!("limits.{key}"))
+                .message
+                .contains("greater than 0"));
+        }
+        let e = errors("[limits]\nmax_ratio = 1\n", &[]);
+        assert!(error_at(&e, "limits.max_ratio")
+            .message
+            .contains("at least 2"));
+        let c = parse("[limits]\nmax_ratio = 2\n[engine]\nthreads = 0\n", &[]).unwrap();
+        assert_eq!(c.limits.max_ratio, 2);
+        let e = errors("[limits]\nitem_timeout_secs = 99999999999\n", &[]);
+        assert!(error_at(&e, "limits.item_timeout_secs")
+            .message
+            .contains("at most"));
+        let c = parse("[limits]\nitem_timeout_secs = 5\n", &[]).unwrap();
+        assert_eq!(c.limits.item_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn keep_is_refused_for_documents_and_executables() {
+        let e = errors(
+            "[policy]\nooxml = \"keep\"\npdf = \"keep\"\narchive = \"keep\"\n",
+            &[],
+        );
+        for key in ["policy.ooxml", "policy.pdf", "policy.archive"] {
+            assert!(error_at(&e, key)
+                .message
+                .contains("never passed on unparsed"));
+        }
+        let e = errors("[policy.kinds]\ndocx = \"keep\"\n", &[]);
+        assert!(error_at(&e, "policy.kinds.docx")
+            .message
+            .contains("ooxml family"));
+
+        let e = errors(
+            "[policy]\nexecutable = \"keep\"\nunknown = \"disarm\"\n",
+            &[],
+        );
+        for key in ["policy.executable", "policy.unknown"] {
+            assert!(error_at(&e, key).message.contains("fails closed"));
+        }
+        let e = errors("[policy.kinds]\npe = \"disarm\"\nscript = \"keep\"\n", &[]);
+        assert!(error_at(&e, "policy.kinds.pe")
+            .message
+            .contains("fails closed"));
+        assert!(error_at(&e, "policy.kinds.script")
+            .message
+            .contains("fails closed"));
+    }
+
+    #[test]
+    fn keep_is_allowed_for_data_families() {
+        let c = parse(
+            "[policy]\nmarkup = \"keep\"\ntext = \"block\"\nimage = \"disarm\"\n\
+             [policy.kinds]\nsvg = \"block\"\npng = \"keep\"\ndocm = \"block\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.policy.action_for(Kind::Html), KindAction::Keep);
+        assert_eq!(c.policy.action_for(Kind::Svg), KindAction::Block);
+        assert_eq!(c.policy.action_for(Kind::Png), KindAction::Keep);
+        assert_eq!(c.policy.action_for(Kind::Gif), KindAction::Disarm);
+        assert_eq!(c.policy.action_for(Kind::Docm), KindAction::Block);
+        assert_eq!(c.policy.action_for(Kind::Docx), KindAction::Disarm);
+    }
+
+    #[test]
+    fn unknown_kind_names_are_refused() {
+        let e = errors("[policy.kinds]\ndocmx = \"block\"\n", &[]);
+        let m = &error_at(&e, "policy.kinds.docmx").message;
+        assert!(m.contains("unknown kind") && m.contains("docm"), "{m}");
+    }
+
+    #[test]
+    fn log_level_is_checked() {
+        let c = parse("[log]\nlevel = \"DEBUG\"\nformat = \"json\"\n", &[]).unwrap();
+        assert_eq!(
+            (c.log.level.as_str(), c.log.format),
+            ("debug", LogFormat::Json)
+        );
+        let e = errors("[log]\nlevel = \"verbose\"\n", &[]);
+        assert!(error_at(&e, "log.level")
+            .message
+            .contains("error, warn, info, debug, trace"));
+    }
+
+    #[test]
+    fn set_overrides_a_number() {
+        let c = parse(SHIPPED, &["limits.max_depth=4", "engine.threads = 3"]).unwrap();
+        assert_eq!(c.limits.max_depth, 4);
+        assert_eq!(c.engine.threads, 3);
+    }
+
+    #[test]
+    fn set_takes_unquoted_strings() {
+        let c = parse(
+            SHIPPED,
+            &["quarantine.dir=/tmp/q", "ooxml.hyperlinks=remove"],
+        )
+        .unwrap();
+        assert_eq!(c.quarantine.dir, PathBuf::from("/tmp/q"));
+        assert_eq!(c.ooxml.hyperlinks, HyperlinkPolicy::Remove);
+        let c = parse(SHIPPED, &["quarantine.dir=\"held\"", "log.level=warn"]).unwrap();
+        assert_eq!(c.quarantine.dir, PathBuf::from("/etc/mugai/held"));
+        assert_eq!(c.log.level, "warn");
+    }
+
+    #[test]
+    fn set_refuses_unknown_keys() {
+        let e = errors(SHIPPED, &["limits.max_dept=4"]);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].key, "limits.max_dept");
+        assert!(e[0].message.contains("unknown key") && e[0].message.contains("--set"));
+        let e = errors("", &["nosuch.key=1"]);
+        assert_eq!(e[0].key, "nosuch");
+    }
+
+    #[test]
+    fn set_reaches_kinds() {
+        let c = parse(SHIPPED, &["policy.kinds.docm=block"]).unwrap();
+        assert_eq!(c.policy.kinds.get(&Kind::Docm), Some(&KindAction::Block));
+        assert_eq!(c.policy.action_for(Kind::Docm), KindAction::Block);
+        assert_eq!(c.policy.action_for(Kind::Docx), KindAction::Disarm);
+        // Also without a [policy.kinds] table in the file.
+        let c = parse("", &["policy.kinds.docm=block"]).unwrap();
+        assert_eq!(c.policy.action_for(Kind::Docm), KindAction::Block);
+        let e = errors(SHIPPED, &["policy.kinds.docx=keep"]);
+        assert!(error_at(&e, "policy.kinds.docx").message.contains("--set"));
+    }
+
+    #[test]
+    fn malformed_set_arguments_are_errors() {
+        let e = errors("", &["limits.max_depth", "max_depth=4", "limits..x=1"]);
+        assert_eq!(e.len(), 3);
+        assert!(e.iter().all(|e| e.key == "--set"));
+        let e = errors(SHIPPED, &["limits.max_depth.x=1"]);
+        assert!(error_at(&e, "limits.max_depth")
+            .message
+            .contains("not a table"));
+        let e = errors("", &["limits.max_depth.x=1"]);
+        assert!(error_at(&e, "limits.max_depth")
+            .message
+            .contains("found a table"));
+    }
+
+    #[test]
+    fn syntax_errors_give_the_line() {
+        let e = errors("[limits]\nmax_depth = = 4\n", &["limits.bogus=1"]);
+        assert!(e[0].key.is_empty());
+        assert!(e[0].message.contains("line 2"), "{}", e[0].message);
+        // The overrides are still checked.
+        error_at(&e, "limits.bogus");
+    }
+
+    #[test]
+    fn relative_quarantine_dir_is_resolved_against_the_config_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = tmp.path().join("etc");
+        std::fs::create_dir(&folder).unwrap();
+        let file = folder.join("mugai.toml");
+        std::fs::write(&file, "[quarantine]\ndir = \"held/here\"\n").unwrap();
+        let (c, source) = Config::load(Some(&file), &[]).unwrap();
+        assert_eq!(c.quarantine.dir, folder.join("held/here"));
+        assert_eq!(source, ConfigSource::File(file.clone()));
+
+        let (c, _) = Config::load(Some(&file), &["quarantine.dir=q2".into()]).unwrap();
+        assert_eq!(c.quarantine.dir, folder.join("q2"));
+
+        std::fs::write(&file, "[quarantine]\ndir = \"/var/q\"\n").unwrap();
+        let (c, _) = Config::load(Some(&file), &[]).unwrap();
+        assert_eq!(c.quarantine.dir, PathBuf::from("/var/q"));
+    }
+
+    #[test]
+    fn a_named_file_must_exist() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("missing.toml");
+        let e = Config::load(Some(&file), &[]).unwrap_err();
+        assert_eq!(e.file.as_deref(), Some(file.as_path()));
+        assert!(e.errors[0].message.contains("cannot read"));
+    }
+
+    #[test]
+    fn errors_in_a_file_name_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("config.toml");
+        std::fs::write(&file, "[limits]\nmax_depth = 0\n").unwrap();
+        let e = Config::load(Some(&file), &[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: limits.max_depth: must be greater than 0",
+                file.display()
+            )
+        );
+    }
+
+    #[test]
+    fn without_a_name_the_config_toml_in_the_current_folder_is_used() {
+        // Tests run in the package root, which holds the shipped config.toml.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (c, source) = load_for_cli(None, &[]).unwrap();
+        assert_eq!(source, ConfigSource::File(root.join("config.toml")));
+        assert_eq!(c, defaults_in(root));
+    }
+
+    #[test]
+    fn to_toml_round_trips() {
+        for sets in [
+            &[][..],
+            &[
+                "engine.threads=6",
+                "limits.max_ratio=50",
+                "limits.item_timeout_secs=9",
+                "policy.markup=keep",
+                "policy.kinds.docm=block",
+                "policy.kinds.7z=block",
+                "ooxml.hyperlinks=keep",
+                "ooxml.embedded_documents=remove",
+                "quarantine.dir=/srv/quarantine \"x\"",
+                "log.level=trace",
+                "log.format=json",
+            ][..],
+        ] {
+            let c = parse("", sets).unwrap();
+            let text = c.to_toml();
+            let back = Config::from_toml_str(&text, Path::new("/elsewhere"), &[])
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert_eq!(back, c, "{text}");
         }
     }
 }
