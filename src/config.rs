@@ -112,10 +112,7 @@ impl PolicyConfig {
         if let Some(a) = self.kinds.get(&kind) {
             return *a;
         }
-        self.families
-            .get(&kind.family())
-            .copied()
-            .unwrap_or(KindAction::Block)
+        self.families.get(&kind.family()).copied().unwrap_or(KindAction::Block)
     }
 }
 
@@ -153,12 +150,9 @@ impl Default for Config {
         let mut families = BTreeMap::new();
         for f in Family::ALL {
             let a = match f {
-                Family::Ooxml
-                | Family::Ole2
-                | Family::Rtf
-                | Family::Odf
-                | Family::Pdf
-                | Family::Archive => KindAction::Disarm,
+                Family::Ooxml | Family::Ole2 | Family::Rtf | Family::Odf | Family::Pdf | Family::Archive => {
+                    KindAction::Disarm
+                }
                 Family::Text | Family::Image => KindAction::Keep,
                 Family::Markup | Family::Executable | Family::Unknown => KindAction::Block,
             };
@@ -175,21 +169,10 @@ impl Default for Config {
                 max_xml_depth: 256,
                 item_timeout: Duration::from_secs(120),
             },
-            policy: PolicyConfig {
-                families,
-                kinds: BTreeMap::new(),
-            },
-            ooxml: OoxmlConfig {
-                hyperlinks: HyperlinkPolicy::Web,
-                embedded_documents: EmbeddedPolicy::Disarm,
-            },
-            quarantine: QuarantineConfig {
-                dir: PathBuf::from("quarantine"),
-            },
-            log: LogConfig {
-                level: "info".into(),
-                format: LogFormat::Text,
-            },
+            policy: PolicyConfig { families, kinds: BTreeMap::new() },
+            ooxml: OoxmlConfig { hyperlinks: HyperlinkPolicy::Web, embedded_documents: EmbeddedPolicy::Remove },
+            quarantine: QuarantineConfig { dir: PathBuf::from("quarantine") },
+            log: LogConfig { level: "info".into(), format: LogFormat::Text },
         }
     }
 }
@@ -260,10 +243,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError {
-            key: key.into(),
-            message: message.into(),
-        }
+        ConfigError { key: key.into(), message: message.into() }
     }
 }
 
@@ -422,11 +402,7 @@ impl Config {
     /// `base_dir` is the folder relative paths are resolved against (the configuration file's
     /// folder). `overrides` are `SECTION.KEY=VALUE` strings applied on top of `text` before
     /// validation; see [`Config::load`]. All problems are reported together.
-    pub fn from_toml_str(
-        text: &str,
-        base_dir: &Path,
-        overrides: &[String],
-    ) -> Result<Config, ConfigErrors> {
+    pub fn from_toml_str(text: &str, base_dir: &Path, overrides: &[String]) -> Result<Config, ConfigErrors> {
         let mut errors = Vec::new();
         let mut table = match text.parse::<toml::Table>() {
             Ok(t) => t,
@@ -448,10 +424,7 @@ impl Config {
         // In the order of config.toml: problems outside the known sections first.
         errors.sort_by_cached_key(|e| {
             let section = e.key.split('.').next().unwrap_or("");
-            let rank = SECTIONS
-                .iter()
-                .position(|s| *s == section)
-                .map_or(0, |i| i + 1);
+            let rank = SECTIONS.iter().position(|s| *s == section).map_or(0, |i| i + 1);
             (rank, e.key.clone())
         });
         if errors.is_empty() {
@@ -473,10 +446,7 @@ impl Config {
     /// `quarantine.dir=/tmp/q` needs no quotes (quote values that would otherwise read as a
     /// number or a boolean). A relative path set this way is resolved against the same folder
     /// as the paths in the file. An override naming an unknown key is an error like any other.
-    pub fn load(
-        path: Option<&Path>,
-        overrides: &[String],
-    ) -> Result<(Config, ConfigSource), ConfigErrors> {
+    pub fn load(path: Option<&Path>, overrides: &[String]) -> Result<(Config, ConfigSource), ConfigErrors> {
         let path = match path {
             Some(p) => p.to_path_buf(),
             None => {
@@ -494,10 +464,7 @@ impl Config {
         let file = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
         let text = std::fs::read_to_string(&path).map_err(|e| ConfigErrors {
             file: Some(file.clone()),
-            errors: vec![ConfigError::new(
-                "",
-                format!("cannot read the configuration file: {e}"),
-            )],
+            errors: vec![ConfigError::new("", format!("cannot read the configuration file: {e}"))],
         })?;
         let base_dir = match file.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -539,43 +506,21 @@ impl Config {
         out.push_str("\n[policy]\n");
         for f in Family::ALL {
             // A family missing from the map is blocked (see PolicyConfig::action_for).
-            let a = self
-                .policy
-                .families
-                .get(&f)
-                .copied()
-                .unwrap_or(KindAction::Block);
+            let a = self.policy.families.get(&f).copied().unwrap_or(KindAction::Block);
             kv(&mut out, f.as_str(), string(a.as_str()));
         }
         out.push_str("\n[policy.kinds]\n");
-        let kinds: BTreeMap<&str, KindAction> = self
-            .policy
-            .kinds
-            .iter()
-            .map(|(k, a)| (k.as_str(), *a))
-            .collect();
+        let kinds: BTreeMap<&str, KindAction> = self.policy.kinds.iter().map(|(k, a)| (k.as_str(), *a)).collect();
         for (name, a) in kinds {
             kv(&mut out, name, string(a.as_str()));
         }
 
         out.push_str("\n[ooxml]\n");
-        kv(
-            &mut out,
-            "hyperlinks",
-            string(self.ooxml.hyperlinks.as_str()),
-        );
-        kv(
-            &mut out,
-            "embedded_documents",
-            string(self.ooxml.embedded_documents.as_str()),
-        );
+        kv(&mut out, "hyperlinks", string(self.ooxml.hyperlinks.as_str()));
+        kv(&mut out, "embedded_documents", string(self.ooxml.embedded_documents.as_str()));
 
         out.push_str("\n[quarantine]\n");
-        kv(
-            &mut out,
-            "dir",
-            string(&self.quarantine.dir.to_string_lossy()),
-        );
+        kv(&mut out, "dir", string(&self.quarantine.dir.to_string_lossy()));
 
         out.push_str("\n[log]\n");
         kv(&mut out, "level", string(&self.log.level));
@@ -585,10 +530,7 @@ impl Config {
 }
 
 /// What the commands call to get their configuration from `--config` and `--set`.
-pub fn load_for_cli(
-    config: Option<&Path>,
-    sets: &[String],
-) -> Result<(Config, ConfigSource), ConfigErrors> {
+pub fn load_for_cli(config: Option<&Path>, sets: &[String]) -> Result<(Config, ConfigSource), ConfigErrors> {
     Config::load(config, sets)
 }
 
@@ -608,11 +550,7 @@ fn syntax_error(text: &str, e: &toml::de::Error) -> ConfigError {
 }
 
 /// Applies `SECTION.KEY=VALUE` overrides to the parsed document; returns the key paths set.
-fn apply_overrides(
-    table: &mut toml::Table,
-    overrides: &[String],
-    errors: &mut Vec<ConfigError>,
-) -> Vec<String> {
+fn apply_overrides(table: &mut toml::Table, overrides: &[String], errors: &mut Vec<ConfigError>) -> Vec<String> {
     let mut set = Vec::new();
     for o in overrides {
         match apply_override(table, o) {
@@ -638,24 +576,17 @@ fn apply_override(table: &mut toml::Table, text: &str) -> Result<String, ConfigE
         ));
     }
     let value = value.trim();
-    let value = value
-        .parse::<toml::Value>()
-        .unwrap_or_else(|_| toml::Value::String(value.to_owned()));
+    let value = value.parse::<toml::Value>().unwrap_or_else(|_| toml::Value::String(value.to_owned()));
     let (last, parents) = segments.split_last().expect("at least two segments");
     let mut t = table;
     for (i, seg) in parents.iter().enumerate() {
-        let entry = t
-            .entry(*seg)
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = t.entry(*seg).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         match entry {
             toml::Value::Table(inner) => t = inner,
             _ => {
                 return Err(ConfigError::new(
                     segments[..=i].join("."),
-                    format!(
-                        "is not a table, so --set cannot set `{}` inside it",
-                        segments.join(".")
-                    ),
+                    format!("is not a table, so --set cannot set `{}` inside it", segments.join(".")),
                 ))
             }
         }
@@ -666,20 +597,14 @@ fn apply_override(table: &mut toml::Table, text: &str) -> Result<String, ConfigE
 
 /// True when one dotted key path is the other or lies inside it.
 fn paths_overlap(a: &str, b: &str) -> bool {
-    let inside = |long: &str, short: &str| {
-        long.strip_prefix(short)
-            .is_some_and(|rest| rest.starts_with('.'))
-    };
+    let inside = |long: &str, short: &str| long.strip_prefix(short).is_some_and(|rest| rest.starts_with('.'));
     a == b || inside(a, b) || inside(b, a)
 }
 
 /// Deserializes the whole document. Serde stops at the first problem, so when that fails every
 /// key that does not fit is found and reported, and the document is deserialized again without
 /// those keys, so that the rest can still be validated.
-fn deserialize_collecting<T: DeserializeOwned + Default>(
-    table: toml::Table,
-    errors: &mut Vec<ConfigError>,
-) -> T {
+fn deserialize_collecting<T: DeserializeOwned + Default>(table: toml::Table, errors: &mut Vec<ConfigError>) -> T {
     let mut root = toml::Value::Table(table);
     if let Ok(v) = T::deserialize(root.clone()) {
         return v;
@@ -703,11 +628,7 @@ fn deserialize_collecting<T: DeserializeOwned + Default>(
 /// Finds why `value`, found at `path`, does not fit `T`. A table that fits when empty is
 /// searched key by key (each key tried alone, which works because every field is optional),
 /// so that each bad key is reported at its own path.
-fn diagnose<T: DeserializeOwned>(
-    path: &mut Vec<String>,
-    value: &toml::Value,
-    bad: &mut Vec<(Vec<String>, String)>,
-) {
+fn diagnose<T: DeserializeOwned>(path: &mut Vec<String>, value: &toml::Value, bad: &mut Vec<(Vec<String>, String)>) {
     if let toml::Value::Table(t) = value {
         if !t.is_empty() && fits::<T>(path, toml::Value::Table(toml::Table::new())).is_ok() {
             let before = bad.len();
@@ -815,44 +736,20 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
 
     if let Some(l) = raw.limits {
         let lim = &mut c.limits;
-        positive(
-            &mut lim.max_input_bytes,
-            l.max_input_bytes,
-            "limits.max_input_bytes",
-            errors,
-        );
-        positive(
-            &mut lim.max_total_bytes,
-            l.max_total_bytes,
-            "limits.max_total_bytes",
-            errors,
-        );
-        positive(
-            &mut lim.max_entries,
-            l.max_entries,
-            "limits.max_entries",
-            errors,
-        );
+        positive(&mut lim.max_input_bytes, l.max_input_bytes, "limits.max_input_bytes", errors);
+        positive(&mut lim.max_total_bytes, l.max_total_bytes, "limits.max_total_bytes", errors);
+        positive(&mut lim.max_entries, l.max_entries, "limits.max_entries", errors);
         positive(&mut lim.max_depth, l.max_depth, "limits.max_depth", errors);
-        positive(
-            &mut lim.max_xml_depth,
-            l.max_xml_depth,
-            "limits.max_xml_depth",
-            errors,
-        );
+        positive(&mut lim.max_xml_depth, l.max_xml_depth, "limits.max_xml_depth", errors);
         match l.max_ratio {
-            Some(r) if r < 2 => errors.push(ConfigError::new(
-                "limits.max_ratio",
-                format!("must be at least 2 (found {r})"),
-            )),
+            Some(r) if r < 2 => {
+                errors.push(ConfigError::new("limits.max_ratio", format!("must be at least 2 (found {r})")))
+            }
             Some(r) => lim.max_ratio = r,
             None => {}
         }
         match l.item_timeout_secs {
-            Some(0) => errors.push(ConfigError::new(
-                "limits.item_timeout_secs",
-                "must be greater than 0",
-            )),
+            Some(0) => errors.push(ConfigError::new("limits.item_timeout_secs", "must be greater than 0")),
             Some(s) if s > MAX_ITEM_TIMEOUT_SECS => errors.push(ConfigError::new(
                 "limits.item_timeout_secs",
                 format!("must be at most {MAX_ITEM_TIMEOUT_SECS} (one week), found {s}"),
@@ -876,10 +773,7 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
             let key = format!("policy.kinds.{}", key_segment(&name));
             let Some(kind) = Kind::from_name(&name) else {
                 let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-                errors.push(ConfigError::new(
-                    key,
-                    format!("unknown kind; expected one of: {}", names.join(", ")),
-                ));
+                errors.push(ConfigError::new(key, format!("unknown kind; expected one of: {}", names.join(", "))));
                 continue;
             };
             match action_allowed(kind.family(), a) {
@@ -888,10 +782,7 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
                 }
                 Err(why) => errors.push(ConfigError::new(
                     key,
-                    format!(
-                        "{why}; `{name}` is in the {} family",
-                        kind.family().as_str()
-                    ),
+                    format!("{why}; `{name}` is in the {} family", kind.family().as_str()),
                 )),
             }
         }
@@ -907,9 +798,7 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
     }
 
     match raw.quarantine.and_then(|q| q.dir) {
-        Some(d) if d.is_empty() => {
-            errors.push(ConfigError::new("quarantine.dir", "must not be empty"))
-        }
+        Some(d) if d.is_empty() => errors.push(ConfigError::new("quarantine.dir", "must not be empty")),
         Some(d) => c.quarantine.dir = PathBuf::from(d),
         None => {}
     }
@@ -923,10 +812,7 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
             } else {
                 errors.push(ConfigError::new(
                     "log.level",
-                    format!(
-                        "unknown level `{level}`; expected one of: {}",
-                        LOG_LEVELS.join(", ")
-                    ),
+                    format!("unknown level `{level}`; expected one of: {}", LOG_LEVELS.join(", ")),
                 ));
             }
         }
@@ -939,12 +825,7 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
 }
 
 /// Sets a limit that must be greater than 0.
-fn positive<T: Copy + Into<u64>>(
-    slot: &mut T,
-    value: Option<T>,
-    key: &str,
-    errors: &mut Vec<ConfigError>,
-) {
+fn positive<T: Copy + Into<u64>>(slot: &mut T, value: Option<T>, key: &str, errors: &mut Vec<ConfigError>) {
     match value {
         Some(v) if v.into() == 0 => errors.push(ConfigError::new(key, "must be greater than 0")),
         Some(v) => *slot = v,
@@ -956,34 +837,25 @@ fn positive<T: Copy + Into<u64>>(
 fn action_allowed(family: Family, action: KindAction) -> Result<(), String> {
     match (family, action) {
         (Family::Executable | Family::Unknown, KindAction::Block) => Ok(()),
-        (Family::Executable | Family::Unknown, _) => Err(
-            "must be \"block\": programs, scripts and unrecognised content are always blocked, \
+        (Family::Executable | Family::Unknown, _) => {
+            Err("must be \"block\": programs, scripts and unrecognised content are always blocked, \
              mugai fails closed"
-                .to_owned(),
-        ),
-        (Family::Text | Family::Image | Family::Markup, _)
-        | (_, KindAction::Disarm | KindAction::Block) => Ok(()),
-        (_, KindAction::Keep) => Err(
-            "\"keep\" is allowed only for the text, image and markup families: documents, \
+                .to_owned())
+        }
+        (Family::Text | Family::Image | Family::Markup, _) | (_, KindAction::Disarm | KindAction::Block) => Ok(()),
+        (_, KindAction::Keep) => Err("\"keep\" is allowed only for the text, image and markup families: documents, \
              archives and PDFs are never passed on unparsed (use \"disarm\" or \"block\")"
-                .to_owned(),
-        ),
+            .to_owned()),
     }
 }
 
 fn key_path(path: &[String]) -> String {
-    path.iter()
-        .map(|k| key_segment(k))
-        .collect::<Vec<_>>()
-        .join(".")
+    path.iter().map(|k| key_segment(k)).collect::<Vec<_>>().join(".")
 }
 
 /// A key as it would be written in a dotted key path (quoted unless it is a bare key).
 fn key_segment(key: &str) -> String {
-    let bare = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let bare = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if bare {
         key.to_owned()
     } else {
@@ -1003,16 +875,11 @@ mod tests {
     }
 
     fn errors(text: &str, sets: &[&str]) -> Vec<ConfigError> {
-        parse(text, sets)
-            .expect_err("the configuration should be refused")
-            .errors
+        parse(text, sets).expect_err("the configuration should be refused").errors
     }
 
     fn error_at<'a>(errors: &'a [ConfigError], key: &str) -> &'a ConfigError {
-        errors
-            .iter()
-            .find(|e| e.key == key)
-            .unwrap_or_else(|| panic!("no error for {key} in {errors:#?}"))
+        errors.iter().find(|e| e.key == key).unwrap_or_else(|| panic!("no error for {key} in {errors:#?}"))
     }
 
     fn defaults_in(base: &Path) -> Config {
@@ -1030,10 +897,7 @@ mod tests {
 
     #[test]
     fn an_empty_file_is_the_defaults() {
-        assert_eq!(
-            parse("", &[]).unwrap(),
-            defaults_in(Path::new("/etc/mugai"))
-        );
+        assert_eq!(parse("", &[]).unwrap(), defaults_in(Path::new("/etc/mugai")));
     }
 
     #[test]
@@ -1047,10 +911,7 @@ mod tests {
             let b: Vec<_> = in_file.keys().collect();
             assert_eq!(a, b, "keys of [{section}]");
         }
-        assert_eq!(
-            full.keys().collect::<Vec<_>>(),
-            shipped.keys().collect::<Vec<_>>()
-        );
+        assert_eq!(full.keys().collect::<Vec<_>>(), shipped.keys().collect::<Vec<_>>());
     }
 
     #[test]
@@ -1067,10 +928,7 @@ mod tests {
                 continue;
             }
             let key = line.split('=').next().unwrap().trim();
-            assert!(
-                i > 0 && lines[i - 1].starts_with('#'),
-                "`{key}` in {section} has no comment line just above it"
-            );
+            assert!(i > 0 && lines[i - 1].starts_with('#'), "`{key}` in {section} has no comment line just above it");
             if section == "[limits]" {
                 limits.push(key);
             }
@@ -1108,11 +966,7 @@ mod tests {
         }
         let all = [KindAction::Disarm, KindAction::Block, KindAction::Keep];
         for (i, a) in all.into_iter().enumerate() {
-            let h = [
-                HyperlinkPolicy::Keep,
-                HyperlinkPolicy::Web,
-                HyperlinkPolicy::Remove,
-            ][i];
+            let h = [HyperlinkPolicy::Keep, HyperlinkPolicy::Web, HyperlinkPolicy::Remove][i];
             let e = [EmbeddedPolicy::Disarm, EmbeddedPolicy::Remove][i % 2];
             let f = [LogFormat::Text, LogFormat::Json][i % 2];
             let text = format!(
@@ -1163,15 +1017,9 @@ mod tests {
                 "log.level"
             ]
         );
-        let shown = ConfigErrors {
-            file: Some("/etc/mugai/config.toml".into()),
-            errors: e,
-        }
-        .to_string();
+        let shown = ConfigErrors { file: Some("/etc/mugai/config.toml".into()), errors: e }.to_string();
         assert_eq!(shown.lines().count(), 8);
-        assert!(shown
-            .lines()
-            .all(|l| l.starts_with("/etc/mugai/config.toml: ")));
+        assert!(shown.lines().all(|l| l.starts_with("/etc/mugai/config.toml: ")));
     }
 
     #[test]
@@ -1186,12 +1034,8 @@ mod tests {
         assert!(error_at(&e, "log.format").message.contains("\"json\""));
 
         let e = errors("[limits]\nmax_depth = \"deep\"\nmax_ratio = -3\n", &[]);
-        assert!(error_at(&e, "limits.max_depth")
-            .message
-            .contains("whole number"));
-        assert!(error_at(&e, "limits.max_ratio")
-            .message
-            .contains("whole number"));
+        assert!(error_at(&e, "limits.max_depth").message.contains("whole number"));
+        assert!(error_at(&e, "limits.max_ratio").message.contains("whole number"));
 
         let e = errors("limits = 3\n", &[]);
         assert!(error_at(&e, "limits").message.contains("expected a table"));
@@ -1199,63 +1043,38 @@ mod tests {
 
     #[test]
     fn limits_must_be_positive() {
-        for key in [
-            "max_input_bytes",
-            "max_total_bytes",
-            "max_entries",
-            "max_depth",
-            "max_xml_depth",
-            "item_timeout_secs",
-        ] {
+        for key in
+            ["max_input_bytes", "max_total_bytes", "max_entries", "max_depth", "max_xml_depth", "item_timeout_secs"]
+        {
             let e = errors(&format!("[limits]\n{key} = 0\n"), &[]);
-            assert!(error_at(&e, &format!("limits.{key}"))
-                .message
-                .contains("greater than 0"));
+            assert!(error_at(&e, &format!("limits.{key}")).message.contains("greater than 0"));
         }
         let e = errors("[limits]\nmax_ratio = 1\n", &[]);
-        assert!(error_at(&e, "limits.max_ratio")
-            .message
-            .contains("at least 2"));
+        assert!(error_at(&e, "limits.max_ratio").message.contains("at least 2"));
         let c = parse("[limits]\nmax_ratio = 2\n[engine]\nthreads = 0\n", &[]).unwrap();
         assert_eq!(c.limits.max_ratio, 2);
         let e = errors("[limits]\nitem_timeout_secs = 99999999999\n", &[]);
-        assert!(error_at(&e, "limits.item_timeout_secs")
-            .message
-            .contains("at most"));
+        assert!(error_at(&e, "limits.item_timeout_secs").message.contains("at most"));
         let c = parse("[limits]\nitem_timeout_secs = 5\n", &[]).unwrap();
         assert_eq!(c.limits.item_timeout, Duration::from_secs(5));
     }
 
     #[test]
     fn keep_is_refused_for_documents_and_executables() {
-        let e = errors(
-            "[policy]\nooxml = \"keep\"\npdf = \"keep\"\narchive = \"keep\"\n",
-            &[],
-        );
+        let e = errors("[policy]\nooxml = \"keep\"\npdf = \"keep\"\narchive = \"keep\"\n", &[]);
         for key in ["policy.ooxml", "policy.pdf", "policy.archive"] {
-            assert!(error_at(&e, key)
-                .message
-                .contains("never passed on unparsed"));
+            assert!(error_at(&e, key).message.contains("never passed on unparsed"));
         }
         let e = errors("[policy.kinds]\ndocx = \"keep\"\n", &[]);
-        assert!(error_at(&e, "policy.kinds.docx")
-            .message
-            .contains("ooxml family"));
+        assert!(error_at(&e, "policy.kinds.docx").message.contains("ooxml family"));
 
-        let e = errors(
-            "[policy]\nexecutable = \"keep\"\nunknown = \"disarm\"\n",
-            &[],
-        );
+        let e = errors("[policy]\nexecutable = \"keep\"\nunknown = \"disarm\"\n", &[]);
         for key in ["policy.executable", "policy.unknown"] {
             assert!(error_at(&e, key).message.contains("fails closed"));
         }
         let e = errors("[policy.kinds]\npe = \"disarm\"\nscript = \"keep\"\n", &[]);
-        assert!(error_at(&e, "policy.kinds.pe")
-            .message
-            .contains("fails closed"));
-        assert!(error_at(&e, "policy.kinds.script")
-            .message
-            .contains("fails closed"));
+        assert!(error_at(&e, "policy.kinds.pe").message.contains("fails closed"));
+        assert!(error_at(&e, "policy.kinds.script").message.contains("fails closed"));
     }
 
     #[test]
@@ -1284,14 +1103,9 @@ mod tests {
     #[test]
     fn log_level_is_checked() {
         let c = parse("[log]\nlevel = \"DEBUG\"\nformat = \"json\"\n", &[]).unwrap();
-        assert_eq!(
-            (c.log.level.as_str(), c.log.format),
-            ("debug", LogFormat::Json)
-        );
+        assert_eq!((c.log.level.as_str(), c.log.format), ("debug", LogFormat::Json));
         let e = errors("[log]\nlevel = \"verbose\"\n", &[]);
-        assert!(error_at(&e, "log.level")
-            .message
-            .contains("error, warn, info, debug, trace"));
+        assert!(error_at(&e, "log.level").message.contains("error, warn, info, debug, trace"));
     }
 
     #[test]
@@ -1303,11 +1117,7 @@ mod tests {
 
     #[test]
     fn set_takes_unquoted_strings() {
-        let c = parse(
-            SHIPPED,
-            &["quarantine.dir=/tmp/q", "ooxml.hyperlinks=remove"],
-        )
-        .unwrap();
+        let c = parse(SHIPPED, &["quarantine.dir=/tmp/q", "ooxml.hyperlinks=remove"]).unwrap();
         assert_eq!(c.quarantine.dir, PathBuf::from("/tmp/q"));
         assert_eq!(c.ooxml.hyperlinks, HyperlinkPolicy::Remove);
         let c = parse(SHIPPED, &["quarantine.dir=\"held\"", "log.level=warn"]).unwrap();
@@ -1344,13 +1154,9 @@ mod tests {
         assert_eq!(e.len(), 3);
         assert!(e.iter().all(|e| e.key == "--set"));
         let e = errors(SHIPPED, &["limits.max_depth.x=1"]);
-        assert!(error_at(&e, "limits.max_depth")
-            .message
-            .contains("not a table"));
+        assert!(error_at(&e, "limits.max_depth").message.contains("not a table"));
         let e = errors("", &["limits.max_depth.x=1"]);
-        assert!(error_at(&e, "limits.max_depth")
-            .message
-            .contains("found a table"));
+        assert!(error_at(&e, "limits.max_depth").message.contains("found a table"));
     }
 
     #[test]
@@ -1396,13 +1202,7 @@ mod tests {
         let file = tmp.path().join("config.toml");
         std::fs::write(&file, "[limits]\nmax_depth = 0\n").unwrap();
         let e = Config::load(Some(&file), &[]).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            format!(
-                "{}: limits.max_depth: must be greater than 0",
-                file.display()
-            )
-        );
+        assert_eq!(e.to_string(), format!("{}: limits.max_depth: must be greater than 0", file.display()));
     }
 
     #[test]
@@ -1434,8 +1234,8 @@ mod tests {
         ] {
             let c = parse("", sets).unwrap();
             let text = c.to_toml();
-            let back = Config::from_toml_str(&text, Path::new("/elsewhere"), &[])
-                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+            let back =
+                Config::from_toml_str(&text, Path::new("/elsewhere"), &[]).unwrap_or_else(|e| panic!("{e}\n{text}"));
             assert_eq!(back, c, "{text}");
         }
     }

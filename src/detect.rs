@@ -160,10 +160,13 @@ fn magic_kind(d: &[u8]) -> Option<Kind> {
         Kind::Chm
     } else if s(&[0xE4, 0x52, 0x5C, 0x7B, 0x8C, 0xD8, 0xA7, 0x4D, 0xAE, 0xB1, 0x53, 0x78, 0xD0, 0x29, 0x96, 0xD3]) {
         Kind::OneNote
-    } else if s(b"vhdxfile") || s(b"conectix") || at(0x8001, b"CD001") || at(0x8801, b"CD001") || at(0x9001, b"CD001")
+    } else if s(b"vhdxfile")
+        || s(b"conectix")
+        || at(0x8001, b"CD001")
+        || at(0x8801, b"CD001")
+        || at(0x9001, b"CD001")
+        || (d.len() >= 512 && &d[d.len() - 512..d.len() - 504] == b"conectix")
     {
-        Kind::DiskImage
-    } else if d.len() >= 512 && &d[d.len() - 512..d.len() - 504] == b"conectix" {
         Kind::DiskImage
     } else if s(b"#!") {
         Kind::Script
@@ -242,8 +245,7 @@ fn text_kind(data: &[u8]) -> Kind {
     if is_mail(head) {
         return Kind::Eml;
     }
-    if trimmed.starts_with(b"<!doctype html") || trimmed.starts_with(b"<html") || has(b"<script") || has(b"<hta:")
-    {
+    if trimmed.starts_with(b"<!doctype html") || trimmed.starts_with(b"<html") || has(b"<script") || has(b"<hta:") {
         return Kind::Html;
     }
     if trimmed.starts_with(b"<") {

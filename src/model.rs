@@ -273,12 +273,14 @@ impl Reason {
     pub fn class(self) -> FailureClass {
         use Reason::*;
         match self {
-            Malformed | DuplicateEntry | OverlappingEntries | InconsistentHeaders | PathTraversal
-            | XmlDoctype => FailureClass::Malformed,
+            Malformed | DuplicateEntry | OverlappingEntries | InconsistentHeaders | PathTraversal | XmlDoctype => {
+                FailureClass::Malformed
+            }
             Encrypted => FailureClass::Encrypted,
             Unsupported | UnsupportedCompression => FailureClass::Unsupported,
-            LimitInputSize | LimitTotalBytes | LimitEntries | LimitDepth | LimitRatio
-            | LimitXmlDepth => FailureClass::Limit,
+            LimitInputSize | LimitTotalBytes | LimitEntries | LimitDepth | LimitRatio | LimitXmlDepth => {
+                FailureClass::Limit
+            }
             Timeout => FailureClass::Timeout,
             InternalError => FailureClass::InternalError,
             Executable | UnknownKind | PolicyBlocked | NameMismatch => FailureClass::Policy,

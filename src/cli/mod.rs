@@ -62,6 +62,18 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Logs go to stderr (stdout carries command output): text or JSON lines, at the configured
+/// level unless `RUST_LOG` says otherwise.
+pub fn init_logging(config: &mugai::config::Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        mugai::config::LogFormat::Json => builder.json().try_init(),
+        mugai::config::LogFormat::Text => builder.try_init(),
+    };
+}
+
 /// Panics inside format modules are caught by the engine and block the item; this hook sends
 /// their message to the log instead of the default stderr dump.
 fn install_panic_hook() {

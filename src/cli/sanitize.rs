@@ -1,22 +1,36 @@
-//! `mugai sanitize` and `mugai scan` (WIP).
-use super::Cli;
-use std::path::PathBuf;
+//! `mugai sanitize` (clean copies out, blocked originals to quarantine, JSON Lines report) and
+//! `mugai scan` (the same analysis, nothing written).
+
+use super::{Cli, EXIT_CLEAN, EXIT_FOUND};
+use anyhow::{Context as _, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use mugai::config::Config;
+use mugai::engine::{Engine, Outcome};
+use mugai::model::{Item, Kind, Reason, Verdict};
+use mugai::quarantine::Quarantine;
+use mugai::report::ReportLine;
+use rayon::prelude::*;
+use std::fs;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub struct SanitizeArgs {
-    /// Files or folders (folders are walked recursively, relative paths kept).
+    /// Files or folders (folders are walked recursively; relative paths are kept under --out).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Folder for the clean copies.
+    /// Folder for the clean copies (created if missing).
     #[arg(long)]
     pub out: PathBuf,
-    /// Write a JSON Lines report here (one object per input file).
+    /// Write a JSON Lines report here: one object per input file.
     #[arg(long)]
     pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
+    /// Files or folders (folders are walked recursively).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Print one JSON object per input file instead of a table.
@@ -24,10 +38,299 @@ pub struct ScanArgs {
     pub json: bool,
 }
 
-pub fn run_sanitize(_cli: &Cli, _a: &SanitizeArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("not yet")
+/// One input file and where its clean copy goes, relative to --out.
+struct Input {
+    path: PathBuf,
+    rel: PathBuf,
 }
 
-pub fn run_scan(_cli: &Cli, _a: &ScanArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("not yet")
+/// Files named on the command line, and every regular file under folders named there. Symbolic
+/// links are not followed: a link inside a folder could point anywhere on the machine.
+fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = fs::metadata(p).with_context(|| format!("{}", p.display()))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            for entry in walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name() {
+                let entry = entry.with_context(|| format!("reading {}", p.display()))?;
+                if entry.file_type().is_file() {
+                    let rel = entry.path().strip_prefix(p).unwrap_or(entry.path()).to_path_buf();
+                    found.push(Input { path: entry.path().to_path_buf(), rel });
+                } else if entry.file_type().is_symlink() {
+                    tracing::warn!(path = %entry.path().display(), "symbolic link skipped");
+                }
+            }
+            out.extend(found);
+        } else {
+            let name = p.file_name().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("input"));
+            out.push(Input { path: p.clone(), rel: name });
+        }
+    }
+    Ok(out)
+}
+
+fn load(cli: &Cli) -> Result<Option<(Arc<Config>, Engine)>> {
+    let (config, source) = match mugai::config::load_for_cli(cli.config.as_deref(), &cli.set) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mugai: configuration errors:\n{e}");
+            return Ok(None);
+        }
+    };
+    super::init_logging(&config);
+    tracing::debug!(config = %source, "configuration loaded");
+    let config = Arc::new(config);
+    let engine = Engine::new(config.clone())?;
+    Ok(Some((config, engine)))
+}
+
+fn progress(n: usize) -> ProgressBar {
+    if n > 3 && std::io::stderr().is_terminal() {
+        let pb = ProgressBar::new(n as u64);
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed} {msg}") {
+            pb.set_style(style);
+        }
+        pb
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+/// Reads one input, or decides without reading it when it is over the input size limit.
+fn process_one(engine: &Engine, config: &Config, input: &Input) -> Result<(Outcome, Option<Vec<u8>>)> {
+    let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let len = fs::metadata(&input.path).with_context(|| format!("{}", input.path.display()))?.len();
+    if len > config.limits.max_input_bytes {
+        let outcome = Outcome {
+            path: input.rel.to_string_lossy().into_owned(),
+            name,
+            kind: Kind::Unknown,
+            verdict: Verdict::Blocked,
+            reason: Some(Reason::LimitInputSize),
+            detail: Some(format!("{len} bytes, limit {}", config.limits.max_input_bytes)),
+            actions: Vec::new(),
+            findings: Vec::new(),
+            output: None,
+            output_kind: None,
+            output_name: None,
+            sha256_in: String::new(),
+            sha256_out: None,
+            size_in: len,
+            ms: 0,
+        };
+        return Ok((outcome, None));
+    }
+    let data = fs::read(&input.path).with_context(|| format!("{}", input.path.display()))?;
+    let item = Item { data: data.clone(), name, declared_type: None, path: input.rel.to_string_lossy().into_owned() };
+    Ok((engine.process(item), Some(data)))
+}
+
+/// A file name safe to create: no path separators, no control or bidi characters, not `.`/`..`.
+pub fn safe_file_name(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | '\0' => '_',
+            c if c.is_control() => '_',
+            '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => '_',
+            c => c,
+        })
+        .collect();
+    if s.is_empty() || s == "." || s == ".." {
+        s = "file".into();
+    }
+    if s.len() > 200 {
+        let mut cut = 200;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let ext = s.rsplit_once('.').map(|(_, e)| e.to_string()).filter(|e| e.len() <= 16);
+        s.truncate(cut);
+        if let Some(e) = ext {
+            s.push('.');
+            s.push_str(&e);
+        }
+    }
+    s
+}
+
+fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = dir.join(format!(".{}.mugai-tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+    {
+        let mut f = fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+        f.write_all(data)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
+    Ok(())
+}
+
+pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
+    let Some((config, engine)) = load(cli)? else { return Ok(super::EXIT_USAGE) };
+    let inputs = collect_inputs(&a.inputs)?;
+    let quarantine = Quarantine::open(&config.quarantine.dir)?;
+    fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let pb = progress(inputs.len());
+    let lines: Vec<Result<ReportLine>> = engine.install(|| {
+        inputs
+            .par_iter()
+            .map(|input| {
+                let r = sanitize_one(&engine, &config, &quarantine, &a.out, input);
+                pb.inc(1);
+                r
+            })
+            .collect()
+    });
+    pb.finish_and_clear();
+    let mut report: Option<Box<dyn Write>> = match &a.report {
+        Some(p) => Some(Box::new(std::io::BufWriter::new(
+            fs::File::create(p).with_context(|| format!("creating report {}", p.display()))?,
+        ))),
+        None => None,
+    };
+    let (mut kept, mut disarmed, mut blocked, mut failed) = (0, 0, 0, 0);
+    for (input, line) in inputs.iter().zip(lines) {
+        match line {
+            Ok(line) => {
+                match line.verdict {
+                    Verdict::Kept => kept += 1,
+                    Verdict::Disarmed => disarmed += 1,
+                    Verdict::Blocked => blocked += 1,
+                }
+                if let Some(w) = report.as_mut() {
+                    serde_json::to_writer(&mut *w, &line)?;
+                    w.write_all(b"\n")?;
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("mugai: {}: {e:#}", input.path.display());
+            }
+        }
+    }
+    if let Some(mut w) = report {
+        w.flush()?;
+    }
+    eprintln!(
+        "{} files: {disarmed} disarmed, {kept} kept, {blocked} blocked{}",
+        inputs.len(),
+        if failed > 0 { format!(", {failed} could not be read or written") } else { String::new() }
+    );
+    Ok(if blocked > 0 || failed > 0 { EXIT_FOUND } else { EXIT_CLEAN })
+}
+
+fn sanitize_one(engine: &Engine, config: &Config, q: &Quarantine, out_dir: &Path, input: &Input) -> Result<ReportLine> {
+    let (outcome, original) = process_one(engine, config, input)?;
+    let shown = input.path.to_string_lossy().into_owned();
+    if outcome.verdict == Verdict::Blocked {
+        let reason = outcome.reason.unwrap_or(Reason::InternalError);
+        let record = match &original {
+            Some(data) => {
+                q.hold(data, &shown, outcome.name.as_deref(), outcome.kind, reason, outcome.detail.as_deref())?
+            }
+            None => {
+                // Over the size limit: streamed into quarantine without being loaded into memory.
+                let mut f = fs::File::open(&input.path).with_context(|| format!("{}", input.path.display()))?;
+                q.hold_reader(&mut f, &shown, outcome.name.as_deref(), outcome.kind, reason, outcome.detail.as_deref())?
+            }
+        };
+        tracing::info!(input = %shown, kind = %outcome.kind, reason = %reason, quarantine = %record.id, "blocked");
+        let mut line = ReportLine::from_outcome(shown, None, &outcome);
+        if line.sha256_in.is_empty() {
+            line.sha256_in = record.sha256.clone();
+        }
+        line.quarantine_id = Some(record.id);
+        return Ok(line);
+    }
+    let out_name = outcome
+        .output_name
+        .clone()
+        .or_else(|| input.rel.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "file".into());
+    let rel_dir = input.rel.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut dest = out_dir.to_path_buf();
+    for c in rel_dir.components() {
+        if let std::path::Component::Normal(s) = c {
+            dest.push(safe_file_name(&s.to_string_lossy()));
+        }
+    }
+    dest.push(safe_file_name(&out_name));
+    let data = outcome.output.as_deref().unwrap_or_default();
+    write_atomic(&dest, data)?;
+    tracing::info!(input = %shown, output = %dest.display(), verdict = outcome.verdict.as_str(), actions = outcome.actions.len(), "done");
+    Ok(ReportLine::from_outcome(shown, Some(dest.to_string_lossy().into_owned()), &outcome))
+}
+
+pub fn run_scan(cli: &Cli, a: &ScanArgs) -> Result<u8> {
+    let Some((config, engine)) = load(cli)? else { return Ok(super::EXIT_USAGE) };
+    let inputs = collect_inputs(&a.inputs)?;
+    let pb = progress(inputs.len());
+    let results: Vec<Result<Outcome>> = engine.install(|| {
+        inputs
+            .par_iter()
+            .map(|input| {
+                let r = process_one(&engine, &config, input).map(|(o, _)| o);
+                pb.inc(1);
+                r
+            })
+            .collect()
+    });
+    pb.finish_and_clear();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut found = false;
+    for (input, r) in inputs.iter().zip(results) {
+        let shown = input.path.to_string_lossy().into_owned();
+        let o = match r {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("mugai: {shown}: {e:#}");
+                found = true;
+                continue;
+            }
+        };
+        found |= o.found_active_content();
+        if a.json {
+            serde_json::to_writer(&mut out, &ReportLine::from_outcome(shown, None, &o))?;
+            writeln!(out)?;
+            continue;
+        }
+        let what = match o.verdict {
+            Verdict::Blocked => format!(
+                "would block: {}{}",
+                o.reason.map(|r| r.as_str()).unwrap_or("?"),
+                o.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+            ),
+            Verdict::Kept => "clean, kept as is".to_string(),
+            Verdict::Disarmed if o.actions.is_empty() => "clean, would be rebuilt".to_string(),
+            Verdict::Disarmed => format!("would remove {} item(s)", o.actions.len()),
+        };
+        writeln!(out, "{:<8} {:<10} {}  {}", o.verdict.as_str(), o.kind.as_str(), shown, what)?;
+        for act in &o.actions {
+            let action = serde_json::to_value(act.action)?.as_str().unwrap_or_default().to_string();
+            writeln!(
+                out,
+                "           - {action} {}{}",
+                act.part,
+                act.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(if found { EXIT_FOUND } else { EXIT_CLEAN })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_file_name;
+
+    #[test]
+    fn names_are_made_safe() {
+        assert_eq!(safe_file_name("a/../b.docx"), "a_.._b.docx");
+        assert_eq!(safe_file_name("invoice\u{202E}fdp.exe"), "invoice_fdp.exe");
+        assert_eq!(safe_file_name(".."), "file");
+        assert!(safe_file_name(&"x".repeat(400)).len() <= 200);
+    }
 }

@@ -5,8 +5,8 @@
 //! and a way to hand child items (embedded documents) back to the engine.
 
 pub mod ooxml;
-pub mod zipread;
 pub mod xml;
+pub mod zipread;
 
 use crate::config::Config;
 use crate::engine::{Budget, Outcome};
@@ -65,8 +65,14 @@ pub struct Context<'a> {
 
 /// Disarms `data` of the given kind; `Unsupported` for kinds without a format module yet.
 pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
-    match kind.family() {
-        crate::model::Family::Ooxml if kind != Kind::OoxmlOther => ooxml::disarm(kind, data, ctx),
+    match kind {
+        Kind::EncryptedOffice => {
+            Err(FormatError::new(Reason::Encrypted, "password-protected Office document (encrypted package)"))
+        }
+        Kind::OoxmlOther => {
+            Err(FormatError::new(Reason::Unsupported, "Office package whose main part is not a known document"))
+        }
+        k if k.family() == crate::model::Family::Ooxml => ooxml::disarm(kind, data, ctx),
         _ => Err(FormatError::new(Reason::Unsupported, format!("no disarm for {kind} yet"))),
     }
 }

@@ -1,1 +1,75 @@
-//! Streaming XML helpers (WIP).
+//! Small helpers shared by the streaming XML rewriters (quick-xml).
+//!
+//! Rewriters read events and write them straight back, changing only what they must, so that a
+//! part keeps its exact bytes where nothing was removed. Document type declarations are refused
+//! outright: no Office or OpenDocument part has one, and they are how entity-expansion bombs
+//! arrive.
+
+use crate::formats::FormatError;
+use crate::model::Reason;
+use quick_xml::events::BytesStart;
+use quick_xml::Reader;
+
+/// The local part of a qualified name (`w:instrText` -> `instrText`).
+pub fn local(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+/// The prefix of a qualified name (`w:instrText` -> `w`), empty when there is none.
+pub fn prefix(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b':') {
+        Some(i) => &name[..i],
+        None => b"",
+    }
+}
+
+/// The unescaped value of the first attribute with this local name.
+pub fn attr(e: &BytesStart<'_>, local_name: &[u8]) -> Option<String> {
+    for a in e.attributes().with_checks(false).flatten() {
+        if local(a.key.as_ref()) == local_name {
+            return Some(match a.unescape_value() {
+                Ok(v) => v.into_owned(),
+                Err(_) => String::from_utf8_lossy(&a.value).into_owned(),
+            });
+        }
+    }
+    None
+}
+
+/// A reader set up the same way for every rewriter: text kept as it is, end names checked.
+pub fn reader(data: &[u8]) -> Reader<&[u8]> {
+    let mut r = Reader::from_reader(data);
+    let c = r.config_mut();
+    c.trim_text(false);
+    c.check_end_names = true;
+    c.expand_empty_elements = false;
+    r
+}
+
+pub fn doctype_error(part: &str) -> FormatError {
+    FormatError::new(Reason::XmlDoctype, format!("{part}: document type declaration"))
+}
+
+pub fn parse_error(part: &str, e: impl std::fmt::Display) -> FormatError {
+    FormatError::malformed(format!("{part}: XML: {e}"))
+}
+
+pub fn depth_error(part: &str, max: u32) -> FormatError {
+    FormatError::new(Reason::LimitXmlDepth, format!("{part}: elements nested deeper than {max}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_split_at_the_last_colon() {
+        assert_eq!(local(b"w:instrText"), b"instrText");
+        assert_eq!(local(b"sheet"), b"sheet");
+        assert_eq!(prefix(b"r:id"), b"r");
+        assert_eq!(prefix(b"id"), b"");
+    }
+}

@@ -7,8 +7,9 @@
 
 use crate::model::{Kind, Reason};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -57,9 +58,6 @@ impl Quarantine {
     }
 
     /// Stores the original and its record; returns the record with its id filled in.
-    /// The record is written last (after the original is safely on disk) and renamed into place,
-    /// so a record never points to a missing original.
-    #[allow(clippy::too_many_arguments)]
     pub fn hold(
         &self,
         original: &[u8],
@@ -68,19 +66,51 @@ impl Quarantine {
         kind: Kind,
         reason: Reason,
         detail: Option<&str>,
-        sha256: &str,
     ) -> Result<Record, QuarantineError> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let base = format!("{}-{}", utc_stamp(now), &sha256[..sha256.len().min(16)]);
+        self.hold_reader(&mut &original[..], source, file_name, kind, reason, detail)
+    }
+
+    /// Like [`Quarantine::hold`], streaming the original from a reader (for inputs too large to
+    /// load). The original is written and synced first, the record last and by rename, so a
+    /// record never points to a missing original.
+    pub fn hold_reader(
+        &self,
+        original: &mut dyn Read,
+        source: &str,
+        file_name: Option<&str>,
+        kind: Kind,
+        reason: Reason,
+        detail: Option<&str>,
+    ) -> Result<Record, QuarantineError> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let tmp = self.dir.join(format!(".incoming-{}-{:?}.tmp", std::process::id(), std::thread::current().id()));
+        let io = |source| QuarantineError::Io { path: tmp.clone(), source };
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        {
+            let mut f = Self::create_private(&tmp).map_err(io)?;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = original.read(&mut buf).map_err(io)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                f.write_all(&buf[..n]).map_err(io)?;
+                size += n as u64;
+            }
+            f.sync_all().map_err(io)?;
+        }
+        let sha256 = hex::encode(hasher.finalize());
+        let base = format!("{}-{}", utc_stamp(now), &sha256[..16]);
         let mut id = base.clone();
         let mut n = 1;
-        while self.dir.join(format!("{id}.json")).exists() {
+        while self.dir.join(format!("{id}.json")).exists() || self.dir.join(format!("{id}.bin")).exists() {
             n += 1;
             id = format!("{base}-{n}");
         }
+        let bin = self.dir.join(format!("{id}.bin"));
+        fs::rename(&tmp, &bin).map_err(|source| QuarantineError::Io { path: bin.clone(), source })?;
         let record = Record {
             id: id.clone(),
             held_at: now,
@@ -89,19 +119,15 @@ impl Quarantine {
             kind,
             reason,
             detail: detail.map(str::to_owned),
-            size: original.len() as u64,
-            sha256: sha256.to_string(),
+            size,
+            sha256,
         };
-        self.write_atomic(&format!("{id}.bin"), original)?;
         let json = serde_json::to_vec_pretty(&record)?;
         self.write_atomic(&format!("{id}.json"), &json)?;
         Ok(record)
     }
 
-    fn write_atomic(&self, name: &str, data: &[u8]) -> Result<(), QuarantineError> {
-        let path = self.dir.join(name);
-        let tmp = self.dir.join(format!(".{name}.tmp"));
-        let io = |source| QuarantineError::Io { path: path.clone(), source };
+    fn create_private(path: &Path) -> std::io::Result<fs::File> {
         let mut opts = fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -109,7 +135,14 @@ impl Quarantine {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut f = opts.open(&tmp).map_err(io)?;
+        opts.open(path)
+    }
+
+    fn write_atomic(&self, name: &str, data: &[u8]) -> Result<(), QuarantineError> {
+        let path = self.dir.join(name);
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        let io = |source| QuarantineError::Io { path: path.clone(), source };
+        let mut f = Self::create_private(&tmp).map_err(io)?;
         f.write_all(data).map_err(io)?;
         f.sync_all().map_err(io)?;
         fs::rename(&tmp, &path).map_err(io)?;
@@ -147,12 +180,12 @@ mod tests {
     fn held_item_has_original_and_record() {
         let dir = tempfile::tempdir().unwrap();
         let q = Quarantine::open(&dir.path().join("q")).unwrap();
-        let sha = crate::model::sha256_hex(b"MZ");
-        let r = q.hold(b"MZ", "in/a.pdf", Some("a.pdf"), Kind::Pe, Reason::Executable, None, &sha).unwrap();
+        let r = q.hold(b"MZ", "in/a.pdf", Some("a.pdf"), Kind::Pe, Reason::Executable, None).unwrap();
         assert_eq!(fs::read(q.dir().join(format!("{}.bin", r.id))).unwrap(), b"MZ");
         let back: Record = serde_json::from_slice(&fs::read(q.dir().join(format!("{}.json", r.id))).unwrap()).unwrap();
         assert_eq!(back.reason, Reason::Executable);
-        let again = q.hold(b"MZ", "in/a.pdf", Some("a.pdf"), Kind::Pe, Reason::Executable, None, &sha).unwrap();
+        assert_eq!(back.sha256, crate::model::sha256_hex(b"MZ"));
+        let again = q.hold(b"MZ", "in/a.pdf", Some("a.pdf"), Kind::Pe, Reason::Executable, None).unwrap();
         assert_ne!(again.id, r.id);
     }
 }

@@ -62,13 +62,31 @@ pub fn package_kind(content_types: &[u8], root_rels: Option<&[u8]>) -> Kind {
     let main_part = root_rels.and_then(main_part_name);
     let mut by_part: Option<Kind> = None;
     let mut any: Option<Kind> = None;
+    let main_ext = main_part.as_deref().and_then(|m| m.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase());
+    let mut by_default: Option<Kind> = None;
     let mut reader = Reader::from_reader(content_types);
     let mut buf = Vec::new();
     // Bounded: the caller limits the size of the content types part.
     loop {
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
-                if e.local_name().as_ref() == b"Override" {
+                if e.local_name().as_ref() == b"Default" {
+                    let mut ext = None;
+                    let mut ct = None;
+                    for a in e.attributes().flatten() {
+                        let v = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
+                        match a.key.local_name().as_ref() {
+                            b"Extension" => ext = Some(v.to_ascii_lowercase()),
+                            b"ContentType" => ct = Some(v),
+                            _ => {}
+                        }
+                    }
+                    if let (Some(ext), Some(ct), Some(main_ext)) = (ext, ct, &main_ext) {
+                        if ext == *main_ext {
+                            by_default = kind_of_main_content_type(&ct);
+                        }
+                    }
+                } else if e.local_name().as_ref() == b"Override" {
                     let mut part = None;
                     let mut ct = None;
                     for a in e.attributes().flatten() {
@@ -96,7 +114,7 @@ pub fn package_kind(content_types: &[u8], root_rels: Option<&[u8]>) -> Kind {
         }
         buf.clear();
     }
-    by_part.or(any).unwrap_or(Kind::OoxmlOther)
+    by_part.or(by_default).or(any).unwrap_or(Kind::OoxmlOther)
 }
 
 const OFFICE_DOCUMENT_RELS: &[&str] = &[

@@ -1,0 +1,169 @@
+//! Word field codes: finding the code of every complex field and telling which ones are dangerous.
+//!
+//! A complex field is `fldChar begin`, the code in `instrText` runs (possibly with nested fields),
+//! `fldChar separate`, the displayed result, `fldChar end`. The code of a field is only known
+//! once its `separate` (or `end`) is reached, so a first pass collects every field's code in
+//! document order; the rewriter then drops the markers and code of the dangerous ones while
+//! keeping their results.
+
+use crate::formats::xml::{self, local};
+use crate::formats::FormatError;
+use quick_xml::events::Event;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldClass {
+    Safe,
+    /// DDE / DDEAUTO: runs a program through dynamic data exchange.
+    Dde,
+    /// Fetches, includes or runs something, or its instruction is built at run time.
+    Dangerous,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedField {
+    pub class: FieldClass,
+    pub code: String,
+}
+
+/// Field instructions that reach outside the document or run something.
+const DANGEROUS: &[&str] =
+    &["INCLUDETEXT", "INCLUDEPICTURE", "INCLUDE", "IMPORT", "LINK", "MACROBUTTON", "DATABASE", "PRINT", "AUTOTEXTLIST"];
+
+/// Classifies a field code. `dynamic` is true when the code starts with a nested field, i.e.
+/// the instruction itself is computed when the field updates (a known way to hide DDE).
+pub fn classify(code: &str, dynamic: bool) -> FieldClass {
+    let upper = code.to_uppercase();
+    let tokens: Vec<&str> = upper
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '\\' || c == '{' || c == '}')
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tokens.iter().any(|t| *t == "DDE" || *t == "DDEAUTO") {
+        return FieldClass::Dde;
+    }
+    if dynamic {
+        return FieldClass::Dangerous;
+    }
+    let first = upper.trim_start();
+    let keyword: String = first.chars().take_while(|c| !c.is_whitespace() && *c != '\\').collect();
+    if keyword.is_empty() {
+        return FieldClass::Safe;
+    }
+    if DANGEROUS.contains(&keyword.as_str()) {
+        return FieldClass::Dangerous;
+    }
+    if !keyword.chars().all(|c| c.is_ascii_alphanumeric() || c == '=') {
+        return FieldClass::Dangerous;
+    }
+    FieldClass::Safe
+}
+
+struct Open {
+    code: String,
+    nested_first: bool,
+    index: usize,
+    in_code: bool,
+}
+
+/// Every complex field of a WordprocessingML part, in the order of their `begin` markers.
+pub fn scan(data: &[u8], part: &str, max_depth: u32) -> Result<Vec<ScannedField>, FormatError> {
+    let mut reader = xml::reader(data);
+    let mut out: Vec<ScannedField> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
+    let mut in_instr = 0usize;
+    let mut depth = 0usize;
+    let finish = |o: &Open, out: &mut Vec<ScannedField>| {
+        if let Some(f) = out.get_mut(o.index) {
+            f.class = classify(&o.code, o.nested_first);
+            f.code = o.code.trim().chars().take(200).collect();
+        }
+    };
+    loop {
+        match reader.read_event().map_err(|e| xml::parse_error(part, e))? {
+            Event::Eof => break,
+            Event::DocType(_) => return Err(xml::doctype_error(part)),
+            Event::Start(e) => {
+                depth += 1;
+                if depth > max_depth as usize {
+                    return Err(xml::depth_error(part, max_depth));
+                }
+                if matches!(local(e.name().as_ref()), b"instrText" | b"delInstrText") {
+                    in_instr += 1;
+                }
+            }
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                if matches!(local(e.name().as_ref()), b"instrText" | b"delInstrText") {
+                    in_instr = in_instr.saturating_sub(1);
+                }
+            }
+            Event::Empty(e) if local(e.name().as_ref()) == b"fldChar" => {
+                match xml::attr(&e, b"fldCharType").as_deref() {
+                    Some("begin") => {
+                        if let Some(top) = open.last_mut() {
+                            if top.in_code && top.code.trim().is_empty() {
+                                top.nested_first = true;
+                            }
+                        }
+                        out.push(ScannedField { class: FieldClass::Safe, code: String::new() });
+                        open.push(Open {
+                            code: String::new(),
+                            nested_first: false,
+                            index: out.len() - 1,
+                            in_code: true,
+                        });
+                    }
+                    Some("separate") => {
+                        if let Some(top) = open.last_mut() {
+                            if top.in_code {
+                                top.in_code = false;
+                                finish(top, &mut out);
+                            }
+                        }
+                    }
+                    Some("end") => {
+                        if let Some(top) = open.pop() {
+                            if top.in_code {
+                                finish(&top, &mut out);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::Empty(_) => {}
+            Event::Text(t) if in_instr > 0 => {
+                if let Some(top) = open.last_mut() {
+                    if top.in_code {
+                        match t.unescape() {
+                            Ok(s) => top.code.push_str(&s),
+                            Err(_) => top.code.push_str(&String::from_utf8_lossy(&t)),
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for o in open.iter().rev() {
+        if o.in_code {
+            finish(o, &mut out);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification() {
+        assert_eq!(classify(" PAGE ", false), FieldClass::Safe);
+        assert_eq!(classify("HYPERLINK \"https://example.org\"", false), FieldClass::Safe);
+        assert_eq!(classify("DdeAuto c:\\\\x.exe", false), FieldClass::Dde);
+        assert_eq!(classify("INCLUDEPICTURE \"http://x/y.png\" \\d", false), FieldClass::Dangerous);
+        assert_eq!(classify(" cmd ", true), FieldClass::Dangerous);
+        assert_eq!(classify("\"weird\"", false), FieldClass::Dangerous);
+        assert_eq!(classify("= 1 + 2", false), FieldClass::Safe);
+    }
+}
