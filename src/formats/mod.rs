@@ -73,6 +73,12 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
             Err(FormatError::new(Reason::Unsupported, "Office package whose main part is not a known document"))
         }
         k if k.family() == crate::model::Family::Ooxml => ooxml::disarm(kind, data, ctx),
+        Kind::Zip | Kind::Odt | Kind::Ods | Kind::Odp | Kind::Odg | Kind::OdfOther => {
+            // No rebuild for these yet, but a hostile zip still gets its own named reason
+            // (path traversal, bomb, overlap, encryption) rather than a generic one.
+            zipread::ZipIndex::open(data, ctx.budget)?;
+            Err(FormatError::new(Reason::Unsupported, format!("no disarm for {kind} yet")))
+        }
         _ => Err(FormatError::new(Reason::Unsupported, format!("no disarm for {kind} yet"))),
     }
 }
