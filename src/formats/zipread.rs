@@ -822,3 +822,642 @@ fn u64_at(data: &[u8], at: u64) -> Option<u64> {
     Some(u64::from_le_bytes(b))
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Limits};
+    use std::io::Write;
+    use zip::ZipWriter;
+
+    fn budget() -> Budget {
+        Budget::new(&Config::default().limits)
+    }
+
+    fn budget_with(change: impl FnOnce(&mut Limits)) -> Budget {
+        let mut limits = Config::default().limits;
+        change(&mut limits);
+        Budget::new(&limits)
+    }
+
+    fn reason<T: std::fmt::Debug>(result: Result<T, FormatError>) -> Reason {
+        match result {
+            Err(e) => e.reason,
+            Ok(v) => panic!("expected an error, got {v:?}"),
+        }
+    }
+
+    fn open_reason(data: &[u8]) -> Reason {
+        reason(ZipIndex::open(data, &budget()))
+    }
+
+    /// A zip written by the zip crate.
+    fn build(files: &[(&str, &[u8], CompressionMethod)]) -> Vec<u8> {
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data, method) in files {
+            w.start_file(*name, deterministic_options().compression_method(*method)).expect("start");
+            w.write_all(data).expect("write");
+        }
+        w.finish().expect("finish").into_inner()
+    }
+
+    fn deflate(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).expect("deflate");
+        e.finish().expect("deflate")
+    }
+
+    /// One entry of a hand-assembled zip; the fields are written as they are, true or not.
+    #[derive(Clone)]
+    struct Raw {
+        name: Vec<u8>,
+        local_name: Option<Vec<u8>>,
+        method: u16,
+        local_method: Option<u16>,
+        flags: u16,
+        local_flags: Option<u16>,
+        crc: u32,
+        local_crc: Option<u32>,
+        csize: u32,
+        size: u32,
+        data: Vec<u8>,
+        /// Point the central entry at the local header of another entry.
+        header_of: Option<usize>,
+        /// Sizes written in the local header instead of the central ones.
+        local_sizes: Option<(u32, u32)>,
+        /// Bytes after the data (a data descriptor).
+        trailer: Vec<u8>,
+    }
+
+    impl Raw {
+        fn stored(name: &str, content: &[u8]) -> Raw {
+            Raw {
+                name: name.as_bytes().to_vec(),
+                local_name: None,
+                method: METHOD_STORED,
+                local_method: None,
+                flags: 0,
+                local_flags: None,
+                crc: crc32fast::hash(content),
+                local_crc: None,
+                csize: content.len() as u32,
+                size: content.len() as u32,
+                data: content.to_vec(),
+                header_of: None,
+                local_sizes: None,
+                trailer: Vec::new(),
+            }
+        }
+
+        fn deflated(name: &str, content: &[u8]) -> Raw {
+            let data = deflate(content);
+            Raw { method: METHOD_DEFLATED, csize: data.len() as u32, data, ..Raw::stored(name, content) }
+        }
+    }
+
+    fn put16(out: &mut Vec<u8>, v: u16) {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    fn put32(out: &mut Vec<u8>, v: u32) {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    fn put64(out: &mut Vec<u8>, v: u64) {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+
+    fn assemble(entries: &[Raw]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut offsets = Vec::new();
+        for e in entries {
+            offsets.push(out.len() as u32);
+            let name = e.local_name.as_ref().unwrap_or(&e.name);
+            put32(&mut out, LOCAL_SIG);
+            put16(&mut out, 20);
+            put16(&mut out, e.local_flags.unwrap_or(e.flags));
+            put16(&mut out, e.local_method.unwrap_or(e.method));
+            put16(&mut out, 0);
+            put16(&mut out, DOS_DATE_1980);
+            put32(&mut out, e.local_crc.unwrap_or(e.crc));
+            let (csize, size) = e.local_sizes.unwrap_or((e.csize, e.size));
+            put32(&mut out, csize);
+            put32(&mut out, size);
+            put16(&mut out, name.len() as u16);
+            put16(&mut out, 0);
+            out.extend_from_slice(name);
+            out.extend_from_slice(&e.data);
+            out.extend_from_slice(&e.trailer);
+        }
+        let cd_start = out.len() as u32;
+        for (i, e) in entries.iter().enumerate() {
+            put32(&mut out, CENTRAL_SIG);
+            put16(&mut out, 20);
+            put16(&mut out, 20);
+            put16(&mut out, e.flags);
+            put16(&mut out, e.method);
+            put16(&mut out, 0);
+            put16(&mut out, DOS_DATE_1980);
+            put32(&mut out, e.crc);
+            put32(&mut out, e.csize);
+            put32(&mut out, e.size);
+            put16(&mut out, e.name.len() as u16);
+            put16(&mut out, 0);
+            put16(&mut out, 0);
+            put16(&mut out, 0);
+            put16(&mut out, 0);
+            put32(&mut out, 0);
+            put32(&mut out, offsets[e.header_of.unwrap_or(i)]);
+            out.extend_from_slice(&e.name);
+        }
+        let cd_size = out.len() as u32 - cd_start;
+        put32(&mut out, EOCD_SIG);
+        put16(&mut out, 0);
+        put16(&mut out, 0);
+        put16(&mut out, entries.len() as u16);
+        put16(&mut out, entries.len() as u16);
+        put32(&mut out, cd_size);
+        put32(&mut out, cd_start);
+        put16(&mut out, 0);
+        out
+    }
+
+    /// Replaces the end record of a zip (without comment) by zip64 end records declaring
+    /// `count` entries, with a saturated classic end record.
+    fn to_zip64(zip: Vec<u8>, count: u64) -> Vec<u8> {
+        with_zip64_records(zip, count, true)
+    }
+
+    /// Adds zip64 end records before the end record; `saturate` puts the zip64 markers in the
+    /// classic record, otherwise it keeps its values (as streaming writers do).
+    fn with_zip64_records(mut zip: Vec<u8>, count: u64, saturate: bool) -> Vec<u8> {
+        let eocd = zip.len() - EOCD_LEN as usize;
+        let cd_size = u64::from(u32_at(&zip, eocd as u64 + 12).expect("cd size"));
+        let cd_offset = u64::from(u32_at(&zip, eocd as u64 + 16).expect("cd offset"));
+        zip.truncate(eocd);
+        let rec = zip.len() as u64;
+        put32(&mut zip, EOCD64_SIG);
+        put64(&mut zip, EOCD64_LEN - 12);
+        put16(&mut zip, 45);
+        put16(&mut zip, 45);
+        put32(&mut zip, 0);
+        put32(&mut zip, 0);
+        put64(&mut zip, count);
+        put64(&mut zip, count);
+        put64(&mut zip, cd_size);
+        put64(&mut zip, cd_offset);
+        put32(&mut zip, LOCATOR_SIG);
+        put32(&mut zip, 0);
+        put64(&mut zip, rec);
+        put32(&mut zip, 1);
+        put32(&mut zip, EOCD_SIG);
+        put16(&mut zip, 0);
+        put16(&mut zip, 0);
+        if saturate {
+            put16(&mut zip, 0xFFFF);
+            put16(&mut zip, 0xFFFF);
+            put32(&mut zip, 0xFFFF_FFFF);
+            put32(&mut zip, 0xFFFF_FFFF);
+        } else {
+            put16(&mut zip, count as u16);
+            put16(&mut zip, count as u16);
+            put32(&mut zip, cd_size as u32);
+            put32(&mut zip, cd_offset as u32);
+        }
+        put16(&mut zip, 0);
+        zip
+    }
+
+    fn text() -> Vec<u8> {
+        b"<w:document><w:body><w:p>hello</w:p></w:body></w:document>\n".repeat(200)
+    }
+
+    fn compressed<'d>(index: &ZipIndex<'d>, e: &Entry) -> &'d [u8] {
+        index.compressed(e).expect("in bounds")
+    }
+
+    #[test]
+    fn valid_zip_reads_back_and_raw_copies_byte_identically() {
+        let doc = text();
+        let data = build(&[
+            ("[Content_Types].xml", b"<Types/>", CompressionMethod::Stored),
+            ("word/document.xml", &doc, CompressionMethod::Deflated),
+            ("word/", b"", CompressionMethod::Stored),
+        ]);
+        let b = budget();
+        let index = ZipIndex::open(&data, &b).expect("valid zip");
+        assert!(!index.has_extra_bytes());
+        assert_eq!(index.entries().len(), 3);
+        let ct = index.find("[Content_Types].xml").expect("content types");
+        assert_eq!(ct.method, Method::Stored);
+        assert_eq!(index.read(ct, &b).expect("read"), b"<Types/>");
+        let main = index.find_ci("WORD/Document.XML").expect("case-insensitive find");
+        assert_eq!(main.method, Method::Deflated);
+        assert!(main.compressed_size < main.size);
+        assert_eq!(index.read(main, &b).expect("read"), doc);
+        assert!(index.find("WORD/document.xml").is_none());
+        assert!(index.find("word/").expect("dir").is_dir);
+
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        index.raw_copy(ct, &mut w, None).expect("raw copy");
+        index.raw_copy(main, &mut w, Some("word/renamed.xml")).expect("raw copy");
+        let out = w.finish().expect("finish").into_inner();
+        let copy = ZipIndex::open(&out, &b).expect("copy opens");
+        let ct2 = copy.find("[Content_Types].xml").expect("copied");
+        let main2 = copy.find("word/renamed.xml").expect("renamed");
+        assert_eq!(compressed(&copy, ct2), compressed(&index, ct));
+        assert_eq!(compressed(&copy, main2), compressed(&index, main));
+        assert_eq!((main2.method, main2.crc32, main2.size), (main.method, main.crc32, main.size));
+        assert_eq!(copy.read(main2, &b).expect("read copy"), doc);
+    }
+
+    #[test]
+    fn raw_copy_drops_source_metadata() {
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        let mut options = SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .last_modified_time(DateTime::from_date_and_time(2021, 6, 7, 8, 9, 10).expect("date"))
+            .unix_permissions(0o4755)
+            .into_full_options();
+        options.add_extra_field(0x7A6D, b"hidden payload", false).expect("extra");
+        let options = options.with_file_comment("a comment");
+        w.start_file("media/image1.png", options).expect("start");
+        w.write_all(&text()).expect("write");
+        let data = w.finish().expect("finish").into_inner();
+        assert!(data.windows(14).any(|w| w == b"hidden payload"));
+
+        let b = budget();
+        let index = ZipIndex::open(&data, &b).expect("opens");
+        let entry = index.find("media/image1.png").expect("entry");
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        index.raw_copy(entry, &mut w, None).expect("raw copy");
+        let out = w.finish().expect("finish").into_inner();
+        let copy = ZipIndex::open(&out, &b).expect("copy opens");
+        let e = copy.find("media/image1.png").expect("copied");
+        assert_eq!(compressed(&copy, e), compressed(&index, entry));
+        let local = Header::parse(&out, e.header_start, LOCAL_SIG, LOCAL_LEN).expect("local");
+        assert!(local.extra.is_empty());
+        assert_eq!(u16_at(&out, e.header_start + 12), Some(DOS_DATE_1980));
+        let archive = zip::ZipArchive::new(Cursor::new(out.as_slice())).expect("zip");
+        let f = archive.by_index_data(0).expect("entry");
+        assert_eq!(f.external_attributes(), 0);
+        assert_eq!(f.comment(), "");
+        assert!(!out.windows(14).any(|w| w == b"hidden payload"));
+    }
+
+    #[test]
+    fn raw_copy_refuses_unsafe_new_name() {
+        let data = build(&[("a.xml", b"<a/>", CompressionMethod::Deflated)]);
+        let index = ZipIndex::open(&data, &budget()).expect("opens");
+        let entry = index.find("a.xml").expect("entry");
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        assert_eq!(reason(index.raw_copy(entry, &mut w, Some("../a.xml"))), Reason::PathTraversal);
+    }
+
+    #[test]
+    fn deterministic_options_give_identical_bytes() {
+        let doc = text();
+        let files: &[(&str, &[u8], CompressionMethod)] =
+            &[("a.xml", &doc, CompressionMethod::Deflated), ("b.bin", b"\x00\x01", CompressionMethod::Deflated)];
+        let one = build(files);
+        let two = build(files);
+        assert_eq!(one, two);
+        let index = ZipIndex::open(&one, &budget()).expect("opens");
+        for e in index.entries() {
+            assert_eq!(e.method, Method::Deflated);
+            assert_eq!(u16_at(&one, e.header_start + 10), Some(0), "time");
+            assert_eq!(u16_at(&one, e.header_start + 12), Some(DOS_DATE_1980), "date");
+            assert_eq!(u16_at(&one, e.header_start + 28), Some(0), "no extra fields");
+        }
+        let archive = zip::ZipArchive::new(Cursor::new(one.as_slice())).expect("zip");
+        for i in 0..archive.len() {
+            let f = archive.by_index_data(i).expect("entry");
+            assert_eq!(f.external_attributes(), 0);
+            assert_eq!(f.unix_mode(), None);
+        }
+    }
+
+    #[test]
+    fn truncated_files_are_malformed() {
+        let doc = text();
+        let data = build(&[("a.xml", &doc, CompressionMethod::Deflated), ("b.xml", &doc, CompressionMethod::Stored)]);
+        assert_eq!(open_reason(&data[..data.len() / 2]), Reason::Malformed);
+        assert_eq!(open_reason(&data[..data.len() - 1]), Reason::Malformed);
+        assert_eq!(open_reason(&data[10..]), Reason::Malformed);
+        assert_eq!(open_reason(&data[..10]), Reason::Malformed);
+        assert_eq!(open_reason(b""), Reason::Malformed);
+        // The end record intact but the directory cut short.
+        let eocd = &data[data.len() - EOCD_LEN as usize..];
+        assert_eq!(open_reason(eocd), Reason::Malformed);
+    }
+
+    #[test]
+    fn traversal_names_are_refused() {
+        for name in [
+            "../evil",
+            "a/../../evil",
+            "a/..",
+            "/abs",
+            "//server/share",
+            "\\abs",
+            "a\\b",
+            "C:/x",
+            "c:x",
+            "a\0b",
+            "a\nb",
+            "a\u{7f}b",
+            "a\u{85}b",
+            "./a",
+            "a//b",
+        ] {
+            let data = assemble(&[Raw::stored(name, b"x")]);
+            assert_eq!(open_reason(&data), Reason::PathTraversal, "{name:?}");
+        }
+        assert_eq!(open_reason(&assemble(&[Raw::stored("", b"x")])), Reason::Malformed);
+        let fine = ["a", "dir/", "dir/b.xml", "[Content_Types].xml", "a..b", "x/.rels", "d/é.xml"];
+        let entries: Vec<Raw> = fine.iter().map(|n| Raw::stored(n, b"")).collect();
+        let data = assemble(&entries);
+        let index = ZipIndex::open(&data, &budget()).expect("clean names");
+        assert_eq!(index.entries().len(), fine.len());
+    }
+
+    #[test]
+    fn duplicate_names_are_refused() {
+        let exact = assemble(&[Raw::stored("a.xml", b"1"), Raw::stored("a.xml", b"2")]);
+        assert_eq!(open_reason(&exact), Reason::DuplicateEntry);
+        let case = assemble(&[Raw::stored("Word/A.xml", b"1"), Raw::stored("word/a.XML", b"2")]);
+        assert_eq!(open_reason(&case), Reason::DuplicateEntry);
+        let dir = assemble(&[Raw::stored("a", b"1"), Raw::stored("A/", b"")]);
+        assert_eq!(open_reason(&dir), Reason::DuplicateEntry);
+    }
+
+    #[test]
+    fn encrypted_entries_are_refused() {
+        let e = Raw { flags: FLAG_ENCRYPTED, ..Raw::stored("a.xml", b"secret") };
+        assert_eq!(open_reason(&assemble(&[e])), Reason::Encrypted);
+        let e = Raw { method: METHOD_AES, local_method: Some(METHOD_AES), ..Raw::stored("a.xml", b"x") };
+        assert_eq!(open_reason(&assemble(&[e])), Reason::Encrypted);
+        let e = Raw { local_flags: Some(FLAG_ENCRYPTED), ..Raw::stored("a.xml", b"secret") };
+        assert_eq!(open_reason(&assemble(&[e])), Reason::Encrypted);
+    }
+
+    #[test]
+    fn unsupported_compression_is_refused() {
+        for method in [1u16, 6, 9, 12, 14, 93, 95] {
+            let e = Raw { method, local_method: Some(method), ..Raw::stored("a.xml", b"x") };
+            assert_eq!(open_reason(&assemble(&[e])), Reason::UnsupportedCompression, "method {method}");
+        }
+    }
+
+    #[test]
+    fn local_headers_must_match_the_directory() {
+        let e = Raw { local_name: Some(b"b.xml".to_vec()), ..Raw::stored("a.xml", b"x") };
+        assert_eq!(open_reason(&assemble(&[e])), Reason::InconsistentHeaders);
+        let e = Raw { local_method: Some(METHOD_DEFLATED), ..Raw::stored("a.xml", b"x") };
+        assert_eq!(open_reason(&assemble(&[e])), Reason::InconsistentHeaders);
+        let e = Raw { local_crc: Some(1), ..Raw::stored("a.xml", b"x") };
+        assert_eq!(open_reason(&assemble(&[e])), Reason::InconsistentHeaders);
+        let e = Raw { local_sizes: Some((1, 2)), ..Raw::stored("a.xml", b"x") };
+        assert_eq!(open_reason(&assemble(&[e])), Reason::InconsistentHeaders);
+        let e = Raw { local_flags: Some(FLAG_DATA_DESCRIPTOR), ..Raw::stored("a.xml", b"x") };
+        assert_eq!(open_reason(&assemble(&[e])), Reason::InconsistentHeaders);
+        // With a data descriptor on both sides the local sizes and CRC-32 are not compared.
+        let e = Raw { flags: FLAG_DATA_DESCRIPTOR, local_crc: Some(0), ..Raw::stored("a.xml", b"x") };
+        let data = assemble(&[e]);
+        let index = ZipIndex::open(&data, &budget()).expect("opens");
+        assert_eq!(index.read(&index.entries()[0], &budget()).expect("reads"), b"x");
+    }
+
+    #[test]
+    fn shared_local_header_is_overlap() {
+        let a = Raw::stored("a.xml", b"aaaa");
+        let b = Raw { header_of: Some(0), ..Raw::stored("b.xml", b"aaaa") };
+        assert_eq!(open_reason(&assemble(&[a, b])), Reason::OverlappingEntries);
+    }
+
+    #[test]
+    fn entry_running_into_the_directory_is_overlap() {
+        let mut e = Raw::stored("a.xml", b"aaaa");
+        e.csize = 20;
+        e.size = 20;
+        assert_eq!(open_reason(&assemble(&[e])), Reason::OverlappingEntries);
+    }
+
+    #[test]
+    fn out_of_bounds_entries_are_malformed() {
+        let mut e = Raw::stored("a.xml", b"aaaa");
+        e.csize = 1_000_000;
+        e.size = 1_000_000;
+        assert_eq!(open_reason(&assemble(&[e])), Reason::Malformed);
+        // A local header offset beyond the file.
+        let mut data = assemble(&[Raw::stored("a.xml", b"aaaa")]);
+        let cd = data.len() - EOCD_LEN as usize - (CENTRAL_LEN as usize + 5);
+        data[cd + 42..cd + 46].copy_from_slice(&900_000u32.to_le_bytes());
+        assert_eq!(open_reason(&data), Reason::Malformed);
+    }
+
+    #[test]
+    fn corrupted_crc_fails_on_read() {
+        let e = Raw { crc: 0xDEAD_BEEF, ..Raw::stored("a.xml", b"hello") };
+        let data = assemble(&[e]);
+        let b = budget();
+        let index = ZipIndex::open(&data, &b).expect("opens");
+        assert_eq!(reason(index.read(&index.entries()[0], &b)), Reason::Malformed);
+
+        let mut e = Raw::deflated("b.xml", &text());
+        e.data[10] ^= 0x55;
+        let data = assemble(&[e]);
+        let index = ZipIndex::open(&data, &b).expect("opens");
+        assert_eq!(reason(index.read(&index.entries()[0], &b)), Reason::Malformed);
+    }
+
+    #[test]
+    fn declared_size_must_match_the_data() {
+        let content = text();
+        let b = budget();
+        let smaller = Raw { size: content.len() as u32 / 2, ..Raw::deflated("a.xml", &content) };
+        let data = assemble(&[smaller]);
+        let index = ZipIndex::open(&data, &b).expect("opens");
+        assert_eq!(reason(index.read(&index.entries()[0], &b)), Reason::Malformed);
+
+        let larger = Raw { size: content.len() as u32 + 1, ..Raw::deflated("a.xml", &content) };
+        let data = assemble(&[larger]);
+        let index = ZipIndex::open(&data, &b).expect("opens");
+        assert_eq!(reason(index.read(&index.entries()[0], &b)), Reason::Malformed);
+
+        let stored = Raw { size: 3, ..Raw::stored("a.xml", b"hello") };
+        assert_eq!(open_reason(&assemble(&[stored])), Reason::Malformed);
+    }
+
+    #[test]
+    fn bytes_after_the_deflate_stream_are_malformed() {
+        let mut e = Raw::deflated("a.xml", &text());
+        e.data.extend_from_slice(b"smuggled");
+        e.csize = e.data.len() as u32;
+        let data = assemble(&[e]);
+        let b = budget();
+        let index = ZipIndex::open(&data, &b).expect("opens");
+        assert_eq!(reason(index.read(&index.entries()[0], &b)), Reason::Malformed);
+    }
+
+    #[test]
+    fn entry_counts_are_limited_before_parsing() {
+        // An end record claiming 0xFFFF entries over a one-entry directory.
+        let mut data = assemble(&[Raw::stored("a.xml", b"x")]);
+        let eocd = data.len() - EOCD_LEN as usize;
+        data[eocd + 8..eocd + 12].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+        assert_eq!(open_reason(&data), Reason::LimitEntries);
+
+        // A zip64 end record claiming a billion entries.
+        let data = to_zip64(assemble(&[Raw::stored("a.xml", b"x")]), 1_000_000_000);
+        assert_eq!(open_reason(&data), Reason::LimitEntries);
+
+        // More entries than max_entries.
+        let data = assemble(&[Raw::stored("a", b""), Raw::stored("b", b""), Raw::stored("c", b"")]);
+        assert_eq!(reason(ZipIndex::open(&data, &budget_with(|l| l.max_entries = 2))), Reason::LimitEntries);
+
+        // Entries are charged to the shared budget.
+        let b = budget_with(|l| l.max_entries = 4);
+        ZipIndex::open(&data, &b).expect("three of four");
+        assert_eq!(reason(ZipIndex::open(&data, &b)), Reason::LimitEntries);
+    }
+
+    #[test]
+    fn zip64_end_records_are_read() {
+        let content = text();
+        let data = to_zip64(assemble(&[Raw::stored("a.xml", b"x"), Raw::deflated("b.xml", &content)]), 2);
+        let b = budget();
+        let index = ZipIndex::open(&data, &b).expect("zip64 opens");
+        assert_eq!(index.entries().len(), 2);
+        assert_eq!(index.read(index.find("b.xml").expect("b"), &b).expect("read"), content);
+        // A count that disagrees with the directory.
+        let two = assemble(&[Raw::stored("a.xml", b"x"), Raw::stored("b.xml", b"y")]);
+        assert_eq!(open_reason(&to_zip64(two.clone(), 1)), Reason::Malformed);
+
+        // Zip64 records that an archive does not need, as streaming writers add them.
+        let data = with_zip64_records(two.clone(), 2, false);
+        let index = ZipIndex::open(&data, &b).expect("opens");
+        assert_eq!(index.read(index.find("b.xml").expect("b"), &b).expect("read"), b"y");
+        assert!(!index.has_extra_bytes());
+        // ... where the zip64 record must tell the same as the classic one.
+        let mut data = with_zip64_records(two, 2, false);
+        let eocd = data.len() - EOCD_LEN as usize;
+        data[eocd + 8..eocd + 12].copy_from_slice(&[1, 0, 1, 0]);
+        assert_eq!(open_reason(&data), Reason::Malformed);
+    }
+
+    #[test]
+    fn zip64_local_headers_are_compared() {
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        w.start_file("big.xml", deterministic_options().large_file(true)).expect("start");
+        w.write_all(&text()).expect("write");
+        let data = w.finish().expect("finish").into_inner();
+        assert_eq!(u32_at(&data, 18), Some(u32::MAX), "local sizes are in the zip64 extra field");
+        let b = budget();
+        let index = ZipIndex::open(&data, &b).expect("opens");
+        assert_eq!(index.read(&index.entries()[0], &b).expect("read"), text());
+
+        // The same with a wrong size in the local zip64 field.
+        let mut bad = data.clone();
+        let extra = LOCAL_LEN as usize + "big.xml".len();
+        assert_eq!(u16_at(&bad, extra as u64), Some(EXTRA_ZIP64));
+        bad[extra + 4] ^= 1;
+        assert_eq!(open_reason(&bad), Reason::InconsistentHeaders);
+    }
+
+    #[test]
+    fn data_descriptors_are_accepted() {
+        let content = text();
+        let mut a = Raw::deflated("a.xml", &content);
+        let mut b = Raw::stored("b.xml", b"<b/>");
+        for e in [&mut a, &mut b] {
+            e.flags = FLAG_DATA_DESCRIPTOR;
+            e.local_crc = Some(0);
+            e.local_sizes = Some((0, 0));
+            let mut descriptor = Vec::new();
+            put32(&mut descriptor, 0x0807_4b50);
+            put32(&mut descriptor, e.crc);
+            put32(&mut descriptor, e.csize);
+            put32(&mut descriptor, e.size);
+            e.trailer = descriptor;
+        }
+        let data = assemble(&[a, b]);
+        let budget = budget();
+        let index = ZipIndex::open(&data, &budget).expect("opens");
+        assert_eq!(index.read(index.find("a.xml").expect("a"), &budget).expect("read"), content);
+        assert_eq!(index.read(index.find("b.xml").expect("b"), &budget).expect("read"), b"<b/>");
+    }
+
+    #[test]
+    fn ratio_bomb_is_refused() {
+        let zeros = vec![0u8; 20 * 1024 * 1024];
+        let data = build(&[("bomb.bin", &zeros, CompressionMethod::Deflated)]);
+        assert_eq!(open_reason(&data), Reason::LimitRatio);
+        // Small, highly compressible entries are normal.
+        let data = build(&[("small.xml", &zeros[..512 * 1024], CompressionMethod::Deflated)]);
+        ZipIndex::open(&data, &budget()).expect("small entry passes");
+    }
+
+    #[test]
+    fn total_bytes_are_limited() {
+        let content = vec![b'a'; 2000];
+        let data = assemble(&[Raw::stored("a.bin", &content)]);
+        assert_eq!(reason(ZipIndex::open(&data, &budget_with(|l| l.max_total_bytes = 1000))), Reason::LimitTotalBytes);
+
+        let data = assemble(&[Raw::stored("a.bin", &content[..600]), Raw::stored("b.bin", &content[..600])]);
+        let b = budget_with(|l| l.max_total_bytes = 1000);
+        let index = ZipIndex::open(&data, &budget()).expect("opens");
+        index.read(&index.entries()[0], &b).expect("first fits");
+        assert_eq!(reason(index.read(&index.entries()[1], &b)), Reason::LimitTotalBytes);
+    }
+
+    #[test]
+    fn prepended_and_appended_bytes_are_noted() {
+        let zip = build(&[("a.xml", b"<a/>", CompressionMethod::Deflated)]);
+        let mut prefixed = b"#!/bin/sh\nexit 0\n".to_vec();
+        prefixed.extend_from_slice(&zip);
+        let b = budget();
+        let index = ZipIndex::open(&prefixed, &b).expect("prefixed opens");
+        assert!(index.has_extra_bytes());
+        assert_eq!(index.read(&index.entries()[0], &b).expect("read"), b"<a/>");
+
+        let mut suffixed = zip.clone();
+        suffixed.extend_from_slice(b"appended payload");
+        let index = ZipIndex::open(&suffixed, &b).expect("suffixed opens");
+        assert!(index.has_extra_bytes());
+        assert_eq!(index.read(&index.entries()[0], &b).expect("read"), b"<a/>");
+    }
+
+    #[test]
+    fn foreign_entries_are_refused() {
+        let data = build(&[("a.xml", b"<a/>", CompressionMethod::Stored)]);
+        let b = budget();
+        let index = ZipIndex::open(&data, &b).expect("opens");
+        let mut forged = index.entries()[0].clone();
+        forged.data_start = 0;
+        forged.compressed_size = data.len() as u64;
+        assert_eq!(reason(index.read(&forged, &b)), Reason::Malformed);
+    }
+
+    #[test]
+    fn empty_archive_opens() {
+        let data = build(&[]);
+        let index = ZipIndex::open(&data, &budget()).expect("empty zip");
+        assert!(index.entries().is_empty());
+        assert!(!index.has_extra_bytes());
+    }
+
+    #[test]
+    fn entries_read_in_parallel() {
+        fn assert_sync<T: Sync>(_: &T) {}
+        let doc = text();
+        let names: Vec<String> = (0..16).map(|i| format!("part{i}.xml")).collect();
+        let files: Vec<(&str, &[u8], CompressionMethod)> =
+            names.iter().map(|n| (n.as_str(), doc.as_slice(), CompressionMethod::Deflated)).collect();
+        let data = build(&files);
+        let b = budget();
+        let index = ZipIndex::open(&data, &b).expect("opens");
+        assert_sync(&index);
+        use rayon::prelude::*;
+        let all: Vec<Vec<u8>> =
+            index.entries().par_iter().map(|e| index.read(e, &b)).collect::<Result<_, _>>().expect("reads");
+        assert!(all.iter().all(|d| *d == doc));
+    }
+}
