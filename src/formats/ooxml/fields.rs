@@ -64,6 +64,43 @@ struct Open {
     in_code: bool,
 }
 
+fn finish(o: &Open, out: &mut [ScannedField]) {
+    if let Some(f) = out.get_mut(o.index) {
+        f.class = classify(&o.code, o.nested_first);
+        f.code = o.code.trim().chars().take(200).collect();
+    }
+}
+
+fn on_fld_char(e: &quick_xml::events::BytesStart<'_>, open: &mut Vec<Open>, out: &mut Vec<ScannedField>) {
+    match xml::attr(e, b"fldCharType").as_deref() {
+        Some("begin") => {
+            if let Some(top) = open.last_mut() {
+                if top.in_code && top.code.trim().is_empty() {
+                    top.nested_first = true;
+                }
+            }
+            out.push(ScannedField { class: FieldClass::Safe, code: String::new() });
+            open.push(Open { code: String::new(), nested_first: false, index: out.len() - 1, in_code: true });
+        }
+        Some("separate") => {
+            if let Some(top) = open.last_mut() {
+                if top.in_code {
+                    top.in_code = false;
+                    finish(top, out);
+                }
+            }
+        }
+        Some("end") => {
+            if let Some(top) = open.pop() {
+                if top.in_code {
+                    finish(&top, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Every complex field of a WordprocessingML part, in the order of their `begin` markers.
 pub fn scan(data: &[u8], part: &str, max_depth: u32) -> Result<Vec<ScannedField>, FormatError> {
     let mut reader = xml::reader(data);
@@ -71,12 +108,6 @@ pub fn scan(data: &[u8], part: &str, max_depth: u32) -> Result<Vec<ScannedField>
     let mut open: Vec<Open> = Vec::new();
     let mut in_instr = 0usize;
     let mut depth = 0usize;
-    let finish = |o: &Open, out: &mut Vec<ScannedField>| {
-        if let Some(f) = out.get_mut(o.index) {
-            f.class = classify(&o.code, o.nested_first);
-            f.code = o.code.trim().chars().take(200).collect();
-        }
-    };
     loop {
         match reader.read_event().map_err(|e| xml::parse_error(part, e))? {
             Event::Eof => break,
@@ -86,8 +117,11 @@ pub fn scan(data: &[u8], part: &str, max_depth: u32) -> Result<Vec<ScannedField>
                 if depth > max_depth as usize {
                     return Err(xml::depth_error(part, max_depth));
                 }
-                if matches!(local(e.name().as_ref()), b"instrText" | b"delInstrText") {
-                    in_instr += 1;
+                match local(e.name().as_ref()) {
+                    b"instrText" | b"delInstrText" => in_instr += 1,
+                    // A form field's begin marker carries its settings as children.
+                    b"fldChar" => on_fld_char(&e, &mut open, &mut out),
+                    _ => {}
                 }
             }
             Event::End(e) => {
@@ -96,41 +130,7 @@ pub fn scan(data: &[u8], part: &str, max_depth: u32) -> Result<Vec<ScannedField>
                     in_instr = in_instr.saturating_sub(1);
                 }
             }
-            Event::Empty(e) if local(e.name().as_ref()) == b"fldChar" => {
-                match xml::attr(&e, b"fldCharType").as_deref() {
-                    Some("begin") => {
-                        if let Some(top) = open.last_mut() {
-                            if top.in_code && top.code.trim().is_empty() {
-                                top.nested_first = true;
-                            }
-                        }
-                        out.push(ScannedField { class: FieldClass::Safe, code: String::new() });
-                        open.push(Open {
-                            code: String::new(),
-                            nested_first: false,
-                            index: out.len() - 1,
-                            in_code: true,
-                        });
-                    }
-                    Some("separate") => {
-                        if let Some(top) = open.last_mut() {
-                            if top.in_code {
-                                top.in_code = false;
-                                finish(top, &mut out);
-                            }
-                        }
-                    }
-                    Some("end") => {
-                        if let Some(top) = open.pop() {
-                            if top.in_code {
-                                finish(&top, &mut out);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Event::Empty(_) => {}
+            Event::Empty(e) if local(e.name().as_ref()) == b"fldChar" => on_fld_char(&e, &mut open, &mut out),
             Event::Text(t) if in_instr > 0 => {
                 if let Some(top) = open.last_mut() {
                     if top.in_code {
@@ -155,6 +155,14 @@ pub fn scan(data: &[u8], part: &str, max_depth: u32) -> Result<Vec<ScannedField>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_fields_with_settings_are_counted() {
+        let doc = r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:fldChar w:fldCharType="begin"><w:ffData><w:checkBox><w:default w:val="0"/></w:checkBox></w:ffData></w:fldChar></w:r><w:r><w:instrText> FORMCHECKBOX </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>DDE a b</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:body></w:document>"#;
+        let f = scan(doc.as_bytes(), "d.xml", 64).unwrap();
+        assert_eq!(f.iter().map(|f| f.class).collect::<Vec<_>>(), vec![FieldClass::Safe, FieldClass::Dde]);
+        assert_eq!(f[0].code, "FORMCHECKBOX");
+    }
 
     #[test]
     fn classification() {
