@@ -110,9 +110,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// True when the item had anything active in it: it was blocked or something was removed.
+    /// True when the item had anything active in it: it was blocked or something was removed
+    /// (bookkeeping that only follows from other removals does not count).
     pub fn found_active_content(&self) -> bool {
-        self.verdict == Verdict::Blocked || !self.actions.is_empty()
+        self.verdict == Verdict::Blocked || self.actions.iter().any(|a| !a.action.is_consequence())
     }
 }
 

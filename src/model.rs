@@ -376,6 +376,14 @@ pub enum ActionKind {
     RemovedCalcChain,
 }
 
+impl ActionKind {
+    /// True for bookkeeping that only follows from other removals (a stale calculation chain, a
+    /// content type entry, a signature the rebuild invalidated): not active content in itself.
+    pub fn is_consequence(self) -> bool {
+        matches!(self, ActionKind::RemovedCalcChain | ActionKind::RemovedContentType | ActionKind::RemovedSignature)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Action {
     pub action: ActionKind,

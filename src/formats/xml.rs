@@ -7,7 +7,7 @@
 
 use crate::formats::FormatError;
 use crate::model::Reason;
-use quick_xml::events::BytesStart;
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 /// The local part of a qualified name (`w:instrText` -> `instrText`).
@@ -47,6 +47,34 @@ pub fn reader(data: &[u8]) -> Reader<&[u8]> {
     c.check_end_names = true;
     c.expand_empty_elements = false;
     r
+}
+
+/// Reads a whole part and calls `f` for every event, refusing document type declarations and
+/// nesting deeper than `max_depth`. The shared loop of every read-only pass over a part.
+pub fn walk(
+    data: &[u8],
+    part: &str,
+    max_depth: u32,
+    mut f: impl FnMut(&Event<'_>) -> Result<(), FormatError>,
+) -> Result<(), FormatError> {
+    let mut r = reader(data);
+    let mut depth = 0usize;
+    loop {
+        let ev = r.read_event().map_err(|e| parse_error(part, e))?;
+        match &ev {
+            Event::Eof => return Ok(()),
+            Event::DocType(_) => return Err(doctype_error(part)),
+            Event::Start(_) => {
+                depth += 1;
+                if depth > max_depth as usize {
+                    return Err(depth_error(part, max_depth));
+                }
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        f(&ev)?;
+    }
 }
 
 pub fn doctype_error(part: &str) -> FormatError {

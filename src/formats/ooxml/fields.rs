@@ -103,47 +103,33 @@ fn on_fld_char(e: &quick_xml::events::BytesStart<'_>, open: &mut Vec<Open>, out:
 
 /// Every complex field of a WordprocessingML part, in the order of their `begin` markers.
 pub fn scan(data: &[u8], part: &str, max_depth: u32) -> Result<Vec<ScannedField>, FormatError> {
-    let mut reader = xml::reader(data);
     let mut out: Vec<ScannedField> = Vec::new();
     let mut open: Vec<Open> = Vec::new();
     let mut in_instr = 0usize;
-    let mut depth = 0usize;
-    loop {
-        match reader.read_event().map_err(|e| xml::parse_error(part, e))? {
-            Event::Eof => break,
-            Event::DocType(_) => return Err(xml::doctype_error(part)),
-            Event::Start(e) => {
-                depth += 1;
-                if depth > max_depth as usize {
-                    return Err(xml::depth_error(part, max_depth));
-                }
-                match local(e.name().as_ref()) {
-                    b"instrText" | b"delInstrText" => in_instr += 1,
-                    // A form field's begin marker carries its settings as children.
-                    b"fldChar" => on_fld_char(&e, &mut open, &mut out),
-                    _ => {}
-                }
+    xml::walk(data, part, max_depth, |ev| {
+        match ev {
+            Event::Start(e) => match local(e.name().as_ref()) {
+                b"instrText" | b"delInstrText" => in_instr += 1,
+                // A form field's begin marker carries its settings as children.
+                b"fldChar" => on_fld_char(e, &mut open, &mut out),
+                _ => {}
+            },
+            Event::End(e) if matches!(local(e.name().as_ref()), b"instrText" | b"delInstrText") => {
+                in_instr = in_instr.saturating_sub(1);
             }
-            Event::End(e) => {
-                depth = depth.saturating_sub(1);
-                if matches!(local(e.name().as_ref()), b"instrText" | b"delInstrText") {
-                    in_instr = in_instr.saturating_sub(1);
-                }
-            }
-            Event::Empty(e) if local(e.name().as_ref()) == b"fldChar" => on_fld_char(&e, &mut open, &mut out),
+            Event::Empty(e) if local(e.name().as_ref()) == b"fldChar" => on_fld_char(e, &mut open, &mut out),
             Event::Text(t) if in_instr > 0 => {
-                if let Some(top) = open.last_mut() {
-                    if top.in_code {
-                        match t.unescape() {
-                            Ok(s) => top.code.push_str(&s),
-                            Err(_) => top.code.push_str(&String::from_utf8_lossy(&t)),
-                        }
+                if let Some(top) = open.last_mut().filter(|t| t.in_code) {
+                    match t.unescape() {
+                        Ok(s) => top.code.push_str(&s),
+                        Err(_) => top.code.push_str(&String::from_utf8_lossy(t)),
                     }
                 }
             }
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     for o in open.iter().rev() {
         if o.in_code {
             finish(o, &mut out);

@@ -677,28 +677,9 @@ fn sheet_positions(
     if removed.is_empty() {
         return Ok(out);
     }
-    let mut reader = crate::formats::xml::reader(data);
     let mut pos = 0usize;
-    let mut depth = 0usize;
-    loop {
-        let ev = reader.read_event().map_err(|e| crate::formats::xml::parse_error(part, e))?;
-        let e = match ev {
-            quick_xml::events::Event::Eof => break,
-            quick_xml::events::Event::DocType(_) => return Err(crate::formats::xml::doctype_error(part)),
-            quick_xml::events::Event::Start(e) => {
-                depth += 1;
-                if depth > max_depth as usize {
-                    return Err(crate::formats::xml::depth_error(part, max_depth));
-                }
-                e
-            }
-            quick_xml::events::Event::End(_) => {
-                depth = depth.saturating_sub(1);
-                continue;
-            }
-            quick_xml::events::Event::Empty(e) => e,
-            _ => continue,
-        };
+    crate::formats::xml::walk(data, part, max_depth, |ev| {
+        let (quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) = ev else { return Ok(()) };
         if crate::formats::xml::local(e.name().as_ref()) == b"sheet" {
             let rid = e
                 .attributes()
@@ -711,6 +692,7 @@ fn sheet_positions(
             }
             pos += 1;
         }
-    }
+        Ok(())
+    })?;
     Ok(out)
 }

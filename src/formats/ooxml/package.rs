@@ -69,39 +69,21 @@ pub fn resolve_target(source: &str, target: &str) -> Option<String> {
 }
 
 pub fn parse_rels(data: &[u8], rels_name: &str, source: &str, max_depth: u32) -> Result<Vec<Rel>, FormatError> {
-    let mut reader = xml::reader(data);
     let mut out = Vec::new();
-    let mut depth = 0usize;
-    loop {
-        let ev = reader.read_event().map_err(|e| xml::parse_error(rels_name, e))?;
-        let e = match ev {
-            Event::Eof => break,
-            Event::DocType(_) => return Err(xml::doctype_error(rels_name)),
-            Event::Start(e) => {
-                depth += 1;
-                if depth > max_depth as usize {
-                    return Err(xml::depth_error(rels_name, max_depth));
-                }
-                e
-            }
-            Event::End(_) => {
-                depth = depth.saturating_sub(1);
-                continue;
-            }
-            Event::Empty(e) => e,
-            _ => continue,
-        };
+    xml::walk(data, rels_name, max_depth, |ev| {
+        let (Event::Start(e) | Event::Empty(e)) = ev else { return Ok(()) };
         if local(e.name().as_ref()) != b"Relationship" {
-            continue;
+            return Ok(());
         }
-        let id = xml::attr(&e, b"Id").unwrap_or_default();
-        let ty = xml::attr(&e, b"Type").unwrap_or_default();
-        let target = xml::attr(&e, b"Target").unwrap_or_default();
-        let external = xml::attr(&e, b"TargetMode").map(|m| m.eq_ignore_ascii_case("External")).unwrap_or(false);
+        let id = xml::attr(e, b"Id").unwrap_or_default();
+        let ty = xml::attr(e, b"Type").unwrap_or_default();
+        let target = xml::attr(e, b"Target").unwrap_or_default();
+        let external = xml::attr(e, b"TargetMode").map(|m| m.eq_ignore_ascii_case("External")).unwrap_or(false);
         let short = ty.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_ascii_lowercase();
         let resolved = if external { None } else { resolve_target(source, &target) };
         out.push(Rel { id, ty, short, target, external, resolved });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -146,42 +128,23 @@ pub struct ContentTypes {
 
 impl ContentTypes {
     pub fn parse(data: &[u8], max_depth: u32) -> Result<Self, FormatError> {
-        const NAME: &str = "[Content_Types].xml";
-        let mut reader = xml::reader(data);
         let mut ct = ContentTypes::default();
-        let mut depth = 0usize;
-        loop {
-            let ev = reader.read_event().map_err(|e| xml::parse_error(NAME, e))?;
-            let e = match ev {
-                Event::Eof => break,
-                Event::DocType(_) => return Err(xml::doctype_error(NAME)),
-                Event::Start(e) => {
-                    depth += 1;
-                    if depth > max_depth as usize {
-                        return Err(xml::depth_error(NAME, max_depth));
-                    }
-                    e
-                }
-                Event::End(_) => {
-                    depth = depth.saturating_sub(1);
-                    continue;
-                }
-                Event::Empty(e) => e,
-                _ => continue,
-            };
-            let value = xml::attr(&e, b"ContentType").unwrap_or_default();
+        xml::walk(data, "[Content_Types].xml", max_depth, |ev| {
+            let (Event::Start(e) | Event::Empty(e)) = ev else { return Ok(()) };
+            let value = xml::attr(e, b"ContentType").unwrap_or_default();
             match local(e.name().as_ref()) {
                 b"Default" => {
-                    let ext = xml::attr(&e, b"Extension").unwrap_or_default().to_lowercase();
+                    let ext = xml::attr(e, b"Extension").unwrap_or_default().to_lowercase();
                     ct.defaults.insert(ext, value);
                 }
                 b"Override" => {
-                    let part = xml::attr(&e, b"PartName").unwrap_or_default();
+                    let part = xml::attr(e, b"PartName").unwrap_or_default();
                     ct.overrides.insert(part.trim_start_matches('/').to_lowercase(), value);
                 }
                 _ => {}
             }
-        }
+            Ok(())
+        })?;
         Ok(ct)
     }
 
