@@ -70,6 +70,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
             Err(FormatError::new(Reason::Encrypted, "password-protected Office document (encrypted package)"))
         }
         Kind::OoxmlOther => {
+            zipread::ZipIndex::open(data, ctx.budget)?;
             Err(FormatError::new(Reason::Unsupported, "Office package whose main part is not a known document"))
         }
         k if k.family() == crate::model::Family::Ooxml => ooxml::disarm(kind, data, ctx),
