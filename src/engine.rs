@@ -68,7 +68,7 @@ impl Budget {
 
     /// Fails once the input's time allowance is spent. Format loops call this as they go.
     pub fn check_time(&self) -> Result<(), FormatError> {
-        if Instant::now() > self.deadline {
+        if Instant::now() >= self.deadline {
             return Err(FormatError::new(
                 Reason::Timeout,
                 format!("took longer than {}s", self.limits.item_timeout.as_secs()),
@@ -219,19 +219,8 @@ impl Engine {
             }
             Decision::Disarm => {
                 let ctx = Context { budget, config: &self.config, depth, children: self };
-                let result = catch_unwind(AssertUnwindSafe(|| formats::disarm(detected.kind, &item.data, &ctx)));
-                let result = match result {
-                    Ok(r) => r.and_then(|d| budget.check_time().map(|_| d)),
-                    Err(panic) => {
-                        let msg = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "panic".into());
-                        tracing::error!(path = %item.path, kind = %detected.kind, "format module failed: {msg}");
-                        Err(FormatError::new(Reason::InternalError, format!("format module failed: {msg}")))
-                    }
-                };
+                let result = guarded(&item.path, detected.kind, || formats::disarm(detected.kind, &item.data, &ctx))
+                    .and_then(|d| budget.check_time().map(|_| d));
                 match result {
                     Ok(d) => {
                         out.verdict = Verdict::Disarmed;
@@ -252,6 +241,23 @@ impl Engine {
 impl Children for Engine {
     fn process(&self, items: Vec<Item>, depth: u32, budget: &Budget) -> Vec<Outcome> {
         items.into_par_iter().map(|item| self.process_at(item, depth, budget)).collect()
+    }
+}
+
+/// Runs a format call so that a panic inside it becomes an `internal_error` block instead of
+/// taking the process (and every other item) down.
+pub fn guarded<T>(path: &str, kind: Kind, f: impl FnOnce() -> Result<T, FormatError>) -> Result<T, FormatError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            tracing::error!(path = %path, kind = %kind, "format module failed: {msg}");
+            Err(FormatError::new(Reason::InternalError, format!("format module failed: {msg}")))
+        }
     }
 }
 
@@ -277,6 +283,28 @@ pub fn item_timeout(config: &Config) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panicking_format_call_becomes_an_internal_error() {
+        let r: Result<(), FormatError> = guarded("x.docx", Kind::Docx, || panic!("boom"));
+        let e = r.unwrap_err();
+        assert_eq!(e.reason, Reason::InternalError);
+        assert!(e.detail.contains("boom"));
+    }
+
+    #[test]
+    fn input_size_and_time_limits_block() {
+        let mut config = Config::default();
+        config.limits.max_input_bytes = 4;
+        let engine = Engine::new(Arc::new(config.clone())).unwrap();
+        let o = engine.process(Item::new(b"hello\n".to_vec(), Some("a.txt".into()), "a.txt"));
+        assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::LimitInputSize)));
+        config.limits.max_input_bytes = 1024;
+        config.limits.item_timeout = Duration::ZERO;
+        let engine = Engine::new(Arc::new(config)).unwrap();
+        let o = engine.process(Item::new(b"hello\n".to_vec(), Some("a.txt".into()), "a.txt"));
+        assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Timeout)));
+    }
 
     #[test]
     fn output_name_follows_kind() {
