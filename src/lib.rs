@@ -25,3 +25,4 @@ pub mod model;
 pub mod policy;
 pub mod quarantine;
 pub mod report;
+pub mod samples;
