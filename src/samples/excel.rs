@@ -1,0 +1,342 @@
+//! SpreadsheetML samples: a small workbook with two sheets and one variant per threat.
+
+use super::media;
+use super::package::{ct, esc, ns, office_package, rel, PackageBuilder, XML_DECL};
+
+const WB: &str = "xl/workbook.xml";
+const SHEET1: &str = "xl/worksheets/sheet1.xml";
+
+/// A workbook under construction.
+pub struct Workbook {
+    pub pkg: PackageBuilder,
+    /// `(name, relationship id)` of each sheet, in tab order.
+    sheets: Vec<(String, String)>,
+    /// `(name, formula)` of each defined name.
+    pub defined_names: Vec<(String, String)>,
+    /// Relationship ids of external links (`externalReferences`).
+    pub external_references: Vec<String>,
+    strings: Vec<String>,
+    string_uses: usize,
+}
+
+impl Workbook {
+    /// A workbook with styles; `main_ct` is the workbook part's content type.
+    pub fn new(main_ct: &'static str, title: &str) -> Self {
+        let mut pkg = office_package(title);
+        pkg.add_rel("", rel::OFFICE_DOCUMENT, WB);
+        pkg.add_part(WB, Some(main_ct), Vec::new()); // written by `into_package`
+        pkg.add_part("xl/styles.xml", Some(ct::X_STYLES), styles_xml());
+        pkg.add_rel(WB, rel::STYLES, "styles.xml");
+        Workbook {
+            pkg,
+            sheets: Vec::new(),
+            defined_names: Vec::new(),
+            external_references: Vec::new(),
+            strings: Vec::new(),
+            string_uses: 0,
+        }
+    }
+
+    /// A cell holding a shared string.
+    pub fn text(&mut self, r: &str, s: &str) -> String {
+        let i = match self.strings.iter().position(|x| x == s) {
+            Some(i) => i,
+            None => {
+                self.strings.push(s.to_string());
+                self.strings.len() - 1
+            }
+        };
+        self.string_uses += 1;
+        format!("<c r=\"{r}\" t=\"s\"><v>{i}</v></c>")
+    }
+
+    /// An internal relationship from the workbook part.
+    pub fn rel(&mut self, rel_type: &str, target: &str) -> String {
+        self.pkg.add_rel(WB, rel_type, target)
+    }
+
+    /// Adds a worksheet part `part` (`xl/worksheets/sheetN.xml`) with the given rows
+    /// (`sheetData` content) and the elements that follow `pageMargins` (`tail`).
+    pub fn add_worksheet(&mut self, name: &str, part: &str, rows: &str, tail: &str) {
+        let selected = if self.sheets.is_empty() { " tabSelected=\"1\"" } else { "" };
+        let xml = format!(
+            "{XML_DECL}<worksheet xmlns=\"{}\" xmlns:r=\"{}\"><sheetViews><sheetView{selected} workbookViewId=\"0\"/></sheetViews>\
+<sheetFormatPr defaultRowHeight=\"15\"/><sheetData>{rows}</sheetData>\
+<pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/>{tail}</worksheet>",
+            ns::SML,
+            ns::R
+        );
+        self.add_sheet(name, part, rel::WORKSHEET, ct::X_WORKSHEET, xml);
+    }
+
+    /// Adds any kind of sheet part and its `<sheet>` entry in the workbook.
+    pub fn add_sheet(&mut self, name: &str, part: &str, rel_type: &str, content_type: &str, xml: String) {
+        self.pkg.add_part(part, Some(content_type), xml);
+        let target = part.strip_prefix("xl/").expect("sheet parts live under xl/");
+        let id = self.rel(rel_type, target);
+        self.sheets.push((name.to_string(), id));
+    }
+
+    pub fn into_package(mut self) -> PackageBuilder {
+        if !self.strings.is_empty() {
+            let mut sst = format!(
+                "{XML_DECL}<sst xmlns=\"{}\" count=\"{}\" uniqueCount=\"{}\">",
+                ns::SML,
+                self.string_uses,
+                self.strings.len()
+            );
+            for s in &self.strings {
+                sst.push_str(&format!("<si><t xml:space=\"preserve\">{}</t></si>", esc(s)));
+            }
+            sst.push_str("</sst>");
+            self.pkg.add_part("xl/sharedStrings.xml", Some(ct::X_SHARED_STRINGS), sst);
+            self.rel(rel::SHARED_STRINGS, "sharedStrings.xml");
+        }
+        let sheets: String = self
+            .sheets
+            .iter()
+            .enumerate()
+            .map(|(i, (name, id))| format!("<sheet name=\"{}\" sheetId=\"{}\" r:id=\"{id}\"/>", esc(name), i + 1))
+            .collect();
+        let ext = if self.external_references.is_empty() {
+            String::new()
+        } else {
+            let refs: String =
+                self.external_references.iter().map(|id| format!("<externalReference r:id=\"{id}\"/>")).collect();
+            format!("<externalReferences>{refs}</externalReferences>")
+        };
+        let names = if self.defined_names.is_empty() {
+            String::new()
+        } else {
+            let names: String = self
+                .defined_names
+                .iter()
+                .map(|(n, f)| format!("<definedName name=\"{}\">{}</definedName>", esc(n), esc(f)))
+                .collect();
+            format!("<definedNames>{names}</definedNames>")
+        };
+        let wb = format!(
+            "{XML_DECL}<workbook xmlns=\"{}\" xmlns:r=\"{}\"><bookViews><workbookView xWindow=\"0\" yWindow=\"0\" \
+windowWidth=\"19200\" windowHeight=\"10800\"/></bookViews><sheets>{sheets}</sheets>{ext}{names}<calcPr calcId=\"191029\"/></workbook>",
+            ns::SML,
+            ns::R
+        );
+        self.pkg.add_part(WB, None, wb);
+        self.pkg
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        self.into_package().write()
+    }
+}
+
+fn styles_xml() -> String {
+    format!(
+        "{XML_DECL}<styleSheet xmlns=\"{}\"><fonts count=\"1\"><font><sz val=\"11\"/><color rgb=\"FF000000\"/>\
+<name val=\"Calibri\"/><family val=\"2\"/></font></fonts><fills count=\"2\"><fill><patternFill patternType=\"none\"/></fill>\
+<fill><patternFill patternType=\"gray125\"/></fill></fills><borders count=\"1\"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
+<cellStyleXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\"/></cellStyleXfs>\
+<cellXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/></cellXfs>\
+<cellStyles count=\"1\"><cellStyle name=\"Normal\" xfId=\"0\" builtinId=\"0\"/></cellStyles>\
+<dxfs count=\"0\"/><tableStyles count=\"0\"/></styleSheet>",
+        ns::SML
+    )
+}
+
+fn num(r: &str, v: &str) -> String {
+    format!("<c r=\"{r}\"><v>{v}</v></c>")
+}
+
+fn formula(r: &str, f: &str, cached: &str) -> String {
+    format!("<c r=\"{r}\"><f>{}</f><v>{cached}</v></c>", esc(f))
+}
+
+fn row(n: u32, cells: &[String]) -> String {
+    format!("<row r=\"{n}\">{}</row>", cells.concat())
+}
+
+/// The first sheet every sample has: a small table with a SUM.
+fn sales_rows(wb: &mut Workbook) -> String {
+    let rows = [
+        row(1, &[wb.text("A1", "Item"), wb.text("B1", "Amount")]),
+        row(2, &[wb.text("A2", "Apples"), num("B2", "10")]),
+        row(3, &[wb.text("A3", "Pears"), num("B3", "32")]),
+        row(4, &[wb.text("A4", "Total"), formula("B4", "SUM(B2:B3)", "42")]),
+    ];
+    rows.concat()
+}
+
+/// A workbook with the threat samples' common first sheet.
+pub fn base(main_ct: &'static str, title: &str) -> Workbook {
+    let mut wb = Workbook::new(main_ct, title);
+    let rows = sales_rows(&mut wb);
+    wb.add_worksheet("Sales", SHEET1, &rows, "");
+    wb
+}
+
+/// Numbers, shared strings (one in Japanese), a SUM and a formula reading the other sheet.
+pub fn benign() -> Vec<u8> {
+    let mut wb = Workbook::new(ct::XLSX_MAIN, "Sales figures");
+    let mut rows = sales_rows(&mut wb);
+    rows.push_str(&row(5, &[wb.text("A5", "合計（税込）"), formula("B5", "B4*1.1", "46.2")]));
+    wb.add_worksheet("Sales", SHEET1, &rows, "");
+    let rows2 = row(1, &[wb.text("A1", "Twice the total"), formula("B1", "Sales!B4*2", "84")]);
+    wb.add_worksheet("Summary", "xl/worksheets/sheet2.xml", &rows2, "");
+    wb.finish()
+}
+
+/// Adds `xl/vbaProject.bin` to a workbook.
+pub fn add_vba(wb: &mut Workbook) {
+    wb.pkg.set_default("bin", ct::VBA_PROJECT);
+    wb.pkg.add_part("xl/vbaProject.bin", None, media::vba_project("Auto_Open"));
+    wb.rel(rel::VBA_PROJECT, "vbaProject.bin");
+}
+
+/// A macro-enabled workbook, template or add-in (by `main_ct`) with a VBA project.
+pub fn vba(main_ct: &'static str) -> Vec<u8> {
+    let mut wb = base(main_ct, "Macro workbook");
+    add_vba(&mut wb);
+    wb.finish()
+}
+
+/// An Excel 4.0 macro sheet run at open by the `_xlnm.Auto_Open` defined name.
+pub fn xlm_macro_sheet() -> Vec<u8> {
+    let mut wb = base(ct::XLSM_MAIN, "Excel 4.0 macros");
+    let xml = format!(
+        "{XML_DECL}<xm:macrosheet xmlns=\"{}\" xmlns:r=\"{}\" xmlns:xm=\"{}\"><sheetViews><sheetView workbookViewId=\"0\"/></sheetViews>\
+<sheetFormatPr defaultRowHeight=\"15\"/><sheetData>\
+<row r=\"1\"><c r=\"A1\" t=\"b\"><f>ALERT(\"mugai sample macro\")</f><v>1</v></c></row>\
+<row r=\"2\"><c r=\"A2\" t=\"b\"><f>HALT()</f><v>1</v></c></row></sheetData>\
+<pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/></xm:macrosheet>",
+        ns::SML,
+        ns::R,
+        ns::XM
+    );
+    wb.add_sheet("Macro1", "xl/macrosheets/sheet2.xml", rel::XL_MACROSHEET, ct::X_MACROSHEET, xml);
+    wb.defined_names.push(("_xlnm.Auto_Open".into(), "Macro1!$A$1".into()));
+    wb.finish()
+}
+
+/// A legacy VML drawing with one client-data shape (the placeholder Excel draws for a control
+/// or an object); `image` is the id of the drawing's relationship to a preview picture.
+fn vml_drawing(object_type: &str, image: Option<&str>) -> String {
+    let fill = match image {
+        Some(id) => format!("<v:imagedata o:relid=\"{id}\" o:title=\"\"/>"),
+        None => String::new(),
+    };
+    format!(
+        "<xml xmlns:v=\"{}\" xmlns:o=\"{}\" xmlns:x=\"{}\"><o:shapelayout v:ext=\"edit\"><o:idmap v:ext=\"edit\" data=\"1\"/></o:shapelayout>\
+<v:shape id=\"_x0000_s1025\" style=\"position:absolute;margin-left:48pt;margin-top:90pt;width:96pt;height:48pt;z-index:1\" \
+filled=\"f\" stroked=\"f\">{fill}<x:ClientData ObjectType=\"{object_type}\"><x:SizeWithCells/>\
+<x:Anchor>1, 0, 6, 0, 3, 0, 9, 0</x:Anchor><x:CF>Pict</x:CF><x:AutoPict/></x:ClientData></v:shape></xml>",
+        ns::V,
+        ns::O,
+        ns::X
+    )
+}
+
+/// An ActiveX check box on a sheet (`<controls>`), drawn by a legacy VML shape.
+pub fn activex() -> Vec<u8> {
+    let mut wb = Workbook::new(ct::XLSX_MAIN, "ActiveX control");
+    let rows = sales_rows(&mut wb);
+    wb.pkg.set_default("vml", ct::VML);
+    wb.pkg.add_part("xl/drawings/vmlDrawing1.vml", None, vml_drawing("Pict", None));
+    let vml = wb.pkg.add_rel(SHEET1, rel::VML_DRAWING, "../drawings/vmlDrawing1.vml");
+    let ctl = wb.pkg.add_rel(SHEET1, rel::CONTROL, "../activeX/activeX1.xml");
+    super::word::add_activex_parts(&mut wb.pkg, "xl/activeX");
+    let tail = format!(
+        "<legacyDrawing r:id=\"{vml}\"/><controls><control shapeId=\"1025\" r:id=\"{ctl}\" name=\"CheckBox1\"/></controls>"
+    );
+    wb.add_worksheet("Sales", SHEET1, &rows, &tail);
+    wb.finish()
+}
+
+/// An embedded OLE package on a sheet (`<oleObjects>`), with its preview picture.
+pub fn ole_package() -> Vec<u8> {
+    let mut wb = Workbook::new(ct::XLSX_MAIN, "Embedded package");
+    let rows = sales_rows(&mut wb);
+    wb.pkg.set_default("vml", ct::VML);
+    wb.pkg.set_default("png", ct::PNG);
+    let drawing = "xl/drawings/vmlDrawing1.vml";
+    let img = wb.pkg.add_rel(drawing, rel::IMAGE, "../media/image1.png");
+    wb.pkg.add_part(drawing, None, vml_drawing("Pict", Some(&img)));
+    wb.pkg.add_part("xl/media/image1.png", None, media::sample_png());
+    wb.pkg.add_part(
+        "xl/embeddings/oleObject1.bin",
+        Some(ct::OLE_OBJECT),
+        media::ole_package("readme.bat", b"@echo off\r\necho mugai sample\r\n"),
+    );
+    let vml = wb.pkg.add_rel(SHEET1, rel::VML_DRAWING, "../drawings/vmlDrawing1.vml");
+    let ole = wb.pkg.add_rel(SHEET1, rel::OLE_OBJECT, "../embeddings/oleObject1.bin");
+    let tail = format!(
+        "<legacyDrawing r:id=\"{vml}\"/><oleObjects><oleObject progId=\"Package\" shapeId=\"1025\" r:id=\"{ole}\"/></oleObjects>"
+    );
+    wb.add_worksheet("Sales", SHEET1, &rows, &tail);
+    wb.finish()
+}
+
+/// Adds `xl/externalLinks/externalLink1.xml` with the given content and lists it in the
+/// workbook's `externalReferences`. Returns the part name.
+fn add_external_link(wb: &mut Workbook, inner: &str) -> String {
+    let part = "xl/externalLinks/externalLink1.xml";
+    let xml = format!("{XML_DECL}<externalLink xmlns=\"{}\" xmlns:r=\"{}\">{inner}</externalLink>", ns::SML, ns::R);
+    wb.pkg.add_part(part, Some(ct::X_EXTERNAL_LINK), xml);
+    let id = wb.rel(rel::EXTERNAL_LINK, "externalLinks/externalLink1.xml");
+    wb.external_references.push(id);
+    part.to_string()
+}
+
+/// A DDE link part: `ddeService="cmd"`, `ddeTopic="/c calc"`.
+pub fn dde_link() -> Vec<u8> {
+    let mut wb = base(ct::XLSX_MAIN, "DDE link");
+    add_external_link(
+        &mut wb,
+        "<ddeLink ddeService=\"cmd\" ddeTopic=\"/c calc\"><ddeItems><ddeItem name=\"A0\" advise=\"1\">\
+<values rows=\"1\" cols=\"1\"><value t=\"n\"><val>0</val></value></values></ddeItem></ddeItems></ddeLink>",
+    );
+    wb.finish()
+}
+
+/// A cell formula calling DDE (`cmd|'/c calc'!A0`) with a cached value.
+pub fn dde_formula() -> Vec<u8> {
+    let mut wb = Workbook::new(ct::XLSX_MAIN, "DDE formula");
+    let mut rows = sales_rows(&mut wb);
+    rows.push_str(&row(5, &[wb.text("A5", "Status"), formula("B5", "cmd|'/c calc'!A0", "0")]));
+    wb.add_worksheet("Sales", SHEET1, &rows, "");
+    wb.finish()
+}
+
+/// A formula reading another workbook (`[1]Sheet1!$A$1`) through an external link.
+pub fn external_workbook() -> Vec<u8> {
+    let mut wb = Workbook::new(ct::XLSX_MAIN, "Linked workbook");
+    let mut rows = sales_rows(&mut wb);
+    rows.push_str(&row(5, &[wb.text("A5", "Budget"), formula("B5", "[1]Sheet1!$A$1", "42")]));
+    wb.add_worksheet("Sales", SHEET1, &rows, "");
+    let part = "xl/externalLinks/externalLink1.xml";
+    let path = wb.pkg.add_external_rel(part, rel::EXTERNAL_LINK_PATH, "file:///C:/Finance/budget.xlsx");
+    add_external_link(
+        &mut wb,
+        &format!(
+            "<externalBook r:id=\"{path}\"><sheetNames><sheetName val=\"Sheet1\"/></sheetNames>\
+<sheetDataSet><sheetData sheetId=\"0\"><row r=\"1\"><cell r=\"A1\"><v>42</v></cell></row></sheetData></sheetDataSet></externalBook>"
+        ),
+    );
+    wb.finish()
+}
+
+/// Data connections: a web query and a database query refreshed on open.
+pub fn data_connection() -> Vec<u8> {
+    let mut wb = base(ct::XLSX_MAIN, "Data connections");
+    let xml = format!(
+        "{XML_DECL}<connections xmlns=\"{}\">\
+<connection id=\"1\" name=\"Prices\" type=\"4\" refreshedVersion=\"6\" background=\"1\" saveData=\"1\" refreshOnLoad=\"1\">\
+<webPr sourceData=\"1\" parsePre=\"1\" consecutive=\"1\" xl2000=\"1\" url=\"http://data.example.com/prices.html\"/></connection>\
+<connection id=\"2\" name=\"Orders\" type=\"1\" refreshedVersion=\"6\" refreshOnLoad=\"1\" saveData=\"1\">\
+<dbPr connection=\"DRIVER=SQL Server;SERVER=db.example.com;DATABASE=orders\" command=\"SELECT id, total FROM orders\"/></connection>\
+</connections>",
+        ns::SML
+    );
+    wb.pkg.add_part("xl/connections.xml", Some(ct::X_CONNECTIONS), xml);
+    wb.rel(rel::CONNECTIONS, "connections.xml");
+    wb.finish()
+}
