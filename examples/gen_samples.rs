@@ -1,0 +1,54 @@
+//! Writes every sample of `mugai::samples` to `<dir>/ooxml/` with `EXPECTED.tsv`.
+//!
+//!     cargo run --example gen_samples -- samples/
+//!
+//! Files larger than 1 MiB are not written (they are for benchmarks, built on the fly). Files in
+//! `<dir>/ooxml/` that no sample produces any more are removed, so the folder always mirrors the
+//! builders.
+
+use mugai::samples;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
+
+fn main() -> ExitCode {
+    let Some(dir) = std::env::args_os().nth(1).map(PathBuf::from) else {
+        eprintln!("usage: gen_samples <samples dir>");
+        return ExitCode::from(2);
+    };
+    match run(&dir.join("ooxml")) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gen_samples: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(out: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let all = samples::all();
+    let mut written = BTreeSet::new();
+    for s in &all {
+        if s.bytes.len() > MAX_COMMITTED_BYTES {
+            println!("skip  {} ({} bytes)", s.file_name, s.bytes.len());
+            continue;
+        }
+        std::fs::write(out.join(s.file_name), &s.bytes)?;
+        written.insert(s.file_name.to_string());
+        println!("wrote {} ({} bytes)", s.file_name, s.bytes.len());
+    }
+    std::fs::write(out.join("EXPECTED.tsv"), samples::expected_tsv(&all))?;
+    written.insert("EXPECTED.tsv".to_string());
+    for entry in std::fs::read_dir(out)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type()?.is_file() && !written.contains(&name) {
+            std::fs::remove_file(entry.path())?;
+            println!("removed stale {name}");
+        }
+    }
+    Ok(())
+}
