@@ -117,9 +117,11 @@ pub fn package_kind(content_types: &[u8], root_rels: Option<&[u8]>) -> Kind {
     by_part.or(by_default).or(any).unwrap_or(Kind::OoxmlOther)
 }
 
-const OFFICE_DOCUMENT_RELS: &[&str] = &[
+/// Relationship types from the package to its main part (Visio uses a type of its own).
+pub const MAIN_DOCUMENT_RELS: &[&str] = &[
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
     "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument",
+    "http://schemas.microsoft.com/visio/2010/relationships/document",
 ];
 
 /// The part name (without leading slash) of the package's main part, from `_rels/.rels`.
@@ -142,7 +144,7 @@ pub fn main_part_name(root_rels: &[u8]) -> Option<String> {
                     }
                 }
                 if let (Some(ty), Some(t)) = (ty, target) {
-                    if !external && OFFICE_DOCUMENT_RELS.contains(&ty.as_str()) {
+                    if !external && MAIN_DOCUMENT_RELS.contains(&ty.as_str()) {
                         return Some(t.trim_start_matches('/').to_string());
                     }
                 }

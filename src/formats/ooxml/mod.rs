@@ -99,7 +99,8 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
             rels.insert(source.clone(), package::parse_rels(&part.data, &part.name, &source, max_depth)?);
         }
     }
-    if !rels.get("").map(|r| r.iter().any(|r| r.short == "officedocument" && !r.external)).unwrap_or(false) {
+    let is_main = |r: &Rel| !r.external && content_types::MAIN_DOCUMENT_RELS.contains(&r.ty.as_str());
+    if !rels.get("").map(|r| r.iter().any(is_main)).unwrap_or(false) {
         return Err(FormatError::malformed("no main document relationship in _rels/.rels"));
     }
     let mut rb = Rebuild {
@@ -405,7 +406,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
         let main = self
             .rels
             .get("")
-            .and_then(|r| r.iter().find(|r| r.short == "officedocument"))
+            .and_then(|r| r.iter().find(|r| !r.external && content_types::MAIN_DOCUMENT_RELS.contains(&r.ty.as_str())))
             .and_then(|r| r.resolved.clone())
             .unwrap_or_default();
         let spreadsheet = matches!(kind, Kind::Xlsx | Kind::Xlsm | Kind::Xltx | Kind::Xltm | Kind::Xlam);
@@ -589,7 +590,12 @@ impl<'c, 'a> Rebuild<'c, 'a> {
             .defaults
             .iter()
             .filter(|(ext, ct)| {
-                !kept_exts.contains(*ext) && (dangerous_part("", ct).is_some() || executable_extension(ext))
+                // Unused defaults that name active content (a macro-enabled document type left
+                // behind by a removed embedding, a VBA project, an executable extension).
+                !kept_exts.contains(*ext)
+                    && (dangerous_part("", ct).is_some()
+                        || ct.to_ascii_lowercase().contains("macroenabled")
+                        || executable_extension(ext))
             })
             .map(|(ext, _)| ext.clone())
             .collect();
