@@ -32,7 +32,7 @@ printf '  python zipfile rewrite %6.3f s  (%6.1f MB/s)\n' "$p" "$(calc "$size / 
 printf '  mugai is %.1fx faster\n' "$(calc "$p / $m")"
 
 mkdir -p "$W/folder"
-for i in $(seq 1 40); do target/release/examples/bench_doc "$W/folder/doc$i.docx" $((500000 + i * 20000)) "$i"; done
+for i in $(seq 1 40); do target/release/examples/bench_doc "$W/folder/doc$i.docx" $((500000 + i * 20000)); done
 total=$(du -sb "$W/folder" | cut -f1)
 t1=$(median "$BIN" sanitize "$W/folder" --out "$W/out1" --set engine.threads=1 --set quarantine.dir="$W/q")
 t2=$(median "$BIN" sanitize "$W/folder" --out "$W/out2" --set engine.threads=2 --set quarantine.dir="$W/q")
