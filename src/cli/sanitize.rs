@@ -10,10 +10,12 @@ use mugai::model::{Item, Kind, Reason, Verdict};
 use mugai::quarantine::Quarantine;
 use mugai::report::ReportLine;
 use rayon::prelude::*;
+use std::collections::HashSet;
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::Mutex;
 
 #[derive(Debug, clap::Args)]
 pub struct SanitizeArgs {
@@ -97,8 +99,9 @@ fn progress(n: usize) -> ProgressBar {
     }
 }
 
-/// Reads one input, or decides without reading it when it is over the input size limit.
-fn process_one(engine: &Engine, config: &Config, input: &Input) -> Result<(Outcome, Option<Vec<u8>>)> {
+/// Reads and processes one input, or decides without reading it when it is over the input size
+/// limit.
+fn process_one(engine: &Engine, config: &Config, input: &Input) -> Result<Outcome> {
     let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned());
     let len = fs::metadata(&input.path).with_context(|| format!("{}", input.path.display()))?.len();
     if len > config.limits.max_input_bytes {
@@ -119,11 +122,11 @@ fn process_one(engine: &Engine, config: &Config, input: &Input) -> Result<(Outco
             size_in: len,
             ms: 0,
         };
-        return Ok((outcome, None));
+        return Ok(outcome);
     }
     let data = fs::read(&input.path).with_context(|| format!("{}", input.path.display()))?;
-    let item = Item { data: data.clone(), name, declared_type: None, path: input.rel.to_string_lossy().into_owned() };
-    Ok((engine.process(item), Some(data)))
+    let item = Item { data, name, declared_type: None, path: input.rel.to_string_lossy().into_owned() };
+    Ok(engine.process(item))
 }
 
 /// A file name safe to create: no path separators, no control or bidi characters, not `.`/`..`.
@@ -173,24 +176,26 @@ pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
     let inputs = collect_inputs(&a.inputs)?;
     let quarantine = Quarantine::open(&config.quarantine.dir)?;
     fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let pb = progress(inputs.len());
-    let lines: Vec<Result<ReportLine>> = engine.install(|| {
-        inputs
-            .par_iter()
-            .map(|input| {
-                let r = sanitize_one(&engine, &config, &quarantine, &a.out, input);
-                pb.inc(1);
-                r
-            })
-            .collect()
-    });
-    pb.finish_and_clear();
+    // Opened before any work, so that a bad report path fails at once.
     let mut report: Option<Box<dyn Write>> = match &a.report {
         Some(p) => Some(Box::new(std::io::BufWriter::new(
             fs::File::create(p).with_context(|| format!("creating report {}", p.display()))?,
         ))),
         None => None,
     };
+    let claims = Claims::default();
+    let pb = progress(inputs.len());
+    let lines: Vec<Result<ReportLine>> = engine.install(|| {
+        inputs
+            .par_iter()
+            .map(|input| {
+                let r = sanitize_one(&engine, &config, &quarantine, &claims, &a.out, input);
+                pb.inc(1);
+                r
+            })
+            .collect()
+    });
+    pb.finish_and_clear();
     let (mut kept, mut disarmed, mut blocked, mut failed) = (0, 0, 0, 0);
     for (input, line) in inputs.iter().zip(lines) {
         match line {
@@ -222,21 +227,43 @@ pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
     Ok(if blocked > 0 || failed > 0 { EXIT_FOUND } else { EXIT_CLEAN })
 }
 
-fn sanitize_one(engine: &Engine, config: &Config, q: &Quarantine, out_dir: &Path, input: &Input) -> Result<ReportLine> {
-    let (outcome, original) = process_one(engine, config, input)?;
+/// Output paths already taken in this run: two inputs that become the same clean name (say
+/// `a.docm` and `a.docx`) must not overwrite each other.
+#[derive(Default)]
+struct Claims(Mutex<HashSet<PathBuf>>);
+
+impl Claims {
+    fn claim(&self, wanted: PathBuf) -> PathBuf {
+        let mut taken = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut path = wanted.clone();
+        let stem = wanted.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let ext = wanted.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+        let mut n = 2;
+        while taken.contains(&path) {
+            path = wanted.with_file_name(format!("{stem} ({n}){ext}"));
+            n += 1;
+        }
+        taken.insert(path.clone());
+        path
+    }
+}
+
+fn sanitize_one(
+    engine: &Engine,
+    config: &Config,
+    q: &Quarantine,
+    claims: &Claims,
+    out_dir: &Path,
+    input: &Input,
+) -> Result<ReportLine> {
+    let outcome = process_one(engine, config, input)?;
     let shown = input.path.to_string_lossy().into_owned();
     if outcome.verdict == Verdict::Blocked {
         let reason = outcome.reason.unwrap_or(Reason::InternalError);
-        let record = match &original {
-            Some(data) => {
-                q.hold(data, &shown, outcome.name.as_deref(), outcome.kind, reason, outcome.detail.as_deref())?
-            }
-            None => {
-                // Over the size limit: streamed into quarantine without being loaded into memory.
-                let mut f = fs::File::open(&input.path).with_context(|| format!("{}", input.path.display()))?;
-                q.hold_reader(&mut f, &shown, outcome.name.as_deref(), outcome.kind, reason, outcome.detail.as_deref())?
-            }
-        };
+        // The original is copied from the input file as it is, streamed, whatever its size.
+        let mut f = fs::File::open(&input.path).with_context(|| format!("{}", input.path.display()))?;
+        let record =
+            q.hold_reader(&mut f, &shown, outcome.name.as_deref(), outcome.kind, reason, outcome.detail.as_deref())?;
         tracing::info!(input = %shown, kind = %outcome.kind, reason = %reason, quarantine = %record.id, "blocked");
         let mut line = ReportLine::from_outcome(shown, None, &outcome);
         if line.sha256_in.is_empty() {
@@ -258,9 +285,10 @@ fn sanitize_one(engine: &Engine, config: &Config, q: &Quarantine, out_dir: &Path
         }
     }
     dest.push(safe_file_name(&out_name));
+    let dest = claims.claim(dest);
     let data = outcome.output.as_deref().unwrap_or_default();
     write_atomic(&dest, data)?;
-    tracing::info!(input = %shown, output = %dest.display(), verdict = outcome.verdict.as_str(), actions = outcome.actions.len(), "done");
+    tracing::debug!(input = %shown, output = %dest.display(), verdict = outcome.verdict.as_str(), actions = outcome.actions.len(), "done");
     Ok(ReportLine::from_outcome(shown, Some(dest.to_string_lossy().into_owned()), &outcome))
 }
 
@@ -272,7 +300,7 @@ pub fn run_scan(cli: &Cli, a: &ScanArgs) -> Result<u8> {
         inputs
             .par_iter()
             .map(|input| {
-                let r = process_one(&engine, &config, input).map(|(o, _)| o);
+                let r = process_one(&engine, &config, input);
                 pb.inc(1);
                 r
             })

@@ -110,6 +110,8 @@ pub struct ZipIndex<'a> {
     by_name: HashMap<String, usize>,
     by_lower_name: HashMap<String, usize>,
     extra_bytes: bool,
+    /// Reused for the one-entry archives of raw copies (one large buffer instead of one per part).
+    scratch: std::sync::Mutex<Vec<u8>>,
 }
 
 impl std::fmt::Debug for ZipIndex<'_> {
@@ -267,7 +269,7 @@ impl<'a> ZipIndex<'a> {
         let extra_bytes = first_byte > 0 || end.end < data.len() as u64;
         let by_name = entries.iter().map(|e| (e.name.clone(), e.index)).collect();
         let by_lower_name = entries.iter().map(|e| (e.name.to_ascii_lowercase(), e.index)).collect();
-        Ok(ZipIndex { data, entries, by_name, by_lower_name, extra_bytes })
+        Ok(ZipIndex { data, entries, by_name, by_lower_name, extra_bytes, scratch: Default::default() })
     }
 
     /// All entries, in central directory order.
@@ -295,28 +297,54 @@ impl<'a> ZipIndex<'a> {
     /// declared size; charges `budget.charge_bytes(size)` before allocating.
     pub fn read(&self, entry: &Entry, budget: &Budget) -> Result<Vec<u8>, FormatError> {
         let entry = self.own(entry)?;
-        let raw = self.compressed(entry)?;
-        budget.charge_bytes(entry.size)?;
         let size = usize::try_from(entry.size).map_err(|_| too_large(entry))?;
         let mut out = Vec::new();
         out.try_reserve_exact(size).map_err(|_| too_large(entry))?;
+        self.expand(entry, budget, |piece| out.extend_from_slice(piece))?;
+        Ok(out)
+    }
 
+    /// Checks one entry without keeping it: the same bounded inflate and the same size and
+    /// CRC-32 checks as [`ZipIndex::read`], in pieces, so a large picture that is copied
+    /// unchanged never needs a buffer of its own. Returns the entry's first `head` bytes (enough
+    /// to tell its true type).
+    pub fn verify(&self, entry: &Entry, budget: &Budget, head: usize) -> Result<Vec<u8>, FormatError> {
+        let entry = self.own(entry)?;
+        let mut first = Vec::with_capacity(head.min(usize::try_from(entry.size).unwrap_or(head)));
+        self.expand(entry, budget, |piece| {
+            let room = head.saturating_sub(first.len());
+            first.extend_from_slice(&piece[..room.min(piece.len())]);
+        })?;
+        Ok(first)
+    }
+
+    /// Inflates (or copies) an entry piece by piece into `sink`, charging the budget, refusing
+    /// more or fewer bytes than declared and checking the CRC-32.
+    fn expand(&self, entry: &Entry, budget: &Budget, mut sink: impl FnMut(&[u8])) -> Result<(), FormatError> {
+        let raw = self.compressed(entry)?;
+        budget.charge_bytes(entry.size)?;
+        let size = usize::try_from(entry.size).map_err(|_| too_large(entry))?;
+        let mut crc = crc32fast::Hasher::new();
+        let mut total = 0usize;
+        let mut take = |piece: &[u8]| {
+            crc.update(piece);
+            total += piece.len();
+            sink(piece);
+        };
         match entry.method {
-            Method::Stored => out.extend_from_slice(raw),
-            Method::Deflated => inflate(entry, raw, size, &mut out, budget)?,
+            Method::Stored => take(raw),
+            Method::Deflated => inflate(entry, raw, size, budget, &mut take)?,
         }
-        if out.len() != size {
+        if total != size {
             return Err(FormatError::malformed(format!(
                 "entry {:?} holds {} bytes, {} declared",
-                entry.name,
-                out.len(),
-                size
+                entry.name, total, size
             )));
         }
-        if crc32fast::hash(&out) != entry.crc32 {
+        if crc.finalize() != entry.crc32 {
             return Err(FormatError::malformed(format!("entry {:?} fails its CRC-32 check", entry.name)));
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Copies one entry's compressed bytes unchanged into `w` (no recompression), optionally
@@ -339,7 +367,8 @@ impl<'a> ZipIndex<'a> {
         // The zip writer copies raw entries only out of another archive, and takes everything
         // else along with them; so the entry is first put alone into a minimal archive that
         // holds nothing but its bytes.
-        let bare = bare_archive(entry, raw)?;
+        let mut bare = self.scratch.lock().unwrap_or_else(|p| p.into_inner());
+        bare_archive(entry, raw, &mut bare)?;
         let mut archive = zip::ZipArchive::new(Cursor::new(bare.as_slice()))
             .map_err(|e| FormatError::malformed(format!("raw copy of {name:?}: {e}")))?;
         let file = archive.by_index_raw(0).map_err(|e| FormatError::malformed(format!("raw copy of {name:?}: {e}")))?;
@@ -380,22 +409,30 @@ fn too_large(entry: &Entry) -> FormatError {
     FormatError::new(Reason::LimitTotalBytes, format!("entry {:?} is too large to hold in memory", entry.name))
 }
 
-fn inflate(entry: &Entry, raw: &[u8], size: usize, out: &mut Vec<u8>, budget: &Budget) -> Result<(), FormatError> {
+fn inflate(
+    entry: &Entry,
+    raw: &[u8],
+    size: usize,
+    budget: &Budget,
+    out: &mut impl FnMut(&[u8]),
+) -> Result<(), FormatError> {
     let mut decoder = flate2::read::DeflateDecoder::new(raw);
     let mut chunk = vec![0u8; 64 * 1024];
     let mut since_check = 0usize;
+    let mut produced = 0usize;
     loop {
         let n = decoder.read(&mut chunk).map_err(|e| FormatError::malformed(format!("entry {:?}: {e}", entry.name)))?;
         if n == 0 {
             break;
         }
-        if out.len() + n > size {
+        if produced + n > size {
             return Err(FormatError::malformed(format!(
                 "entry {:?} inflates past its declared {} bytes",
                 entry.name, size
             )));
         }
-        out.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        produced += n;
+        out(chunk.get(..n).unwrap_or_default());
         since_check += n;
         if since_check >= TIME_CHECK_BYTES {
             since_check = 0;
@@ -414,7 +451,7 @@ fn inflate(entry: &Entry, raw: &[u8], size: usize, out: &mut Vec<u8>, budget: &B
 }
 
 /// A one-entry archive holding `raw` with nothing but the entry's method, sizes and CRC-32.
-fn bare_archive(entry: &Entry, raw: &[u8]) -> Result<Vec<u8>, FormatError> {
+fn bare_archive(entry: &Entry, raw: &[u8], out: &mut Vec<u8>) -> Result<(), FormatError> {
     let (Ok(csize), Ok(size)) = (u32::try_from(entry.compressed_size), u32::try_from(entry.size)) else {
         return Err(FormatError::new(
             Reason::Unsupported,
@@ -428,55 +465,57 @@ fn bare_archive(entry: &Entry, raw: &[u8]) -> Result<Vec<u8>, FormatError> {
         ));
     }
     let name = b"x";
-    let mut out = Vec::with_capacity(raw.len() + 128);
+    out.clear();
+    out.reserve(raw.len() + 128);
+
     let put16 = |out: &mut Vec<u8>, v: u16| out.extend_from_slice(&v.to_le_bytes());
     let put32 = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
 
-    put32(&mut out, LOCAL_SIG);
-    put16(&mut out, 20); // version needed
-    put16(&mut out, 0); // flags
-    put16(&mut out, entry.method.code());
-    put16(&mut out, 0); // time
-    put16(&mut out, DOS_DATE_1980);
-    put32(&mut out, entry.crc32);
-    put32(&mut out, csize);
-    put32(&mut out, size);
-    put16(&mut out, name.len() as u16);
-    put16(&mut out, 0); // extra length
+    put32(out, LOCAL_SIG);
+    put16(out, 20); // version needed
+    put16(out, 0); // flags
+    put16(out, entry.method.code());
+    put16(out, 0); // time
+    put16(out, DOS_DATE_1980);
+    put32(out, entry.crc32);
+    put32(out, csize);
+    put32(out, size);
+    put16(out, name.len() as u16);
+    put16(out, 0); // extra length
     out.extend_from_slice(name);
     out.extend_from_slice(raw);
 
     let cd_start =
         u32::try_from(out.len()).map_err(|_| FormatError::new(Reason::Unsupported, "raw copy: entry too large"))?;
-    put32(&mut out, CENTRAL_SIG);
-    put16(&mut out, 20); // version made by: MS-DOS, so no unix attributes
-    put16(&mut out, 20); // version needed
-    put16(&mut out, 0); // flags
-    put16(&mut out, entry.method.code());
-    put16(&mut out, 0); // time
-    put16(&mut out, DOS_DATE_1980);
-    put32(&mut out, entry.crc32);
-    put32(&mut out, csize);
-    put32(&mut out, size);
-    put16(&mut out, name.len() as u16);
-    put16(&mut out, 0); // extra length
-    put16(&mut out, 0); // comment length
-    put16(&mut out, 0); // disk
-    put16(&mut out, 0); // internal attributes
-    put32(&mut out, 0); // external attributes
-    put32(&mut out, 0); // local header offset
+    put32(out, CENTRAL_SIG);
+    put16(out, 20); // version made by: MS-DOS, so no unix attributes
+    put16(out, 20); // version needed
+    put16(out, 0); // flags
+    put16(out, entry.method.code());
+    put16(out, 0); // time
+    put16(out, DOS_DATE_1980);
+    put32(out, entry.crc32);
+    put32(out, csize);
+    put32(out, size);
+    put16(out, name.len() as u16);
+    put16(out, 0); // extra length
+    put16(out, 0); // comment length
+    put16(out, 0); // disk
+    put16(out, 0); // internal attributes
+    put32(out, 0); // external attributes
+    put32(out, 0); // local header offset
     out.extend_from_slice(name);
     let cd_size = CENTRAL_LEN as u32 + name.len() as u32;
 
-    put32(&mut out, EOCD_SIG);
-    put16(&mut out, 0);
-    put16(&mut out, 0);
-    put16(&mut out, 1);
-    put16(&mut out, 1);
-    put32(&mut out, cd_size);
-    put32(&mut out, cd_start);
-    put16(&mut out, 0);
-    Ok(out)
+    put32(out, EOCD_SIG);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, 1);
+    put16(out, 1);
+    put32(out, cd_size);
+    put32(out, cd_start);
+    put16(out, 0);
+    Ok(())
 }
 
 /// What the end records say about the central directory. Offsets are absolute in the input.

@@ -41,6 +41,15 @@ pub use content_types::package_kind;
 
 const CONTENT_TYPES: &str = "[content_types].xml";
 
+/// How much of a binary part is kept after verifying it: enough for every magic number detection
+/// looks at (disk images put theirs at 32 KiB).
+const HEAD_BYTES: usize = 64 * 1024;
+
+fn looks_like_markup(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".xml") || n.ends_with(".rels") || n.ends_with(".vml")
+}
+
 /// Relationship types whose target is never referenced by id inside the source part, so they can
 /// be removed from binary (xlsb) parts too.
 const IMPLICIT_RELS: &[&str] = &[
@@ -64,7 +73,10 @@ struct Part {
     /// The name as stored in the zip.
     name: String,
     entry: Entry,
+    /// The part's bytes; for a binary part that has only been verified, just its first bytes
+    /// (see `full`).
     data: Vec<u8>,
+    full: bool,
     /// Replacement bytes, when the part was rewritten.
     new_data: Option<Vec<u8>>,
 }
@@ -84,12 +96,23 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     let max_depth = ctx.config.limits.max_xml_depth;
     let mut zip = ZipIndex::open(data, budget)?;
     let entries: Vec<Entry> = zip.entries().iter().filter(|e| !e.is_dir).cloned().collect();
-    // Read every part (CRC checked) in parallel.
-    let contents: Vec<Vec<u8>> = entries.par_iter().map(|e| zip.read(e, budget)).collect::<Result<_, _>>()?;
+    // Every part is inflated and CRC-checked, in parallel. Markup is kept whole for rewriting;
+    // other parts (pictures, mostly) are only verified, keeping their first bytes to tell their
+    // type, and read whole later only if they turn out to be needed.
+    let contents: Vec<(Vec<u8>, bool)> = entries
+        .par_iter()
+        .map(|e| {
+            if looks_like_markup(&e.name) {
+                zip.read(e, budget).map(|d| (d, true))
+            } else {
+                zip.verify(e, budget, HEAD_BYTES).map(|d| (d, false))
+            }
+        })
+        .collect::<Result<_, _>>()?;
     let mut parts = BTreeMap::new();
-    for (entry, data) in entries.into_iter().zip(contents) {
+    for (entry, (data, full)) in entries.into_iter().zip(contents) {
         let key = entry.name.trim_start_matches('/').to_lowercase();
-        parts.insert(key, Part { name: entry.name.clone(), entry, data, new_data: None });
+        parts.insert(key, Part { name: entry.name.clone(), entry, data, full, new_data: None });
     }
     let ct_data = &parts.get(CONTENT_TYPES).ok_or_else(|| FormatError::malformed("no [Content_Types].xml"))?.data;
     let ct = ContentTypes::parse(ct_data, max_depth)?;
@@ -114,10 +137,10 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     };
     rb.classify_parts();
     let children = rb.classify_rels();
-    rb.process_children(children)?;
+    rb.process_children(&zip, children)?;
     rb.drop_rels_to_removed_parts();
     let out_kind = kind.macro_free_twin();
-    rb.rewrite_parts(kind)?;
+    rb.rewrite_parts(&zip, kind)?;
     if !rb.actions.is_empty() {
         rb.drop_signatures();
     }
@@ -322,9 +345,23 @@ impl<'c, 'a> Rebuild<'c, 'a> {
 
     /// Embedded packages go back through the engine: a clean result of the same kind replaces the
     /// part; anything else (blocked, or a kind change the package could not follow) removes it.
-    fn process_children(&mut self, children: Vec<String>) -> Result<(), FormatError> {
+    /// Makes sure the whole of a part is in memory (binary parts are at first only verified).
+    fn ensure_full(&mut self, zip: &ZipIndex<'_>, key: &str) -> Result<(), FormatError> {
+        if let Some(p) = self.parts.get_mut(key) {
+            if !p.full {
+                p.data = zip.read(&p.entry, self.ctx.budget)?;
+                p.full = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn process_children(&mut self, zip: &ZipIndex<'_>, children: Vec<String>) -> Result<(), FormatError> {
         if children.is_empty() {
             return Ok(());
+        }
+        for key in &children {
+            self.ensure_full(zip, key)?;
         }
         let items: Vec<Item> = children
             .iter()
@@ -402,7 +439,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
     }
 
     /// Streams every XML part through the rewriter (in parallel), which also validates it.
-    fn rewrite_parts(&mut self, kind: Kind) -> Result<(), FormatError> {
+    fn rewrite_parts(&mut self, zip: &ZipIndex<'_>, kind: Kind) -> Result<(), FormatError> {
         let main = self
             .rels
             .get("")
@@ -443,6 +480,9 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                 Role::Other
             };
             jobs.push((key.clone(), role));
+        }
+        for (key, _) in &jobs {
+            self.ensure_full(zip, key)?;
         }
         let budget = self.ctx.budget;
         let results: Vec<(String, rewrite::PartOutput)> = jobs
