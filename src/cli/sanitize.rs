@@ -162,11 +162,10 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = dir.join(format!(".{}.mugai-tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
-    {
-        let mut f = fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-        f.write_all(data)?;
-        f.sync_all()?;
-    }
+    // Written under a temporary name and renamed, so a reader never sees half a file. No fsync:
+    // the input stays where it was, so a crash loses nothing that cannot be made again (the
+    // quarantine, which holds the only copy of what it keeps, does sync).
+    fs::write(&tmp, data).with_context(|| format!("writing {}", tmp.display()))?;
     fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
     Ok(())
 }
