@@ -1,11 +1,20 @@
 //! Command-line wiring: one file per command. Commands only connect arguments to library calls.
 
+use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use mugai::config::Config;
+use mugai::engine::{Engine, Outcome};
+use mugai::model::{Item, Kind, Reason, Verdict};
+use std::fs;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 pub mod check_config;
 pub mod sanitize;
+pub mod scan;
 
 /// mugai (無害): content disarm and reconstruction for mail and file transfer.
 #[derive(Debug, Parser)]
@@ -29,7 +38,7 @@ pub enum Command {
     /// Disarm files and folders: clean copies into --out, blocked originals into quarantine.
     Sanitize(sanitize::SanitizeArgs),
     /// Analyse files and folders without writing anything: what would be removed or blocked.
-    Scan(sanitize::ScanArgs),
+    Scan(scan::ScanArgs),
     /// Validate a configuration and print the resolved result.
     CheckConfig(check_config::CheckConfigArgs),
 }
@@ -50,7 +59,7 @@ pub fn main() -> ExitCode {
     install_panic_hook();
     let result = match &cli.command {
         Command::Sanitize(a) => sanitize::run_sanitize(&cli, a),
-        Command::Scan(a) => sanitize::run_scan(&cli, a),
+        Command::Scan(a) => scan::run(&cli, a),
         Command::CheckConfig(a) => check_config::run(&cli, a),
     };
     match result {
@@ -81,4 +90,93 @@ fn install_panic_hook() {
         let loc = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
         tracing::error!(location = %loc, "internal error: {info}");
     }));
+}
+
+/// One input file and where its clean copy goes, relative to --out.
+pub struct Input {
+    pub path: PathBuf,
+    pub rel: PathBuf,
+}
+
+/// Files named on the command line, and every regular file under folders named there. Symbolic
+/// links are not followed: a link inside a folder could point anywhere on the machine.
+pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = fs::metadata(p).with_context(|| format!("{}", p.display()))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            for entry in walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name() {
+                let entry = entry.with_context(|| format!("reading {}", p.display()))?;
+                if entry.file_type().is_file() {
+                    let rel = entry.path().strip_prefix(p).unwrap_or(entry.path()).to_path_buf();
+                    found.push(Input { path: entry.path().to_path_buf(), rel });
+                } else if entry.file_type().is_symlink() {
+                    tracing::warn!(path = %entry.path().display(), "symbolic link skipped");
+                }
+            }
+            out.extend(found);
+        } else {
+            let name = p.file_name().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("input"));
+            out.push(Input { path: p.clone(), rel: name });
+        }
+    }
+    Ok(out)
+}
+
+pub fn load(cli: &Cli) -> Result<Option<(Arc<Config>, Engine)>> {
+    let (config, source) = match mugai::config::load_for_cli(cli.config.as_deref(), &cli.set) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mugai: configuration errors:\n{e}");
+            return Ok(None);
+        }
+    };
+    init_logging(&config);
+    tracing::debug!(config = %source, "configuration loaded");
+    let config = Arc::new(config);
+    let engine = Engine::new(config.clone())?;
+    Ok(Some((config, engine)))
+}
+
+pub fn progress(n: usize) -> ProgressBar {
+    if n > 3 && std::io::stderr().is_terminal() {
+        let pb = ProgressBar::new(n as u64);
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed} {msg}") {
+            pb.set_style(style);
+        }
+        pb
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+/// Reads and processes one input, or decides without reading it when it is over the input size
+/// limit.
+pub fn process_one(engine: &Engine, config: &Config, input: &Input) -> Result<Outcome> {
+    let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let len = fs::metadata(&input.path).with_context(|| format!("{}", input.path.display()))?.len();
+    if len > config.limits.max_input_bytes {
+        let outcome = Outcome {
+            path: input.rel.to_string_lossy().into_owned(),
+            name,
+            kind: Kind::Unknown,
+            verdict: Verdict::Blocked,
+            reason: Some(Reason::LimitInputSize),
+            detail: Some(format!("{len} bytes, limit {}", config.limits.max_input_bytes)),
+            actions: Vec::new(),
+            findings: Vec::new(),
+            output: None,
+            output_kind: None,
+            output_name: None,
+            sha256_in: String::new(),
+            sha256_out: None,
+            size_in: len,
+            ms: 0,
+        };
+        return Ok(outcome);
+    }
+    let data = fs::read(&input.path).with_context(|| format!("{}", input.path.display()))?;
+    let item = Item { data, name, declared_type: None, path: input.rel.to_string_lossy().into_owned() };
+    Ok(engine.process(item))
 }

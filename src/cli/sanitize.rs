@@ -1,20 +1,17 @@
-//! `mugai sanitize` (clean copies out, blocked originals to quarantine, JSON Lines report) and
-//! `mugai scan` (the same analysis, nothing written).
+//! `mugai sanitize`: clean copies out, blocked originals to quarantine, a JSON Lines report.
 
-use super::{Cli, EXIT_CLEAN, EXIT_FOUND};
+use super::{collect_inputs, load, process_one, progress, Cli, Input, EXIT_CLEAN, EXIT_FOUND};
 use anyhow::{Context as _, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use mugai::config::Config;
-use mugai::engine::{Engine, Outcome};
-use mugai::model::{Item, Kind, Reason, Verdict};
+use mugai::engine::Engine;
+use mugai::model::{Reason, Verdict};
 use mugai::quarantine::Quarantine;
 use mugai::report::ReportLine;
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::fs;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::Mutex;
 
 #[derive(Debug, clap::Args)]
@@ -28,105 +25,6 @@ pub struct SanitizeArgs {
     /// Write a JSON Lines report here: one object per input file.
     #[arg(long)]
     pub report: Option<PathBuf>,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct ScanArgs {
-    /// Files or folders (folders are walked recursively).
-    #[arg(required = true)]
-    pub inputs: Vec<PathBuf>,
-    /// Print one JSON object per input file instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// One input file and where its clean copy goes, relative to --out.
-struct Input {
-    path: PathBuf,
-    rel: PathBuf,
-}
-
-/// Files named on the command line, and every regular file under folders named there. Symbolic
-/// links are not followed: a link inside a folder could point anywhere on the machine.
-fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
-    let mut out = Vec::new();
-    for p in paths {
-        let meta = fs::metadata(p).with_context(|| format!("{}", p.display()))?;
-        if meta.is_dir() {
-            let mut found = Vec::new();
-            for entry in walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name() {
-                let entry = entry.with_context(|| format!("reading {}", p.display()))?;
-                if entry.file_type().is_file() {
-                    let rel = entry.path().strip_prefix(p).unwrap_or(entry.path()).to_path_buf();
-                    found.push(Input { path: entry.path().to_path_buf(), rel });
-                } else if entry.file_type().is_symlink() {
-                    tracing::warn!(path = %entry.path().display(), "symbolic link skipped");
-                }
-            }
-            out.extend(found);
-        } else {
-            let name = p.file_name().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("input"));
-            out.push(Input { path: p.clone(), rel: name });
-        }
-    }
-    Ok(out)
-}
-
-fn load(cli: &Cli) -> Result<Option<(Arc<Config>, Engine)>> {
-    let (config, source) = match mugai::config::load_for_cli(cli.config.as_deref(), &cli.set) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("mugai: configuration errors:\n{e}");
-            return Ok(None);
-        }
-    };
-    super::init_logging(&config);
-    tracing::debug!(config = %source, "configuration loaded");
-    let config = Arc::new(config);
-    let engine = Engine::new(config.clone())?;
-    Ok(Some((config, engine)))
-}
-
-fn progress(n: usize) -> ProgressBar {
-    if n > 3 && std::io::stderr().is_terminal() {
-        let pb = ProgressBar::new(n as u64);
-        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed} {msg}") {
-            pb.set_style(style);
-        }
-        pb
-    } else {
-        ProgressBar::hidden()
-    }
-}
-
-/// Reads and processes one input, or decides without reading it when it is over the input size
-/// limit.
-fn process_one(engine: &Engine, config: &Config, input: &Input) -> Result<Outcome> {
-    let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let len = fs::metadata(&input.path).with_context(|| format!("{}", input.path.display()))?.len();
-    if len > config.limits.max_input_bytes {
-        let outcome = Outcome {
-            path: input.rel.to_string_lossy().into_owned(),
-            name,
-            kind: Kind::Unknown,
-            verdict: Verdict::Blocked,
-            reason: Some(Reason::LimitInputSize),
-            detail: Some(format!("{len} bytes, limit {}", config.limits.max_input_bytes)),
-            actions: Vec::new(),
-            findings: Vec::new(),
-            output: None,
-            output_kind: None,
-            output_name: None,
-            sha256_in: String::new(),
-            sha256_out: None,
-            size_in: len,
-            ms: 0,
-        };
-        return Ok(outcome);
-    }
-    let data = fs::read(&input.path).with_context(|| format!("{}", input.path.display()))?;
-    let item = Item { data, name, declared_type: None, path: input.rel.to_string_lossy().into_owned() };
-    Ok(engine.process(item))
 }
 
 /// A file name safe to create: no path separators, no control or bidi characters, not `.`/`..`.
@@ -289,64 +187,6 @@ fn sanitize_one(
     write_atomic(&dest, data)?;
     tracing::debug!(input = %shown, output = %dest.display(), verdict = outcome.verdict.as_str(), actions = outcome.actions.len(), "done");
     Ok(ReportLine::from_outcome(shown, Some(dest.to_string_lossy().into_owned()), &outcome))
-}
-
-pub fn run_scan(cli: &Cli, a: &ScanArgs) -> Result<u8> {
-    let Some((config, engine)) = load(cli)? else { return Ok(super::EXIT_USAGE) };
-    let inputs = collect_inputs(&a.inputs)?;
-    let pb = progress(inputs.len());
-    let results: Vec<Result<Outcome>> = engine.install(|| {
-        inputs
-            .par_iter()
-            .map(|input| {
-                let r = process_one(&engine, &config, input);
-                pb.inc(1);
-                r
-            })
-            .collect()
-    });
-    pb.finish_and_clear();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut found = false;
-    for (input, r) in inputs.iter().zip(results) {
-        let shown = input.path.to_string_lossy().into_owned();
-        let o = match r {
-            Ok(o) => o,
-            Err(e) => {
-                eprintln!("mugai: {shown}: {e:#}");
-                found = true;
-                continue;
-            }
-        };
-        found |= o.found_active_content();
-        if a.json {
-            serde_json::to_writer(&mut out, &ReportLine::from_outcome(shown, None, &o))?;
-            writeln!(out)?;
-            continue;
-        }
-        let what = match o.verdict {
-            Verdict::Blocked => format!(
-                "would block: {}{}",
-                o.reason.map(|r| r.as_str()).unwrap_or("?"),
-                o.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
-            ),
-            Verdict::Kept => "clean, kept as is".to_string(),
-            Verdict::Disarmed if o.actions.is_empty() => "clean, would be rebuilt".to_string(),
-            Verdict::Disarmed => format!("would remove {} item(s)", o.actions.len()),
-        };
-        writeln!(out, "{:<8} {:<10} {}  {}", o.verdict.as_str(), o.kind.as_str(), shown, what)?;
-        for act in &o.actions {
-            let action = serde_json::to_value(act.action)?.as_str().unwrap_or_default().to_string();
-            writeln!(
-                out,
-                "           - {action} {}{}",
-                act.part,
-                act.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
-            )?;
-        }
-    }
-    Ok(if found { EXIT_FOUND } else { EXIT_CLEAN })
 }
 
 #[cfg(test)]
