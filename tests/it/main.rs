@@ -6,5 +6,6 @@
 
 mod cli;
 mod limits;
+mod mutations;
 mod samples;
 mod structure;
