@@ -7,5 +7,6 @@
 mod cli;
 mod limits;
 mod mutations;
+mod ooxml;
 mod samples;
 mod structure;

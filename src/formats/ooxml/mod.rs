@@ -495,7 +495,21 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                     removed_ids: self.removed_rels.get(key).unwrap_or(&empty),
                     max_depth,
                 };
-                rewrite::rewrite(&part.data, &plan, budget).map(|o| (key.clone(), o))
+                match utf16_as_utf8(&part.data, &part.name)? {
+                    // A UTF-16 part (SharePoint writes custom XML that way) is validated in
+                    // UTF-8 and kept as it was; one that would need changing is refused.
+                    Some(utf8) => {
+                        let out = rewrite::rewrite(&utf8, &plan, budget)?;
+                        if out.data.is_some() {
+                            return Err(FormatError::new(
+                                Reason::Unsupported,
+                                format!("{}: UTF-16 part would need rewriting", part.name),
+                            ));
+                        }
+                        Ok((key.clone(), out))
+                    }
+                    None => rewrite::rewrite(&part.data, &plan, budget).map(|o| (key.clone(), o)),
+                }
             })
             .collect::<Result<_, _>>()?;
         let mut formulas_removed = false;
@@ -685,6 +699,25 @@ impl<'c, 'a> Rebuild<'c, 'a> {
     }
 }
 
+/// The UTF-8 text of a part that starts with a UTF-16 byte order mark; `None` for other parts.
+fn utf16_as_utf8(data: &[u8], part: &str) -> Result<Option<Vec<u8>>, FormatError> {
+    let little = match data {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return Ok(None),
+    };
+    let body = &data[2..];
+    if body.len() % 2 != 0 {
+        return Err(FormatError::malformed(format!("{part}: odd length for UTF-16")));
+    }
+    let units: Vec<u16> = body
+        .chunks_exact(2)
+        .map(|c| if little { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+        .collect();
+    let text = String::from_utf16(&units).map_err(|e| FormatError::malformed(format!("{part}: UTF-16: {e}")))?;
+    Ok(Some(text.into_bytes()))
+}
+
 fn executable_extension(ext: &str) -> bool {
     matches!(
         ext,
@@ -741,4 +774,20 @@ fn sheet_positions(
         Ok(())
     })?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_parts_are_read_as_text() {
+        let mut le = vec![0xFF, 0xFE];
+        for u in "<a>é</a>".encode_utf16() {
+            le.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(utf16_as_utf8(&le, "p").unwrap().unwrap(), "<a>é</a>".as_bytes());
+        assert_eq!(utf16_as_utf8(b"<a/>", "p").unwrap(), None);
+        assert_eq!(utf16_as_utf8(&[0xFF, 0xFE, 0x3C], "p").unwrap_err().reason, Reason::Malformed);
+    }
 }
