@@ -707,7 +707,7 @@ fn utf16_as_utf8(data: &[u8], part: &str) -> Result<Option<Vec<u8>>, FormatError
         _ => return Ok(None),
     };
     let body = &data[2..];
-    if body.len() % 2 != 0 {
+    if !body.len().is_multiple_of(2) {
         return Err(FormatError::malformed(format!("{part}: odd length for UTF-16")));
     }
     let units: Vec<u16> = body
