@@ -40,7 +40,9 @@ pub fn detect(data: &[u8], name: Option<&str>, declared_type: Option<&str>) -> D
     let mut d = detect_content(data);
     if let Some(name) = name {
         if let Some(ext) = extension(name) {
-            if !d.kind.extensions().contains(&ext.as_str()) && d.kind != Kind::Unknown {
+            // Nothing can be claimed about content that is not there: an empty file fits any name.
+            let fits = d.kind.extensions().contains(&ext.as_str()) || matches!(d.kind, Kind::Unknown | Kind::Empty);
+            if !fits {
                 d.findings.push(Finding {
                     finding: FindingKind::ExtensionMismatch,
                     detail: Some(format!("name ends in .{ext}, content is {}", d.kind)),

@@ -162,7 +162,7 @@ kinds! {
     OfficeXml => "office_xml", Markup, ["xml"];
     Xml => "xml", Markup, ["xml"];
     // Plain data
-    Text => "text", Text, ["txt", "text", "csv", "tsv", "log", "md", "json", "ini", "cfg", "conf", "yaml", "yml", "toml", "hl7", "dat", "prn", "tab"];
+    Text => "text", Text, ["txt", "text", "csv", "tsv", "log", "md", "json", "ini", "cfg", "conf", "yaml", "yml", "toml", "hl7", "dat", "prn", "tab", "jsonl", "ndjson"];
     Empty => "empty", Text, [];
     Png => "png", Image, ["png"];
     Jpeg => "jpeg", Image, ["jpg", "jpeg", "jpe", "jfif"];

@@ -100,13 +100,21 @@ pub struct Input {
 
 /// Files named on the command line, and every regular file under folders named there. Symbolic
 /// links are not followed: a link inside a folder could point anywhere on the machine.
-pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
+///
+/// Paths in `skip` (the output and quarantine folders, the report file) are left out when walking
+/// a folder, so that a folder sanitized into itself does not take its own outputs as inputs.
+pub fn collect_inputs(paths: &[PathBuf], skip: &[&std::path::Path]) -> Result<Vec<Input>> {
+    let skip: Vec<PathBuf> = skip.iter().filter_map(|p| fs::canonicalize(p).ok()).collect();
     let mut out = Vec::new();
     for p in paths {
         let meta = fs::metadata(p).with_context(|| format!("{}", p.display()))?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            for entry in walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name() {
+            let walk = walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name().into_iter();
+            let walk = walk.filter_entry(|e| {
+                !(e.depth() > 0 && fs::canonicalize(e.path()).map(|c| skip.contains(&c)).unwrap_or(false))
+            });
+            for entry in walk {
                 let entry = entry.with_context(|| format!("reading {}", p.display()))?;
                 if entry.file_type().is_file() {
                     let rel = entry.path().strip_prefix(p).unwrap_or(entry.path()).to_path_buf();

@@ -70,7 +70,6 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 
 pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
     let Some((config, engine)) = load(cli)? else { return Ok(super::EXIT_USAGE) };
-    let inputs = collect_inputs(&a.inputs)?;
     let quarantine = Quarantine::open(&config.quarantine.dir)?;
     fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     // Opened before any work, so that a bad report path fails at once.
@@ -80,6 +79,11 @@ pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
         ))),
         None => None,
     };
+    let mut skip: Vec<&Path> = vec![&a.out, &config.quarantine.dir];
+    if let Some(r) = &a.report {
+        skip.push(r);
+    }
+    let inputs = collect_inputs(&a.inputs, &skip)?;
     let claims = Claims::default();
     let pb = progress(inputs.len());
     let lines: Vec<Result<ReportLine>> = engine.install(|| {

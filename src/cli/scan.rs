@@ -22,7 +22,7 @@ pub struct ScanArgs {
 
 pub fn run(cli: &Cli, a: &ScanArgs) -> Result<u8> {
     let Some((config, engine)) = load(cli)? else { return Ok(super::EXIT_USAGE) };
-    let inputs = collect_inputs(&a.inputs)?;
+    let inputs = collect_inputs(&a.inputs, &[&config.quarantine.dir])?;
     let pb = progress(inputs.len());
     let results: Vec<Result<Outcome>> = engine.install(|| {
         inputs

@@ -73,6 +73,20 @@ fn sanitize_writes_clean_copies_reports_and_quarantines() {
 }
 
 #[test]
+fn a_folder_sanitized_into_itself_does_not_take_its_outputs_as_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.docm"), docm()).unwrap();
+    for _ in 0..2 {
+        let out = mugai(dir.path(), &["sanitize", ".", "--out", "clean", "--report", "r.jsonl"]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let lines = report(&dir.path().join("r.jsonl"));
+    let inputs: Vec<&str> = lines.iter().map(|l| l["input"].as_str().unwrap()).collect();
+    assert!(inputs.iter().all(|i| !i.contains("clean") && !i.contains("quarantine")), "{inputs:?}");
+    assert!(!dir.path().join("clean/clean").exists());
+}
+
+#[test]
 fn sanitize_exits_zero_when_nothing_is_blocked() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("a.docm"), docm()).unwrap();
