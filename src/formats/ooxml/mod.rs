@@ -476,6 +476,8 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                 Role::Workbook { removed_sheets }
             } else if ct.contains("spreadsheetml.worksheet") {
                 Role::Worksheet
+            } else if ct.contains("custom-properties+xml") {
+                Role::CustomProperties
             } else {
                 Role::Other
             };

