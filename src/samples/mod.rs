@@ -168,6 +168,11 @@ pub fn all() -> Vec<Sample> {
             word::include_text_field(),
             Expected::disarmed("docx", &[RemovedDangerousField]).keeping(&[word::INCLUDE_RESULT_WORD]),
         ),
+        sample(
+            "hyperlink_field_unc.docx",
+            word::unc_hyperlink_field(),
+            Expected::disarmed("docx", &[RemovedExternalReference]).keeping(&["Meeting", "minutes", "Agenda"]),
+        ),
         sample("dde_link.xlsx", excel::dde_link(), Expected::disarmed("xlsx", &[RemovedDdeLink])),
         sample("dde_formula.xlsx", excel::dde_formula(), Expected::disarmed("xlsx", &[RemovedDdeFormula])),
         sample(

@@ -384,6 +384,23 @@ pub fn include_text_field() -> Vec<u8> {
     w.finish()
 }
 
+/// A HYPERLINK field to a file share (clicking it hands the user's credentials to the host),
+/// next to an https one that the default policy keeps.
+pub fn unc_hyperlink_field() -> Vec<u8> {
+    let mut w = base(ct::DOCX_MAIN, "HYPERLINK fields");
+    let field = |code: &str, shown: &str| {
+        format!(
+            "<w:p><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>\
+<w:r><w:instrText xml:space=\"preserve\"> {code} </w:instrText></w:r>\
+<w:r><w:fldChar w:fldCharType=\"separate\"/></w:r>{}<w:r><w:fldChar w:fldCharType=\"end\"/></w:r></w:p>",
+            run(shown)
+        )
+    };
+    w.push(&field("HYPERLINK \"\\\\\\\\files.example.com\\\\share\\\\minutes.docx\"", "Meeting minutes"));
+    w.push(&field("HYPERLINK \"https://example.com/agenda\"", "Agenda online"));
+    w.finish()
+}
+
 /// A remote template (`attachedTemplate` over http): the template injection route.
 pub fn remote_template() -> Vec<u8> {
     let mut w = base(ct::DOCX_MAIN, "Remote template");

@@ -466,7 +466,13 @@ fn looks_like_package(data: &[u8]) -> bool {
 }
 
 fn is_dangerous_field(instr: &str) -> bool {
-    let first = instr.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+    let mut words = instr.split_whitespace();
+    let first = words.next().unwrap_or("").to_ascii_uppercase();
+    if first == "HYPERLINK" {
+        // A link to a file share or a local file (the default policy keeps web links only).
+        let target = words.next().unwrap_or("").trim_matches('"').to_ascii_lowercase();
+        return target.starts_with("\\\\") || target.starts_with("file:");
+    }
     matches!(first.as_str(), "DDE" | "DDEAUTO" | "INCLUDETEXT")
 }
 

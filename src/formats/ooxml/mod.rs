@@ -496,6 +496,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                     role: role.clone(),
                     removed_ids: self.removed_rels.get(key).unwrap_or(&empty),
                     max_depth,
+                    hyperlinks: self.ctx.config.ooxml.hyperlinks,
                 };
                 match utf16_as_utf8(&part.data, &part.name)? {
                     // A UTF-16 part (SharePoint writes custom XML that way) is validated in

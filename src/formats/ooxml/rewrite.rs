@@ -13,6 +13,7 @@
 //! back until their end and dropped when nothing is left in them.
 
 use super::fields::{self, FieldClass, ScannedField};
+use crate::config::HyperlinkPolicy;
 use crate::engine::Budget;
 use crate::formats::xml::{self, local};
 use crate::formats::FormatError;
@@ -45,6 +46,8 @@ pub struct PartPlan<'a> {
     /// Relationship ids of this part's relationships that the rebuild removes.
     pub removed_ids: &'a HashSet<String>,
     pub max_depth: u32,
+    /// Which hyperlinks survive (HYPERLINK field codes follow it too).
+    pub hyperlinks: HyperlinkPolicy,
 }
 
 #[derive(Debug, Default)]
@@ -146,8 +149,11 @@ struct Rewriter<'p, 'b> {
 
 /// Rewrites one part according to its plan. Returns the new bytes only if something changed.
 pub fn rewrite(data: &[u8], plan: &PartPlan<'_>, budget: &Budget) -> Result<PartOutput, FormatError> {
-    let field_classes =
-        if plan.role == Role::WordStory { fields::scan(data, plan.part, plan.max_depth)? } else { Vec::new() };
+    let field_classes = if plan.role == Role::WordStory {
+        fields::scan(data, plan.part, plan.max_depth, plan.hyperlinks)?
+    } else {
+        Vec::new()
+    };
     let mut rw = Rewriter {
         plan,
         budget,
@@ -441,6 +447,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                         if class != FieldClass::Safe && !inside {
                             let kind = match class {
                                 FieldClass::Dde => ActionKind::RemovedDdeField,
+                                FieldClass::ExternalLink => ActionKind::RemovedExternalReference,
                                 _ => ActionKind::RemovedDangerousField,
                             };
                             self.action(kind, Some(code));
@@ -470,7 +477,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
             }
             b"fldSimple" => {
                 let instr = xml::attr(e, b"instr").unwrap_or_default();
-                match fields::classify(&instr, false) {
+                match fields::classify(&instr, false, self.plan.hyperlinks) {
                     FieldClass::Safe => None,
                     FieldClass::Dde => {
                         self.action(ActionKind::RemovedDdeField, Some(instr));
@@ -478,6 +485,10 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                     }
                     FieldClass::Dangerous => {
                         self.action(ActionKind::RemovedDangerousField, Some(instr));
+                        Some(Decision::Unwrap)
+                    }
+                    FieldClass::ExternalLink => {
+                        self.action(ActionKind::RemovedExternalReference, Some(instr));
                         Some(Decision::Unwrap)
                     }
                 }
@@ -667,7 +678,8 @@ mod tests {
 
     fn run(xml: &str, role: Role, removed: &[&str]) -> PartOutput {
         let removed: HashSet<String> = removed.iter().map(|s| s.to_string()).collect();
-        let plan = PartPlan { part: "p.xml", role, removed_ids: &removed, max_depth: 64 };
+        let plan =
+            PartPlan { part: "p.xml", role, removed_ids: &removed, max_depth: 64, hyperlinks: HyperlinkPolicy::Web };
         let budget = Budget::new(&Config::default().limits);
         rewrite(xml.as_bytes(), &plan, &budget).unwrap()
     }
@@ -786,7 +798,13 @@ mod tests {
     fn doctype_is_refused_and_depth_is_bounded() {
         let removed = HashSet::new();
         let budget = Budget::new(&Config::default().limits);
-        let plan = PartPlan { part: "p.xml", role: Role::Other, removed_ids: &removed, max_depth: 16 };
+        let plan = PartPlan {
+            part: "p.xml",
+            role: Role::Other,
+            removed_ids: &removed,
+            max_depth: 16,
+            hyperlinks: HyperlinkPolicy::Web,
+        };
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>"#;
         assert_eq!(rewrite(bomb.as_bytes(), &plan, &budget).unwrap_err().reason, crate::model::Reason::XmlDoctype);
         let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
