@@ -9,9 +9,14 @@
 //! [`Kind::Unknown`]; a container whose directory cannot be read is reported as malformed so that
 //! the engine blocks it.
 
+use crate::config::Limits;
+use crate::engine::Budget;
 use crate::formats::ooxml;
+use crate::formats::zipread::ZipIndex;
+use crate::formats::FormatError;
+use crate::model::Reason;
 use crate::model::{Finding, FindingKind, Kind};
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 /// What detection found out about an item.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,25 +24,27 @@ pub struct Detected {
     pub kind: Kind,
     /// Disagreements between the name / declared type and the content, and notable contents.
     pub findings: Vec<Finding>,
-    /// Set when the item looks like a container of its kind but its structure cannot be read.
-    pub malformed: Option<String>,
+    /// Set when the item looks like a container but its structure is refused (unreadable,
+    /// hostile or over a limit), with the named reason.
+    pub refused: Option<FormatError>,
 }
 
 impl Detected {
     fn of(kind: Kind) -> Self {
-        Detected { kind, findings: Vec::new(), malformed: None }
+        Detected { kind, findings: Vec::new(), refused: None }
     }
-    fn broken(kind: Kind, why: impl Into<String>) -> Self {
-        Detected { kind, findings: Vec::new(), malformed: Some(why.into()) }
+    fn refused(kind: Kind, why: FormatError) -> Self {
+        Detected { kind, findings: Vec::new(), refused: Some(why) }
     }
 }
 
 /// The largest `[Content_Types].xml` detection will read (real ones are a few KiB).
 const MAX_CONTENT_TYPES: u64 = 4 * 1024 * 1024;
 
-/// Detects the true kind of `data`, and compares it with `name` and `declared_type`.
-pub fn detect(data: &[u8], name: Option<&str>, declared_type: Option<&str>) -> Detected {
-    let mut d = detect_content(data);
+/// Detects the true kind of `data`, and compares it with `name` and `declared_type`. Containers
+/// are opened within `limits`.
+pub fn detect(data: &[u8], name: Option<&str>, declared_type: Option<&str>, limits: &Limits) -> Detected {
+    let mut d = detect_content(data, limits);
     if let Some(name) = name {
         if let Some(ext) = extension(name) {
             // Nothing can be claimed about content that is not there: an empty file fits any name.
@@ -103,7 +110,7 @@ fn declared_type_fits(declared: &str, kind: Kind) -> bool {
     expected.iter().any(|e| declared.starts_with(e))
 }
 
-fn detect_content(data: &[u8]) -> Detected {
+fn detect_content(data: &[u8], limits: &Limits) -> Detected {
     if data.is_empty() {
         return Detected::of(Kind::Empty);
     }
@@ -112,13 +119,12 @@ fn detect_content(data: &[u8]) -> Detected {
         return detect_cfb(data);
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") || head.starts_with(b"PK00PK\x03\x04") {
-        return detect_zip(data);
+        return detect_zip(data, limits);
     }
     if let Some(k) = magic_kind(data) {
         return Detected::of(k);
     }
-    if let Some(pos) = find(&data[..data.len().min(1024)], b"%PDF-") {
-        let _ = pos;
+    if find(&data[..data.len().min(1024)], b"%PDF-").is_some() {
         return Detected::of(Kind::Pdf);
     }
     if looks_like_text(data) {
@@ -300,7 +306,7 @@ fn is_mail(head: &[u8]) -> bool {
 fn detect_cfb(data: &[u8]) -> Detected {
     let cf = match cfb::CompoundFile::open(Cursor::new(data)) {
         Ok(cf) => cf,
-        Err(e) => return Detected::broken(Kind::Ole2Other, format!("compound file: {e}")),
+        Err(e) => return Detected::refused(Kind::Ole2Other, FormatError::malformed(format!("compound file: {e}"))),
     };
     let clsid = cf.root_entry().clsid().to_string().to_ascii_uppercase();
     let names: Vec<String> = cf.read_root_storage().map(|e| e.name().to_string()).collect();
@@ -328,91 +334,89 @@ fn detect_cfb(data: &[u8]) -> Detected {
     Detected::of(kind)
 }
 
-fn detect_zip(data: &[u8]) -> Detected {
-    let mut archive = match zip::ZipArchive::new(Cursor::new(data)) {
-        Ok(a) => a,
-        Err(e) => return Detected::broken(Kind::Zip, format!("zip directory: {e}")),
+/// Zips are opened with the same validated reader the formats use (entry count checked before
+/// the directory is loaded, then duplicates, overlaps, path tricks, encryption, bombs): a zip it
+/// refuses is refused here, with that reader's named reason.
+fn detect_zip(data: &[u8], limits: &Limits) -> Detected {
+    let budget = Budget::new(limits);
+    let index = match ZipIndex::open(data, &budget) {
+        Ok(i) => i,
+        Err(e) => return Detected::refused(Kind::Zip, e),
     };
-    let mut names: Vec<String> = Vec::with_capacity(archive.len());
-    for n in archive.file_names() {
-        match n {
-            Ok(n) => names.push(n.into_owned()),
-            Err(e) => return Detected::broken(Kind::Zip, format!("zip entry name: {e}")),
-        }
-    }
-    let has = |n: &str| names.iter().any(|x| x == n);
+    let has = |n: &str| index.find(n).is_some();
     if has("[Content_Types].xml") {
-        let ct = match read_small(&mut archive, "[Content_Types].xml") {
+        let ct = match read_small(&index, "[Content_Types].xml", &budget) {
             Ok(b) => b,
-            Err(e) => return Detected::broken(Kind::OoxmlOther, e),
+            Err(e) => return Detected::refused(Kind::OoxmlOther, e),
         };
-        let rels = read_small(&mut archive, "_rels/.rels").ok();
+        let rels = read_small(&index, "_rels/.rels", &budget).ok();
         let kind = ooxml::package_kind(&ct, rels.as_deref());
         let mut d = Detected::of(kind);
-        let macro_parts: Vec<&String> = names
+        let macro_parts: Vec<&str> = index
+            .entries()
             .iter()
+            .map(|e| e.name.as_str())
             .filter(|n| {
                 let l = n.to_ascii_lowercase();
                 l.ends_with("vbaproject.bin") || l.contains("/macrosheets/") || l.contains("/intlmacrosheets/")
             })
             .collect();
         if !macro_parts.is_empty() {
-            d.findings.push(Finding {
-                finding: FindingKind::MacroParts,
-                detail: Some(macro_parts.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")),
-            });
+            d.findings.push(Finding { finding: FindingKind::MacroParts, detail: Some(macro_parts.join(", ")) });
         }
         return d;
     }
-    if has("mimetype") {
-        if let Ok(m) = read_small(&mut archive, "mimetype") {
-            let m = String::from_utf8_lossy(&m);
-            let m = m.trim();
-            if let Some(sub) = m.strip_prefix("application/vnd.oasis.opendocument.") {
-                let kind = match sub.trim_end_matches("-template") {
-                    "text" => Kind::Odt,
-                    "spreadsheet" => Kind::Ods,
-                    "presentation" => Kind::Odp,
-                    "graphics" => Kind::Odg,
-                    _ => Kind::OdfOther,
-                };
-                return Detected::of(kind);
-            }
+    if let Ok(m) = read_small(&index, "mimetype", &budget) {
+        let m = String::from_utf8_lossy(&m);
+        if let Some(sub) = m.trim().strip_prefix("application/vnd.oasis.opendocument.") {
+            let kind = match sub.trim_end_matches("-template") {
+                "text" => Kind::Odt,
+                "spreadsheet" => Kind::Ods,
+                "presentation" => Kind::Odp,
+                "graphics" => Kind::Odg,
+                _ => Kind::OdfOther,
+            };
+            return Detected::of(kind);
         }
     }
-    if has("META-INF/MANIFEST.MF") || names.iter().any(|n| n.ends_with(".class")) {
+    if has("META-INF/MANIFEST.MF") || index.entries().iter().any(|e| e.name.ends_with(".class")) {
         return Detected::of(Kind::Jar);
     }
     Detected::of(Kind::Zip)
 }
 
-fn read_small(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Vec<u8>, String> {
-    let f = archive.by_name(name).map_err(|e| format!("{name}: {e}"))?;
-    if f.size() > MAX_CONTENT_TYPES {
-        return Err(format!("{name}: too large"));
+fn read_small(index: &ZipIndex<'_>, name: &str, budget: &Budget) -> Result<Vec<u8>, FormatError> {
+    let e = index.find(name).ok_or_else(|| FormatError::malformed(format!("no {name}")))?;
+    if e.size > MAX_CONTENT_TYPES {
+        return Err(FormatError::new(
+            Reason::LimitTotalBytes,
+            format!("{name}: larger than {MAX_CONTENT_TYPES} bytes"),
+        ));
     }
-    let mut out = Vec::with_capacity(f.size() as usize);
-    f.take(MAX_CONTENT_TYPES).read_to_end(&mut out).map_err(|e| format!("{name}: {e}"))?;
-    Ok(out)
+    index.read(e, budget)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn lim() -> Limits {
+        crate::config::Config::default().limits
+    }
+
     #[test]
     fn executable_named_pdf_is_pe_with_mismatch() {
-        let d = detect(b"MZ\x90\0\x03\0\0\0", Some("invoice.pdf"), None);
+        let d = detect(b"MZ\x90\0\x03\0\0\0", Some("invoice.pdf"), None, &lim());
         assert_eq!(d.kind, Kind::Pe);
         assert!(d.findings.iter().any(|f| f.finding == FindingKind::ExtensionMismatch));
     }
 
     #[test]
     fn text_html_and_mail_are_told_apart() {
-        assert_eq!(detect(b"hello\r\nworld\n", None, None).kind, Kind::Text);
-        assert_eq!(detect(b"<!DOCTYPE html><p>x", None, None).kind, Kind::Html);
-        assert_eq!(detect(b"From: a@b\r\nTo: c@d\r\nSubject: x\r\n\r\nbody", None, None).kind, Kind::Eml);
-        assert_eq!(detect("表計算\n".as_bytes(), Some("a.csv"), None).findings, vec![]);
+        assert_eq!(detect(b"hello\r\nworld\n", None, None, &lim()).kind, Kind::Text);
+        assert_eq!(detect(b"<!DOCTYPE html><p>x", None, None, &lim()).kind, Kind::Html);
+        assert_eq!(detect(b"From: a@b\r\nTo: c@d\r\nSubject: x\r\n\r\nbody", None, None, &lim()).kind, Kind::Eml);
+        assert_eq!(detect("表計算\n".as_bytes(), Some("a.csv"), None, &lim()).findings, vec![]);
     }
 
     #[test]
@@ -424,20 +428,20 @@ mod tests {
                 (x >> 24) as u8
             })
             .collect();
-        assert_eq!(detect(&data, Some("a.docx"), None).kind, Kind::Unknown);
+        assert_eq!(detect(&data, Some("a.docx"), None, &lim()).kind, Kind::Unknown);
     }
 
     #[test]
     fn declared_type_is_compared() {
-        let d = detect(b"%PDF-1.7\n", Some("a.pdf"), Some("image/png"));
+        let d = detect(b"%PDF-1.7\n", Some("a.pdf"), Some("image/png"), &lim());
         assert_eq!(d.kind, Kind::Pdf);
         assert!(d.findings.iter().any(|f| f.finding == FindingKind::DeclaredTypeMismatch));
-        assert!(detect(b"%PDF-1.7\n", Some("a.pdf"), Some("application/pdf")).findings.is_empty());
+        assert!(detect(b"%PDF-1.7\n", Some("a.pdf"), Some("application/pdf"), &lim()).findings.is_empty());
     }
 
     #[test]
     fn truncated_zip_is_malformed() {
-        let d = detect(b"PK\x03\x04\x14\0\0\0\x08\0", Some("a.docx"), None);
-        assert!(d.malformed.is_some());
+        let d = detect(b"PK\x03\x04\x14\0\0\0\x08\0", Some("a.docx"), None, &lim());
+        assert_eq!(d.refused.map(|e| e.reason), Some(Reason::Malformed));
     }
 }

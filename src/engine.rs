@@ -204,7 +204,8 @@ impl Engine {
         if let Err(e) = budget.check_time() {
             return block(out, e.reason, e.detail);
         }
-        let detected: Detected = detect::detect(&item.data, item.name.as_deref(), item.declared_type.as_deref());
+        let detected: Detected =
+            detect::detect(&item.data, item.name.as_deref(), item.declared_type.as_deref(), &self.config.limits);
         out.kind = detected.kind;
         out.findings = detected.findings.clone();
         match policy::decide(&self.config.policy, &detected) {

@@ -19,8 +19,8 @@ pub enum Decision {
 }
 
 pub fn decide(policy: &PolicyConfig, d: &Detected) -> Decision {
-    if let Some(why) = &d.malformed {
-        return Decision::Block(Reason::Malformed, why.clone());
+    if let Some(e) = &d.refused {
+        return Decision::Block(e.reason, e.detail.clone());
     }
     match d.kind.family() {
         Family::Executable => {
@@ -50,9 +50,9 @@ mod tests {
     #[test]
     fn text_is_kept_only_under_an_honest_name() {
         let p = Config::default().policy;
-        assert_eq!(decide(&p, &detect(b"hello\n", Some("a.txt"), None)), Decision::Keep);
+        assert_eq!(decide(&p, &detect(b"hello\n", Some("a.txt"), None, &Config::default().limits)), Decision::Keep);
         assert!(matches!(
-            decide(&p, &detect(b"WScript.Echo 1\n", Some("a.vbs"), None)),
+            decide(&p, &detect(b"WScript.Echo 1\n", Some("a.vbs"), None, &Config::default().limits)),
             Decision::Block(Reason::NameMismatch, _)
         ));
     }
@@ -61,9 +61,12 @@ mod tests {
     fn executables_and_unknown_are_blocked_whatever_the_config_says() {
         let mut p = Config::default().policy;
         p.families.insert(Family::Executable, KindAction::Keep);
-        assert!(matches!(decide(&p, &detect(b"MZ\0\0", Some("a.docx"), None)), Decision::Block(Reason::Executable, _)));
         assert!(matches!(
-            decide(&p, &detect(&[0x00, 0x9f, 0x13, 0x77], None, None)),
+            decide(&p, &detect(b"MZ\0\0", Some("a.docx"), None, &Config::default().limits)),
+            Decision::Block(Reason::Executable, _)
+        ));
+        assert!(matches!(
+            decide(&p, &detect(&[0x00, 0x9f, 0x13, 0x77], None, None, &Config::default().limits)),
             Decision::Block(Reason::UnknownKind, _)
         ));
     }

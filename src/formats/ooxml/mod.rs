@@ -246,7 +246,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                 continue;
             }
             if !is_xml_part(&key, &ct) {
-                let d = crate::detect::detect(&self.parts[&key].data, None, None);
+                let d = crate::detect::detect(&self.parts[&key].data, None, None, &self.ctx.config.limits);
                 if d.kind.family() == Family::Executable {
                     self.remove_part(&key, Some(ActionKind::RemovedOleObject), Some(format!("{} content", d.kind)));
                 }
