@@ -17,7 +17,7 @@ use serde::Serialize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The shared allowance of one input and everything nested in it.
 #[derive(Debug)]
@@ -76,10 +76,6 @@ impl Budget {
         }
         Ok(())
     }
-
-    pub fn bytes_used(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
 }
 
 /// Everything known about one processed item.
@@ -110,6 +106,27 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// An outcome not decided yet (blocked, with no reason): the starting point of every item.
+    pub fn new(path: String, name: Option<String>, size_in: u64, sha256_in: String) -> Self {
+        Outcome {
+            path,
+            name,
+            kind: Kind::Unknown,
+            verdict: Verdict::Blocked,
+            reason: None,
+            detail: None,
+            actions: Vec::new(),
+            findings: Vec::new(),
+            output: None,
+            output_kind: None,
+            output_name: None,
+            sha256_in,
+            sha256_out: None,
+            size_in,
+            ms: 0,
+        }
+    }
+
     /// True when the item had anything active in it: it was blocked or something was removed
     /// (bookkeeping that only follows from other removals does not count).
     pub fn found_active_content(&self) -> bool {
@@ -163,30 +180,15 @@ impl Engine {
 
     fn process_at(&self, item: Item, depth: u32, budget: &Budget) -> Outcome {
         let start = Instant::now();
-        let mut out = self.decide(&item, depth, budget);
+        let mut out = self.decide(item, depth, budget);
         out.ms = start.elapsed().as_millis() as u64;
         out
     }
 
-    fn decide(&self, item: &Item, depth: u32, budget: &Budget) -> Outcome {
+    fn decide(&self, item: Item, depth: u32, budget: &Budget) -> Outcome {
         let limits = &self.config.limits;
-        let mut out = Outcome {
-            path: item.path.clone(),
-            name: item.name.clone(),
-            kind: Kind::Unknown,
-            verdict: Verdict::Blocked,
-            reason: None,
-            detail: None,
-            actions: Vec::new(),
-            findings: Vec::new(),
-            output: None,
-            output_kind: None,
-            output_name: None,
-            sha256_in: sha256_hex(&item.data),
-            sha256_out: None,
-            size_in: item.data.len() as u64,
-            ms: 0,
-        };
+        let mut out =
+            Outcome::new(item.path.clone(), item.name.clone(), item.data.len() as u64, sha256_hex(&item.data));
         let block = |mut out: Outcome, reason: Reason, detail: String| {
             out.verdict = Verdict::Blocked;
             out.reason = Some(reason);
@@ -215,7 +217,8 @@ impl Engine {
                 out.output_kind = Some(detected.kind);
                 out.output_name = item.name.clone();
                 out.sha256_out = Some(out.sha256_in.clone());
-                out.output = Some(item.data.clone());
+                // The bytes themselves, moved: a kept item is never copied.
+                out.output = Some(item.data);
                 out
             }
             Decision::Disarm => {
@@ -276,14 +279,10 @@ pub fn output_name(name: &str, kind: Kind) -> String {
     }
 }
 
-/// How long processing may take, for shells that wait on the engine.
-pub fn item_timeout(config: &Config) -> Duration {
-    config.limits.item_timeout
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn a_panicking_format_call_becomes_an_internal_error() {

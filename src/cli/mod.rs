@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use mugai::config::Config;
 use mugai::engine::{Engine, Outcome};
-use mugai::model::{Item, Kind, Reason, Verdict};
+use mugai::model::{Item, Reason};
 use std::fs;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -165,23 +165,9 @@ pub fn process_one(engine: &Engine, config: &Config, input: &Input) -> Result<Ou
     let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned());
     let len = fs::metadata(&input.path).with_context(|| format!("{}", input.path.display()))?.len();
     if len > config.limits.max_input_bytes {
-        let outcome = Outcome {
-            path: input.rel.to_string_lossy().into_owned(),
-            name,
-            kind: Kind::Unknown,
-            verdict: Verdict::Blocked,
-            reason: Some(Reason::LimitInputSize),
-            detail: Some(format!("{len} bytes, limit {}", config.limits.max_input_bytes)),
-            actions: Vec::new(),
-            findings: Vec::new(),
-            output: None,
-            output_kind: None,
-            output_name: None,
-            sha256_in: String::new(),
-            sha256_out: None,
-            size_in: len,
-            ms: 0,
-        };
+        let mut outcome = Outcome::new(input.rel.to_string_lossy().into_owned(), name, len, String::new());
+        outcome.reason = Some(Reason::LimitInputSize);
+        outcome.detail = Some(format!("{len} bytes, limit {}", config.limits.max_input_bytes));
         return Ok(outcome);
     }
     let data = fs::read(&input.path).with_context(|| format!("{}", input.path.display()))?;

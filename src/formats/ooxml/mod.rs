@@ -88,6 +88,8 @@ struct Rebuild<'c, 'a> {
     rels: BTreeMap<String, Vec<Rel>>,
     removed_parts: BTreeSet<String>,
     removed_rels: HashMap<String, HashSet<String>>,
+    /// Parts handed to the engine as child items (their result is the engine's, not rewritten).
+    children: HashSet<String>,
     actions: Vec<Action>,
 }
 
@@ -133,6 +135,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         rels,
         removed_parts: BTreeSet::new(),
         removed_rels: HashMap::new(),
+        children: HashSet::new(),
         actions: Vec::new(),
     };
     rb.classify_parts();
@@ -362,38 +365,44 @@ impl<'c, 'a> Rebuild<'c, 'a> {
         }
         for key in &children {
             self.ensure_full(zip, key)?;
+            self.children.insert(key.clone());
         }
+        // The parts' bytes are moved into the child items, not copied; what comes back (the
+        // same bytes when nothing changed) goes back into the part.
         let items: Vec<Item> = children
             .iter()
-            .map(|k| {
-                let p = &self.parts[k];
+            .filter_map(|k| {
+                let p = self.parts.get_mut(k)?;
+                p.full = false;
                 let base = p.name.rsplit('/').next().unwrap_or(&p.name).to_string();
-                Item { data: p.data.clone(), name: Some(base), declared_type: None, path: p.name.clone() }
+                Some(Item {
+                    data: std::mem::take(&mut p.data),
+                    name: Some(base),
+                    declared_type: None,
+                    path: p.name.clone(),
+                })
             })
             .collect();
         let outcomes = self.ctx.children.process(items, self.ctx.depth + 1, self.ctx.budget);
         for (key, o) in children.iter().zip(outcomes) {
             let name = self.parts[key].name.clone();
-            match o.verdict {
-                Verdict::Kept => {}
-                Verdict::Disarmed if o.output_kind == Some(o.kind) && o.output.is_some() => {
+            let same_kind =
+                o.verdict == Verdict::Kept || (o.verdict == Verdict::Disarmed && o.output_kind == Some(o.kind));
+            match o.output {
+                Some(out) if same_kind => {
                     if !o.actions.is_empty() {
                         self.actions.push(Action::with_detail(
                             ActionKind::DisarmedEmbeddedDocument,
                             name.clone(),
                             o.kind.as_str(),
                         ));
-                        for a in o.actions {
-                            self.actions.push(Action {
-                                action: a.action,
-                                part: format!("{name}/{}", a.part),
-                                detail: a.detail,
-                            });
-                        }
+                        self.adopt_child_actions(&name, o.actions);
                     }
-                    let out = o.output.unwrap_or_default();
-                    if out != self.parts[key].data {
-                        if let Some(p) = self.parts.get_mut(key) {
+                    if let Some(p) = self.parts.get_mut(key) {
+                        if o.sha256_out.as_deref() == Some(o.sha256_in.as_str()) {
+                            p.data = out;
+                            p.full = true;
+                        } else {
                             p.new_data = Some(out);
                         }
                     }
@@ -403,18 +412,21 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                         Some(r) => format!("embedded {}: {r}", o.kind),
                         None => format!("embedded {} would become {}", o.kind, o.output_kind.unwrap_or(o.kind)),
                     };
-                    for a in o.actions {
-                        self.actions.push(Action {
-                            action: a.action,
-                            part: format!("{name}/{}", a.part),
-                            detail: a.detail,
-                        });
-                    }
+                    self.adopt_child_actions(&name, o.actions);
                     self.remove_part(key, Some(ActionKind::RemovedOleObject), Some(why));
                 }
             }
         }
         Ok(())
+    }
+
+    /// A child's actions, with their parts placed under the part that held the child.
+    fn adopt_child_actions(&mut self, part: &str, actions: Vec<Action>) {
+        self.actions.extend(actions.into_iter().map(|a| Action {
+            action: a.action,
+            part: format!("{part}/{}", a.part),
+            detail: a.detail,
+        }));
     }
 
     /// Every relationship whose target part is removed goes too.
@@ -451,7 +463,11 @@ impl<'c, 'a> Rebuild<'c, 'a> {
         let empty = HashSet::new();
         let mut jobs: Vec<(String, Role)> = Vec::new();
         for (key, part) in &self.parts {
-            if key == CONTENT_TYPES || package::rels_source(key).is_some() || self.removed_parts.contains(key) {
+            if key == CONTENT_TYPES
+                || package::rels_source(key).is_some()
+                || self.removed_parts.contains(key)
+                || self.children.contains(key)
+            {
                 continue;
             }
             let ct = self.ct.of(key).unwrap_or("").to_ascii_lowercase();
