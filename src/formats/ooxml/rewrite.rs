@@ -345,9 +345,9 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                     || a.starts_with("ppaction://macro")
                     || a.starts_with("ppaction://ole")
                 {
-                    if let Some(id) = rel_attr_values(reader, &e).into_iter().next() {
+                    rel_attr_values(reader, &e, |id| {
                         self.out.dropped_ids.insert(id);
-                    }
+                    });
                     self.action(ActionKind::RemovedProgramAction, Some(action));
                     return Ok(Decision::Drop);
                 }
@@ -355,8 +355,9 @@ impl<'p, 'b> Rewriter<'p, 'b> {
         }
 
         // Workbook: macro-sheet entries, auto-run names, sheet positions.
-        if let Role::Workbook { removed_sheets } = &self.plan.role {
-            let removed_sheets = removed_sheets.clone();
+        // The plan outlives the rewriter, so its sheet list is borrowed, not copied per element.
+        let plan = self.plan;
+        if let Role::Workbook { removed_sheets } = &plan.role {
             match name {
                 b"sheet" => {
                     let pos = self.sheet_pos;
@@ -372,7 +373,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                         return Ok(Decision::Drop);
                     }
                     if let Some(id) = xml::attr(&e, b"localSheetId") {
-                        match remap_sheet(&id, &removed_sheets) {
+                        match remap_sheet(&id, removed_sheets) {
                             None => return Ok(Decision::Drop),
                             Some(new) if new != id => {
                                 self.changed = true;
@@ -386,7 +387,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                     let mut e2 = e.clone().into_owned();
                     for key in [&b"activeTab"[..], b"firstSheet"] {
                         if let Some(v) = xml::attr(&e2, key) {
-                            let new = remap_sheet(&v, &removed_sheets).unwrap_or_else(|| "0".into());
+                            let new = remap_sheet(&v, removed_sheets).unwrap_or_else(|| "0".into());
                             if new != v {
                                 e2 = with_attr(&e2, key, &new).into_owned();
                                 self.changed = true;
@@ -425,9 +426,9 @@ impl<'p, 'b> Rewriter<'p, 'b> {
     }
 
     fn note_kept(&mut self, reader: &NsReader<&[u8]>, e: &BytesStart<'_>) {
-        for id in rel_attr_values(reader, e) {
+        rel_attr_values(reader, e, |id| {
             self.out.kept_ids.insert(id);
-        }
+        });
     }
 
     /// Word complex and simple fields. Returns a decision for field markers and `fldSimple`.
@@ -568,13 +569,14 @@ fn is_rel_attr(reader: &NsReader<&[u8]>, a: &Attribute<'_>) -> bool {
     }
 }
 
-fn rel_attr_values(reader: &NsReader<&[u8]>, e: &BytesStart<'_>) -> Vec<String> {
-    e.attributes()
-        .with_checks(false)
-        .flatten()
-        .filter(|a| is_rel_attr(reader, a))
-        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
-        .collect()
+/// Calls `f` with the value of each relationship attribute of `e` (no allocation for the many
+/// elements that have none).
+fn rel_attr_values(reader: &NsReader<&[u8]>, e: &BytesStart<'_>, mut f: impl FnMut(String)) {
+    for a in e.attributes().with_checks(false).flatten() {
+        if is_rel_attr(reader, &a) {
+            f(String::from_utf8_lossy(&a.value).into_owned());
+        }
+    }
 }
 
 fn without_attrs<'a>(e: &BytesStart<'a>, keys: &[Vec<u8>]) -> BytesStart<'a> {
