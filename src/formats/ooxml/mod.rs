@@ -96,7 +96,7 @@ struct Rebuild<'c, 'a> {
 pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     let budget = ctx.budget;
     let max_depth = ctx.config.limits.max_xml_depth;
-    let mut zip = ZipIndex::open(data, budget)?;
+    let zip = ZipIndex::open(data, budget)?;
     let entries: Vec<Entry> = zip.entries().iter().filter(|e| !e.is_dir).cloned().collect();
     // Every part is inflated and CRC-checked, in parallel. Markup is kept whole for rewriting;
     // other parts (pictures, mostly) are only verified, keeping their first bytes to tell their
@@ -144,11 +144,12 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     rb.drop_rels_to_removed_parts();
     let out_kind = kind.macro_free_twin();
     rb.rewrite_parts(&zip, kind)?;
-    if !rb.actions.is_empty() {
+    // Any change (the content type conversion included) invalidates a package signature.
+    if !rb.actions.is_empty() || kind != out_kind {
         rb.drop_signatures();
     }
     rb.drop_unreachable();
-    let bytes = rb.write(&mut zip, kind, out_kind)?;
+    let bytes = rb.write(&zip, kind, out_kind)?;
     let mut actions = rb.actions;
     if kind != out_kind {
         actions.push(Action::with_detail(
@@ -631,8 +632,8 @@ impl<'c, 'a> Rebuild<'c, 'a> {
     }
 
     /// Writes the new package: content types first, then the kept parts in their original order.
-    fn write(&mut self, zip: &mut ZipIndex<'_>, kind: Kind, out_kind: Kind) -> Result<Vec<u8>, FormatError> {
-        let removed: HashSet<String> = self.removed_parts.iter().cloned().collect();
+    fn write(&mut self, zip: &ZipIndex<'_>, kind: Kind, out_kind: Kind) -> Result<Vec<u8>, FormatError> {
+        let removed = &self.removed_parts;
         // Rels parts that lost relationships.
         let rels_keys: Vec<String> = self.parts.keys().filter(|k| package::rels_source(k).is_some()).cloned().collect();
         for key in rels_keys {

@@ -4,7 +4,7 @@ use crate::formats::xml::{self, local};
 use crate::formats::FormatError;
 use quick_xml::events::Event;
 use quick_xml::Writer;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One relationship of a source part.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +162,7 @@ impl ContentTypes {
     /// and content types in `replace` are swapped for their new value.
     pub fn rewrite(
         data: &[u8],
-        removed_parts: &HashSet<String>,
+        removed_parts: &BTreeSet<String>,
         removed_defaults: &HashSet<String>,
         replace: &HashMap<String, String>,
     ) -> Result<Vec<u8>, FormatError> {
@@ -244,7 +244,7 @@ mod tests {
         let ct = br#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/><Override PartName="/word/vbaData.xml" ContentType="application/vnd.ms-word.vbaData+xml"/></Types>"#;
         let parsed = ContentTypes::parse(ct, 16).unwrap();
         assert_eq!(parsed.of("word/vbaproject.bin"), Some("application/vnd.ms-office.vbaProject"));
-        let removed: HashSet<String> = ["word/vbadata.xml".to_string()].into();
+        let removed: BTreeSet<String> = ["word/vbadata.xml".to_string()].into();
         let defaults: HashSet<String> = ["bin".to_string()].into();
         let replace: HashMap<String, String> = [(
             "application/vnd.ms-word.document.macroEnabled.main+xml".to_string(),
