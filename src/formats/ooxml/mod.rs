@@ -691,7 +691,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                 ));
             }
             let p = &self.parts[CONTENT_TYPES];
-            let new = ContentTypes::rewrite(&p.data, &removed, &removed_defaults, &replace)?;
+            let new = ContentTypes::rewrite(&p.data, removed, &removed_defaults, &replace)?;
             if let Some(p) = self.parts.get_mut(CONTENT_TYPES) {
                 p.new_data = Some(new);
             }
