@@ -105,28 +105,30 @@ pub struct Input {
 /// a folder, so that a folder sanitized into itself does not take its own outputs as inputs.
 pub fn collect_inputs(paths: &[PathBuf], skip: &[&std::path::Path]) -> Result<Vec<Input>> {
     let skip: Vec<PathBuf> = skip.iter().filter_map(|p| fs::canonicalize(p).ok()).collect();
+    // Only entries named like something skipped are resolved (one lookup each), not every file.
+    let skip_names: Vec<&std::ffi::OsStr> = skip.iter().filter_map(|p| p.file_name()).collect();
+    let skipped = |e: &walkdir::DirEntry| {
+        e.depth() > 0
+            && skip_names.contains(&e.file_name())
+            && fs::canonicalize(e.path()).map(|c| skip.contains(&c)).unwrap_or(false)
+    };
     let mut out = Vec::new();
     for p in paths {
         let meta = fs::metadata(p).with_context(|| format!("{}", p.display()))?;
-        if meta.is_dir() {
-            let mut found = Vec::new();
-            let walk = walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name().into_iter();
-            let walk = walk.filter_entry(|e| {
-                !(e.depth() > 0 && fs::canonicalize(e.path()).map(|c| skip.contains(&c)).unwrap_or(false))
-            });
-            for entry in walk {
-                let entry = entry.with_context(|| format!("reading {}", p.display()))?;
-                if entry.file_type().is_file() {
-                    let rel = entry.path().strip_prefix(p).unwrap_or(entry.path()).to_path_buf();
-                    found.push(Input { path: entry.path().to_path_buf(), rel });
-                } else if entry.file_type().is_symlink() {
-                    tracing::warn!(path = %entry.path().display(), "symbolic link skipped");
-                }
-            }
-            out.extend(found);
-        } else {
+        if !meta.is_dir() {
             let name = p.file_name().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("input"));
             out.push(Input { path: p.clone(), rel: name });
+            continue;
+        }
+        let walk = walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name().into_iter();
+        for entry in walk.filter_entry(|e| !skipped(e)) {
+            let entry = entry.with_context(|| format!("reading {}", p.display()))?;
+            if entry.file_type().is_file() {
+                let rel = entry.path().strip_prefix(p).unwrap_or(entry.path()).to_path_buf();
+                out.push(Input { path: entry.path().to_path_buf(), rel });
+            } else if entry.file_type().is_symlink() {
+                tracing::warn!(path = %entry.path().display(), "symbolic link skipped");
+            }
         }
     }
     Ok(out)
