@@ -53,6 +53,16 @@ pub enum HyperlinkPolicy {
     Remove,
 }
 
+/// Which links in PDF documents survive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkPolicy {
+    /// Keep web and mail links (`javascript:`, `file:`, `data:` and UNC targets are always removed).
+    Keep,
+    /// Remove every link action (the text and the clickable area stay, inert).
+    Remove,
+}
+
 /// What happens to documents embedded in documents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,6 +100,12 @@ pub struct Limits {
     pub max_ratio: u64,
     /// Deepest XML element nesting.
     pub max_xml_depth: u32,
+    /// Objects in one PDF (object streams included).
+    pub max_objects: u64,
+    /// Largest size one stream may expand to, in bytes.
+    pub max_stream_bytes: u64,
+    /// Deepest nesting inside one file: PDF dictionaries and arrays, page trees.
+    pub max_nesting: u32,
     /// Time allowed for one input item (`item_timeout_secs` in `config.toml`).
     #[serde(serialize_with = "ser_secs")]
     pub item_timeout: Duration,
@@ -123,6 +139,12 @@ pub struct OoxmlConfig {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PdfConfig {
+    pub embedded_files: EmbeddedPolicy,
+    pub links: LinkPolicy,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QuarantineConfig {
     /// Folder for blocked originals; absolute once loaded unless the base folder was relative.
     pub dir: PathBuf,
@@ -141,6 +163,7 @@ pub struct Config {
     pub limits: Limits,
     pub policy: PolicyConfig,
     pub ooxml: OoxmlConfig,
+    pub pdf: PdfConfig,
     pub quarantine: QuarantineConfig,
     pub log: LogConfig,
 }
@@ -167,10 +190,14 @@ impl Default for Config {
                 max_depth: 8,
                 max_ratio: 200,
                 max_xml_depth: 256,
+                max_objects: 50_000,
+                max_stream_bytes: 256 * 1024 * 1024,
+                max_nesting: 64,
                 item_timeout: Duration::from_secs(120),
             },
             policy: PolicyConfig { families, kinds: BTreeMap::new() },
             ooxml: OoxmlConfig { hyperlinks: HyperlinkPolicy::Web, embedded_documents: EmbeddedPolicy::Remove },
+            pdf: PdfConfig { embedded_files: EmbeddedPolicy::Disarm, links: LinkPolicy::Keep },
             quarantine: QuarantineConfig { dir: PathBuf::from("quarantine") },
             log: LogConfig { level: "info".into(), format: LogFormat::Text },
         }
@@ -199,6 +226,16 @@ impl HyperlinkPolicy {
     }
 }
 
+impl LinkPolicy {
+    /// The name used in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkPolicy::Keep => "keep",
+            LinkPolicy::Remove => "remove",
+        }
+    }
+}
+
 impl EmbeddedPolicy {
     /// The name used in `config.toml`.
     pub fn as_str(self) -> &'static str {
@@ -223,7 +260,7 @@ impl LogFormat {
 pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
 
 /// The sections of `config.toml`, in order.
-const SECTIONS: [&str; 6] = ["engine", "limits", "policy", "ooxml", "quarantine", "log"];
+const SECTIONS: [&str; 7] = ["engine", "limits", "policy", "ooxml", "pdf", "quarantine", "log"];
 
 /// Values accepted by `log.level`, least verbose first.
 pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
@@ -317,6 +354,7 @@ struct RawConfig {
     limits: Option<RawLimits>,
     policy: Option<RawPolicy>,
     ooxml: Option<RawOoxml>,
+    pdf: Option<RawPdf>,
     quarantine: Option<RawQuarantine>,
     log: Option<RawLog>,
 }
@@ -336,6 +374,9 @@ struct RawLimits {
     max_depth: Option<u32>,
     max_ratio: Option<u64>,
     max_xml_depth: Option<u32>,
+    max_objects: Option<u64>,
+    max_stream_bytes: Option<u64>,
+    max_nesting: Option<u32>,
     item_timeout_secs: Option<u64>,
 }
 
@@ -381,6 +422,13 @@ impl RawPolicy {
 struct RawOoxml {
     hyperlinks: Option<HyperlinkPolicy>,
     embedded_documents: Option<EmbeddedPolicy>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPdf {
+    embedded_files: Option<EmbeddedPolicy>,
+    links: Option<LinkPolicy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -501,6 +549,9 @@ impl Config {
         kv(&mut out, "max_depth", l.max_depth);
         kv(&mut out, "max_ratio", l.max_ratio);
         kv(&mut out, "max_xml_depth", l.max_xml_depth);
+        kv(&mut out, "max_objects", l.max_objects);
+        kv(&mut out, "max_stream_bytes", l.max_stream_bytes);
+        kv(&mut out, "max_nesting", l.max_nesting);
         kv(&mut out, "item_timeout_secs", l.item_timeout.as_secs());
 
         out.push_str("\n[policy]\n");
@@ -518,6 +569,10 @@ impl Config {
         out.push_str("\n[ooxml]\n");
         kv(&mut out, "hyperlinks", string(self.ooxml.hyperlinks.as_str()));
         kv(&mut out, "embedded_documents", string(self.ooxml.embedded_documents.as_str()));
+
+        out.push_str("\n[pdf]\n");
+        kv(&mut out, "embedded_files", string(self.pdf.embedded_files.as_str()));
+        kv(&mut out, "links", string(self.pdf.links.as_str()));
 
         out.push_str("\n[quarantine]\n");
         kv(&mut out, "dir", string(&self.quarantine.dir.to_string_lossy()));
@@ -741,6 +796,9 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
         positive(&mut lim.max_entries, l.max_entries, "limits.max_entries", errors);
         positive(&mut lim.max_depth, l.max_depth, "limits.max_depth", errors);
         positive(&mut lim.max_xml_depth, l.max_xml_depth, "limits.max_xml_depth", errors);
+        positive(&mut lim.max_objects, l.max_objects, "limits.max_objects", errors);
+        positive(&mut lim.max_stream_bytes, l.max_stream_bytes, "limits.max_stream_bytes", errors);
+        positive(&mut lim.max_nesting, l.max_nesting, "limits.max_nesting", errors);
         match l.max_ratio {
             Some(r) if r < 2 => {
                 errors.push(ConfigError::new("limits.max_ratio", format!("must be at least 2 (found {r})")))
@@ -794,6 +852,15 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
         }
         if let Some(e) = o.embedded_documents {
             c.ooxml.embedded_documents = e;
+        }
+    }
+
+    if let Some(p) = raw.pdf {
+        if let Some(e) = p.embedded_files {
+            c.pdf.embedded_files = e;
+        }
+        if let Some(l) = p.links {
+            c.pdf.links = l;
         }
     }
 
@@ -942,6 +1009,9 @@ mod tests {
                 "max_depth",
                 "max_ratio",
                 "max_xml_depth",
+                "max_objects",
+                "max_stream_bytes",
+                "max_nesting",
                 "item_timeout_secs"
             ]
         );
@@ -1043,9 +1113,17 @@ mod tests {
 
     #[test]
     fn limits_must_be_positive() {
-        for key in
-            ["max_input_bytes", "max_total_bytes", "max_entries", "max_depth", "max_xml_depth", "item_timeout_secs"]
-        {
+        for key in [
+            "max_input_bytes",
+            "max_total_bytes",
+            "max_entries",
+            "max_depth",
+            "max_xml_depth",
+            "max_objects",
+            "max_stream_bytes",
+            "max_nesting",
+            "item_timeout_secs",
+        ] {
             let e = errors(&format!("[limits]\n{key} = 0\n"), &[]);
             assert!(error_at(&e, &format!("limits.{key}")).message.contains("greater than 0"));
         }

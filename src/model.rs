@@ -242,6 +242,12 @@ pub enum Reason {
     LimitRatio,
     /// XML nested deeper than `[limits] max_xml_depth`.
     LimitXmlDepth,
+    /// More objects in one PDF than `[limits] max_objects`.
+    LimitObjects,
+    /// A stream expands beyond `[limits] max_stream_bytes`.
+    LimitStreamBytes,
+    /// Objects nested deeper than `[limits] max_nesting`.
+    LimitNesting,
     /// The item took longer than `[limits] item_timeout_secs`.
     Timeout,
     /// A bug in mugai (a panic): the item is held rather than passed on.
@@ -278,9 +284,8 @@ impl Reason {
             }
             Encrypted => FailureClass::Encrypted,
             Unsupported | UnsupportedCompression => FailureClass::Unsupported,
-            LimitInputSize | LimitTotalBytes | LimitEntries | LimitDepth | LimitRatio | LimitXmlDepth => {
-                FailureClass::Limit
-            }
+            LimitInputSize | LimitTotalBytes | LimitEntries | LimitDepth | LimitRatio | LimitXmlDepth
+            | LimitObjects | LimitStreamBytes | LimitNesting => FailureClass::Limit,
             Timeout => FailureClass::Timeout,
             InternalError => FailureClass::InternalError,
             Executable | UnknownKind | PolicyBlocked | NameMismatch => FailureClass::Policy,
@@ -306,6 +311,9 @@ impl Reason {
             LimitDepth => "limit_depth",
             LimitRatio => "limit_ratio",
             LimitXmlDepth => "limit_xml_depth",
+            LimitObjects => "limit_objects",
+            LimitStreamBytes => "limit_stream_bytes",
+            LimitNesting => "limit_nesting",
             Timeout => "timeout",
             InternalError => "internal_error",
             Executable => "executable",
@@ -378,13 +386,37 @@ pub enum ActionKind {
     RemovedSignature,
     /// The formula calculation chain, dropped so the application rebuilds it.
     RemovedCalcChain,
+    /// JavaScript: a script action, the document's JavaScript name tree, a form field's
+    /// calculate, format, keystroke or validate script.
+    RemovedJavascript,
+    /// An action that runs by itself: a PDF open action or additional actions (`/AA`) on the
+    /// document, a page, an annotation or a form field.
+    RemovedAutoAction,
+    /// An action that launches a program, submits or imports form data, opens another or an
+    /// embedded document, or plays media (`/Launch`, `/SubmitForm`, `/ImportData`, `/GoToR`,
+    /// `/GoToE`, `/Rendition`, `/Sound`, `/Movie`).
+    RemovedDangerousAction,
+    /// A file attached to a document, removed by policy or because it was blocked.
+    RemovedEmbeddedFile,
+    /// Rich media, 3D, screen, movie and sound annotations.
+    RemovedRichMedia,
+    /// An XFA form (the document's AcroForm fields, if any, stay).
+    RemovedXfa,
+    /// The output is written without encryption (the input opened with an empty password).
+    RemovedEncryption,
 }
 
 impl ActionKind {
     /// True for bookkeeping that only follows from other removals (a stale calculation chain, a
     /// content type entry, a signature the rebuild invalidated): not active content in itself.
     pub fn is_consequence(self) -> bool {
-        matches!(self, ActionKind::RemovedCalcChain | ActionKind::RemovedContentType | ActionKind::RemovedSignature)
+        matches!(
+            self,
+            ActionKind::RemovedCalcChain
+                | ActionKind::RemovedContentType
+                | ActionKind::RemovedSignature
+                | ActionKind::RemovedEncryption
+        )
     }
 }
 
