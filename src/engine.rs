@@ -54,6 +54,11 @@ impl Budget {
         Ok(())
     }
 
+    /// Bytes that may still be expanded before `max_total_bytes` is reached.
+    pub fn bytes_left(&self) -> u64 {
+        self.limits.max_total_bytes.saturating_sub(self.bytes.load(Ordering::Relaxed))
+    }
+
     /// Counts `n` more entries (parts, archive members) against `max_entries`.
     pub fn charge_entries(&self, n: u64) -> Result<(), FormatError> {
         let total = self.entries.fetch_add(n, Ordering::Relaxed).saturating_add(n);

@@ -5,6 +5,7 @@
 //! and a way to hand child items (embedded documents) back to the engine.
 
 pub mod ooxml;
+pub mod pdf;
 pub mod xml;
 pub mod zipread;
 
@@ -55,6 +56,16 @@ pub struct Context<'a> {
     pub children: &'a dyn Children,
 }
 
+/// Adds a child item's actions to its container's, with their parts placed under the part
+/// (or attachment name) that held the child.
+pub fn adopt_child_actions(into: &mut Vec<Action>, part: &str, actions: Vec<Action>) {
+    into.extend(actions.into_iter().map(|a| Action {
+        action: a.action,
+        part: format!("{part}/{}", a.part),
+        detail: a.detail,
+    }));
+}
+
 /// Disarms `data` of the given kind; `Unsupported` for kinds without a format module yet.
 pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     match kind {
@@ -67,6 +78,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
             Err(FormatError::new(Reason::Unsupported, "Office package whose main part is not a known document"))
         }
         k if k.family() == crate::model::Family::Ooxml => ooxml::disarm(kind, data, ctx),
+        Kind::Pdf => pdf::disarm(data, ctx),
         _ => Err(FormatError::new(Reason::Unsupported, format!("no disarm for {kind} yet"))),
     }
 }

@@ -421,13 +421,8 @@ impl<'c, 'a> Rebuild<'c, 'a> {
         Ok(())
     }
 
-    /// A child's actions, with their parts placed under the part that held the child.
     fn adopt_child_actions(&mut self, part: &str, actions: Vec<Action>) {
-        self.actions.extend(actions.into_iter().map(|a| Action {
-            action: a.action,
-            part: format!("{part}/{}", a.part),
-            detail: a.detail,
-        }));
+        crate::formats::adopt_child_actions(&mut self.actions, part, actions);
     }
 
     /// Every relationship whose target part is removed goes too.
