@@ -264,7 +264,9 @@ impl Sweeper<'_> {
         if d.remove(b"Perms").is_some() {
             self.signature = true;
         }
-        let names_tree = d.has(b"Names");
+        // "Signed, append only": the rewrite cannot honour it and there is no signature left.
+        d.remove(b"SigFlags");
+        let names_tree = d.has(b"Names") || d.has(b"Nums");
         let mut cut_keys = Vec::new();
         for (k, v) in d.iter() {
             if self.must_cut(v) {
@@ -278,7 +280,7 @@ impl Sweeper<'_> {
             if depth >= self.max && matches!(v, Object::Array(_) | Object::Dictionary(_)) {
                 return Err(too_deep(self.max));
             }
-            let pairs = names_tree && k.as_slice() == b"Names";
+            let pairs = names_tree && matches!(k.as_slice(), b"Names" | b"Nums");
             self.value(v, depth + 1, pairs)?;
         }
         // A file specification whose embedded data was all cut.
@@ -288,7 +290,8 @@ impl Sweeper<'_> {
         Ok(())
     }
 
-    /// `pairs`: the array is a name tree leaf (`[key value key value ...]`), cut pair by pair.
+    /// `pairs`: the array is a name or number tree leaf (`[key value key value ...]`), cut pair
+    /// by pair.
     fn value(&mut self, v: &mut Object, depth: u32, pairs: bool) -> Result<(), FormatError> {
         match v {
             Object::Dictionary(d) => self.dict(d, depth),
@@ -448,5 +451,98 @@ impl Pdf<'_, '_> {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lopdf::StringFormat;
+
+    fn action(s: &[u8], extra: &[(&str, Object)]) -> Dictionary {
+        let mut d = Dictionary::new();
+        d.set("S", Object::Name(s.to_vec()));
+        for (k, v) in extra {
+            d.set(*k, v.clone());
+        }
+        d
+    }
+
+    fn uri(u: &str) -> Dictionary {
+        action(b"URI", &[("URI", Object::String(u.as_bytes().to_vec(), StringFormat::Literal))])
+    }
+
+    #[test]
+    fn scripts_and_dangerous_actions_are_judged_by_type() {
+        let k = |d: &Dictionary| judge_action(d, LinkPolicy::Keep).map(|(a, _)| a);
+        assert_eq!(k(&action(b"JavaScript", &[])), Some(ActionKind::RemovedJavascript));
+        // A /JS entry makes a script whatever the type says.
+        let js = Object::String(b"app.alert(1)".to_vec(), StringFormat::Literal);
+        assert_eq!(k(&action(b"GoTo", &[("JS", js)])), Some(ActionKind::RemovedJavascript));
+        for s in DANGEROUS_ACTIONS {
+            assert_eq!(k(&action(s, &[])), Some(ActionKind::RemovedDangerousAction), "{}", show(s));
+        }
+        assert_eq!(k(&action(b"RichMediaExecute", &[])), Some(ActionKind::RemovedRichMedia));
+        for s in [b"GoTo".as_slice(), b"Named", b"ResetForm", b"Hide", b"SetOCGState", b"Thread"] {
+            assert_eq!(k(&action(s, &[])), None, "{}", show(s));
+        }
+    }
+
+    #[test]
+    fn launch_names_its_target_in_the_report() {
+        let f = Object::String(b"cmd.exe".to_vec(), StringFormat::Literal);
+        let (_, detail) = judge_action(&action(b"Launch", &[("F", f)]), LinkPolicy::Keep).unwrap();
+        assert_eq!(detail, "/Launch action cmd.exe");
+    }
+
+    #[test]
+    fn links_follow_the_policy_and_never_keep_non_web_targets() {
+        let keep = |u: &str| judge_action(&uri(u), LinkPolicy::Keep).is_none();
+        assert!(keep("https://example.org/a"));
+        assert!(keep("HTTP://example.org"));
+        assert!(keep("mailto:someone@example.org"));
+        for bad in
+            ["javascript:alert(1)", " JavaScript:x", "file:///c:/x.exe", "\\\\host\\share", "data:text/html,x", "x.pdf"]
+        {
+            assert!(!keep(bad), "{bad}");
+        }
+        assert_eq!(
+            judge_action(&uri("https://example.org"), LinkPolicy::Remove).map(|(a, _)| a),
+            Some(ActionKind::RemovedExternalReference)
+        );
+    }
+
+    #[test]
+    fn structure_elements_and_page_labels_are_not_actions() {
+        assert!(!is_action(&action(b"P", &[])));
+        assert!(!is_action(&action(b"Link", &[])));
+        assert!(!is_action(&action(b"D", &[])));
+        assert!(is_action(&action(b"URI", &[])));
+    }
+
+    #[test]
+    fn media_annotations_need_to_be_annotations() {
+        let mut a = Dictionary::new();
+        a.set("Subtype", Object::Name(b"3D".to_vec()));
+        assert!(media_annotation(&a).is_none(), "a 3D stream is not an annotation");
+        a.set("Rect", Object::Array(vec![0.into(), 0.into(), 10.into(), 10.into()]));
+        assert_eq!(media_annotation(&a).as_deref(), Some("/3D annotation"));
+    }
+
+    #[test]
+    fn active_content_looks_inside_direct_objects_only() {
+        let mut inner = Dictionary::new();
+        inner.set("A", Object::Dictionary(action(b"JavaScript", &[])));
+        let mut outer = Dictionary::new();
+        outer.set("Kids", Object::Array(vec![Object::Dictionary(inner)]));
+        assert!(active_content(&Object::Dictionary(outer.clone()), LinkPolicy::Keep, false).is_some());
+        let mut by_ref = Dictionary::new();
+        by_ref.set("A", Object::Reference((7, 0)));
+        assert!(active_content(&Object::Dictionary(by_ref), LinkPolicy::Keep, false).is_none());
+        let mut spec = Dictionary::new();
+        spec.set("EF", Object::Dictionary(Dictionary::new()));
+        let spec = Object::Dictionary(spec);
+        assert!(active_content(&spec, LinkPolicy::Keep, false).is_some());
+        assert!(active_content(&spec, LinkPolicy::Keep, true).is_none());
     }
 }
