@@ -80,7 +80,7 @@ for n in "${PAGES[@]}"; do
     >/dev/null 2>&1 || true
   verdict=$(field verdict "$W/report.jsonl")
   if [ "$verdict" != disarmed ]; then
-    notes+=("$n pages: mugai's verdict was '${verdict:-none}' ($(field reason "$W/report.jsonl")): its time is not that of a disarm")
+    notes+=("$n-page file: mugai's verdict was '${verdict:-none}' ($(field reason "$W/report.jsonl")): its time is not that of a disarm")
   fi
   rm -rf "$W/out" "$W/q" "$W/report.jsonl"
   m=$(median "$BIN" sanitize "$in" --out "$W/out" --set quarantine.dir="$W/q")
