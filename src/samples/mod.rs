@@ -9,7 +9,7 @@
 //! configuration; `examples/gen_samples.rs` writes them to `samples/ooxml/` together with
 //! `EXPECTED.tsv`, and the integration tests check both the outcomes and that the committed files
 //! still equal what these builders make. [`large_docx`] makes benign documents of a chosen size
-//! for the benchmarks.
+//! and [`large_pdf`] benign PDFs of a chosen page count for the benchmarks.
 //!
 //! The builders are deterministic: fixed zip timestamps, fixed compound file times, a seeded
 //! generator for noise.
@@ -17,6 +17,7 @@
 pub mod excel;
 pub mod hostile;
 mod large;
+mod large_pdf;
 pub mod media;
 pub mod package;
 pub mod powerpoint;
@@ -24,6 +25,7 @@ pub mod visio;
 pub mod word;
 
 pub use large::large_docx;
+pub use large_pdf::large_pdf;
 pub use package::PackageBuilder;
 
 use crate::model::{ActionKind, Reason, Verdict};
