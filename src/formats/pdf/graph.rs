@@ -141,9 +141,10 @@ impl Pdf<'_, '_> {
 
     /// Renumbers the objects from 1 in their present order, points every reference at the new
     /// numbers (a reference to a missing object becomes null, as the format reads it), and
-    /// writes a new file with one cross-reference table and a trailer of `/Root`, `/Info` and
-    /// `/ID` only.
-    pub(super) fn write(&mut self) -> Result<Vec<u8>, FormatError> {
+    /// writes a new file with one cross-reference section and a trailer of `/Root`, `/Info`
+    /// and `/ID` only. A file that kept its objects in object streams is written the same
+    /// compact way (object streams and a cross-reference stream), others with a classic table.
+    pub(super) fn write(&mut self, compact: bool) -> Result<Vec<u8>, FormatError> {
         let map: HashMap<ObjectId, ObjectId> =
             self.objects.keys().enumerate().map(|(i, id)| (*id, (i as u32 + 1, 0))).collect();
         let mut objects = BTreeMap::new();
@@ -175,7 +176,13 @@ impl Pdf<'_, '_> {
         doc.trailer = trailer;
         doc.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceTable;
         let mut out = Vec::new();
-        doc.save_to(&mut out).map_err(|e| FormatError::new(Reason::InternalError, format!("writing the PDF: {e}")))?;
+        let written = if compact {
+            let options = lopdf::SaveOptions::builder().use_object_streams(true).use_xref_streams(true).build();
+            doc.save_with_options(&mut out, options)
+        } else {
+            doc.save_to(&mut out)
+        };
+        written.map_err(|e| FormatError::new(Reason::InternalError, format!("writing the PDF: {e}")))?;
         Ok(out)
     }
 }

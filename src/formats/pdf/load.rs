@@ -95,6 +95,8 @@ pub(super) struct Loaded {
     pub decrypted: bool,
     /// The cross-reference data was rebuilt by scanning the file.
     pub repaired: bool,
+    /// The file kept objects in object streams (it is written back the same compact way).
+    pub compact: bool,
 }
 
 /// Parses `data` into its object graph, within the budget's limits.
@@ -150,7 +152,8 @@ pub(super) fn load(data: &[u8], budget: &Budget) -> Result<Loaded, FormatError> 
         }
     }
     let decrypted = doc.encryption_state.is_some();
-    Ok(Loaded { doc, decrypted, repaired })
+    let compact = doc.reference_table.entries.values().any(|e| matches!(e, lopdf::xref::XrefEntry::Compressed { .. }));
+    Ok(Loaded { doc, decrypted, repaired, compact })
 }
 
 /// Encrypted with a password other than the empty one: lopdf loads the cross-reference data but

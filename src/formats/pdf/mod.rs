@@ -56,7 +56,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     pdf.drop_unreachable(false)?;
     pdf.verify_clean()?;
     pdf.check_streams()?;
-    let data = pdf.write()?;
+    let data = pdf.write(loaded.compact)?;
     Ok(Disarmed { data, kind: Kind::Pdf, actions: pdf.into_actions() })
 }
 
