@@ -58,8 +58,9 @@ impl Pdf {
 
     /// Adds an object under the next free number.
     pub fn add(&mut self, body: impl Into<Vec<u8>>) -> u32 {
+        // A fresh number has no object yet: no need to look for one to replace.
         let n = self.reserve();
-        self.set(n, body);
+        self.objects.push((n, body.into()));
         n
     }
 
