@@ -856,24 +856,37 @@ pub const USER_PASSWORD: &str = "mugai-user";
 /// Words on the page of the encrypted samples.
 pub const ENCRYPTED_WORDS: [&str; 2] = ["Confidential", "discharge"];
 
-/// RC4 with a 128-bit key (revision 3), the standard security handler: the document is
-/// opened with `user_password` (empty: anyone can open it, the owner password only guards
-/// permissions). The file identifier is fixed and `/U` is padded with zeros, so the bytes are
-/// the same on every build.
-fn encrypted(user_password: &str) -> Vec<u8> {
+/// The confidential letter, encrypted by the standard security handler so that it opens with
+/// `user_password` (empty: anyone can open it; the owner password only guards permissions).
+/// RC4 with a 128-bit key (revision 3) is deterministic here: the file identifier is fixed and
+/// the arbitrary half of `/U` is zeroed. AES-128 (revision 4) draws a random initialisation
+/// vector for every string and stream, so its bytes differ on every build.
+fn encrypted(user_password: &str, aes: bool) -> Vec<u8> {
+    use lopdf::encryption::crypt_filters::{Aes128CryptFilter, CryptFilter};
     use lopdf::{EncryptionState, EncryptionVersion, Object, Permissions, StringFormat};
+    use std::sync::Arc;
     let plain = base("Confidential letter", &["The discharge letter follows."], "").finish();
     let mut doc = lopdf::Document::load_mem(&plain).expect("the sample parses");
     let id = Object::String(b"mugai-sample-id!".to_vec(), StringFormat::Hexadecimal);
     doc.trailer.set("ID", Object::Array(vec![id.clone(), id]));
-    let version = EncryptionVersion::V2 {
-        document: &doc,
-        owner_password: "mugai-owner",
-        user_password,
-        key_length: 128,
-        permissions: Permissions::all(),
+    let owner_password = "mugai-owner";
+    let permissions = Permissions::all();
+    let version = if aes {
+        let filter: Arc<dyn CryptFilter> = Arc::new(Aes128CryptFilter);
+        EncryptionVersion::V4 {
+            document: &doc,
+            encrypt_metadata: true,
+            crypt_filters: BTreeMap::from([(b"StdCF".to_vec(), filter)]),
+            stream_filter: b"StdCF".to_vec(),
+            string_filter: b"StdCF".to_vec(),
+            owner_password,
+            user_password,
+            permissions,
+        }
+    } else {
+        EncryptionVersion::V2 { document: &doc, owner_password, user_password, key_length: 128, permissions }
     };
-    let state = EncryptionState::try_from(version).expect("RC4 parameters");
+    let state = EncryptionState::try_from(version).expect("encryption parameters");
     doc.encrypt(&state).expect("encrypting the sample");
     // Only the first 16 bytes of /U are checked; the rest is arbitrary (random in lopdf).
     let dict_id = doc.trailer.get(b"Encrypt").and_then(Object::as_reference).expect("an /Encrypt reference");
@@ -888,14 +901,20 @@ fn encrypted(user_password: &str) -> Vec<u8> {
     out
 }
 
-/// Encrypted with an empty user password: opens without one.
-pub fn encrypted_empty_password() -> Vec<u8> {
-    encrypted("")
+/// Encrypted (AES-128) with an empty user password. Not deterministic (random initialisation
+/// vectors), so it is not among [`all`]: tests build it on the fly.
+pub fn encrypted_aes_empty_password() -> Vec<u8> {
+    encrypted("", true)
 }
 
-/// Encrypted with a user password: cannot be read without it.
+/// Encrypted (RC4-128) with an empty user password: opens without one.
+pub fn encrypted_empty_password() -> Vec<u8> {
+    encrypted("", false)
+}
+
+/// Encrypted (RC4-128) with a user password: cannot be read without it.
 pub fn encrypted_with_password() -> Vec<u8> {
-    encrypted(USER_PASSWORD)
+    encrypted(USER_PASSWORD, false)
 }
 
 // ----------------------------------------------------------------------------------------------

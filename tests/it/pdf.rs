@@ -577,6 +577,18 @@ fn a_clean_attachment_stays_as_it_was() {
     assert_eq!(annots, 1, "the file attachment annotation is gone");
 }
 
+/// AES-128 with an empty user password is decrypted and written without encryption, like the
+/// committed RC4 sample (built here: AES draws random vectors, so it cannot be committed).
+#[test]
+fn an_aes_encrypted_pdf_with_an_empty_password_is_decrypted() {
+    let input = pdf::encrypted_aes_empty_password();
+    assert!(load_with_password(&input, "").is_ok_and(|d| d.was_encrypted()), "the input is not AES-encrypted");
+    let o = process("aes.pdf", &input);
+    let out = disarmed_output("aes.pdf", &o).unwrap_or_else(|e| panic!("{e}"));
+    assert!(kinds(&o).contains(&ActionKind::RemovedEncryption), "{:?}", kinds(&o));
+    fail_with(check_output(out, 1, &pdf::ENCRYPTED_WORDS));
+}
+
 // ----------------------------------------------------------------------------------------------
 // Policies
 
