@@ -1,37 +1,41 @@
-//! Writes every sample of `mugai::samples` to `<dir>/ooxml/` with `EXPECTED.tsv`.
+//! Writes every sample of `mugai::samples` to `<dir>/ooxml/` and every PDF sample of
+//! `mugai::samples::pdf` to `<dir>/pdf/`, each folder with its `EXPECTED.tsv`.
 //!
 //!     cargo run --example gen_samples -- samples/
 //!
-//! Files larger than 1 MiB are not written (they are for benchmarks, built on the fly). Files in
-//! `<dir>/ooxml/` that no sample produces any more are removed, so the folder always mirrors the
-//! builders.
+//! Files larger than 1 MiB are not written (they are for benchmarks and limit tests, built on the
+//! fly). Files in those folders that no sample produces any more are removed, so each folder
+//! always mirrors the builders.
 
-use mugai::samples;
+use mugai::samples::{self, Sample};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
+
+/// Each folder and the builder of its samples.
+type Builder = fn() -> Vec<Sample>;
+const SETS: [(&str, Builder); 2] = [("ooxml", samples::all), ("pdf", samples::pdf::all)];
 
 fn main() -> ExitCode {
     let Some(dir) = std::env::args_os().nth(1).map(PathBuf::from) else {
         eprintln!("usage: gen_samples <samples dir>");
         return ExitCode::from(2);
     };
-    match run(&dir.join("ooxml")) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("gen_samples: {e}");
-            ExitCode::FAILURE
+    for (folder, make) in SETS {
+        if let Err(e) = run(&dir.join(folder), &make()) {
+            eprintln!("gen_samples: {folder}: {e}");
+            return ExitCode::FAILURE;
         }
     }
+    ExitCode::SUCCESS
 }
 
-fn run(out: &std::path::Path) -> std::io::Result<()> {
+fn run(out: &Path, all: &[Sample]) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
-    let all = samples::all();
     let mut written = BTreeSet::new();
-    for s in &all {
+    for s in all {
         if s.bytes.len() > MAX_COMMITTED_BYTES {
             println!("skip  {} ({} bytes)", s.file_name, s.bytes.len());
             continue;
@@ -40,7 +44,7 @@ fn run(out: &std::path::Path) -> std::io::Result<()> {
         written.insert(s.file_name.to_string());
         println!("wrote {} ({} bytes)", s.file_name, s.bytes.len());
     }
-    std::fs::write(out.join("EXPECTED.tsv"), samples::expected_tsv(&all))?;
+    std::fs::write(out.join("EXPECTED.tsv"), samples::expected_tsv(all))?;
     written.insert("EXPECTED.tsv".to_string());
     for entry in std::fs::read_dir(out)? {
         let entry = entry?;

@@ -2,8 +2,10 @@
 //!
 //! Every file here is made by this module's code: OOXML packages (Word, Excel, PowerPoint,
 //! Visio) that open in their applications, each variant carrying one threat from the project's
-//! checklist, and hostile inputs that must be blocked. Nothing is downloaded or copied, and the
-//! payloads are inert (a message box macro, a batch file that echoes, a PE header without code).
+//! checklist, and hostile inputs that must be blocked; and, in [`pdf`], PDF documents made by a
+//! small raw writer, one per row of the PDF checklist, with their own list of samples. Nothing
+//! is downloaded or copied, and the payloads are inert (a message box macro or script, a batch
+//! file that echoes, a PE header without code).
 //!
 //! [`all`] lists every sample with the outcome the engine must reach under the default
 //! configuration; `examples/gen_samples.rs` writes them to `samples/ooxml/` together with
@@ -20,6 +22,7 @@ mod large;
 mod large_pdf;
 pub mod media;
 pub mod package;
+pub mod pdf;
 pub mod powerpoint;
 pub mod visio;
 pub mod word;
