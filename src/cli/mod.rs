@@ -75,7 +75,12 @@ pub fn main() -> ExitCode {
 /// level unless `RUST_LOG` says otherwise.
 pub fn init_logging(config: &mugai::config::Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    // The PDF parser logs what it finds wrong in a file as warnings and errors of its own; for
+    // mugai those are properties of hostile input (the outcome carries the reason), so they
+    // are debug detail, shown only at `debug` and `trace`.
+    let parser = if matches!(config.log.level.as_str(), "debug" | "trace") { "debug" } else { "off" };
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("{},lopdf={parser}", config.log.level)));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match config.log.format {
         mugai::config::LogFormat::Json => builder.json().try_init(),

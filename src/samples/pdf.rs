@@ -639,6 +639,26 @@ pub fn submit_form() -> Vec<u8> {
     doc.finish()
 }
 
+/// The text of [`signed`]'s signature line.
+pub const SIGNED_TEXT: &str = "Signed by the clinic";
+
+/// A signed form (a signature field with its value, and DocMDP permissions resting on it): any
+/// rewrite breaks the signature, so it goes.
+pub fn signed() -> Vec<u8> {
+    let mut doc = Doc::new("Signed report");
+    let page = doc.reserve();
+    let sig = doc.add(
+        "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached /ByteRange [0 10 20 10] \
+/Contents <3082000000> /M (D:20260101000000Z) >>",
+    );
+    let field = doc.add(format!(
+        "<< /Type /Annot /Subtype /Widget /FT /Sig /T (signature) /V {sig} 0 R /F 132 /Rect [0 0 0 0] /P {page} 0 R >>"
+    ));
+    doc.page_at(page, &["Signed report", MADE_BY, SIGNED_TEXT], &format!("/Annots [{field} 0 R]"));
+    doc.catalog(&format!("/AcroForm << /Fields [{field} 0 R] /SigFlags 3 >> /Perms << /DocMDP {sig} 0 R >>"));
+    doc.finish()
+}
+
 /// A link that opens another document (`/GoToR`).
 pub fn gotor_link() -> Vec<u8> {
     let mut doc = Doc::new("Remote go-to");
@@ -1043,6 +1063,7 @@ pub fn all() -> Vec<Sample> {
         // Dangerous actions.
         sample("launch_open_action.pdf", launch_open_action(), pdf(&[RemovedAutoAction, RemovedDangerousAction])),
         sample("submit_form.pdf", submit_form(), pdf(&[RemovedDangerousAction]).keeping(&[SUBMIT_TEXT])),
+        sample("signed.pdf", signed(), pdf(&[RemovedSignature]).keeping(&[SIGNED_TEXT])),
         sample("gotor_link.pdf", gotor_link(), pdf(&[RemovedDangerousAction])),
         sample("gotoe_link.pdf", gotoe_link(), pdf(&[RemovedDangerousAction])),
         sample("media_actions.pdf", media_actions(), pdf(&[RemovedDangerousAction])),
