@@ -55,6 +55,15 @@ fn filter(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
         if let Object::Stream(stream) = object {
             if stream.dict.has_type(b"ObjStm") && stream.dict.has(b"Filter") {
                 let limit = st.max_stream_bytes.min(st.bytes_left);
+                // A bomb is measured before anything is allocated for it.
+                if stream.filters().is_ok_and(|f| f == [b"FlateDecode".as_slice()]) {
+                    if let Err(n) = super::streams::inflated_size(&stream.content, limit) {
+                        if n > limit {
+                            st.error = Some(over(id, limit, st.max_stream_bytes));
+                            return None;
+                        }
+                    }
+                }
                 match stream.decompressed_content_with_limit(usize::try_from(limit).unwrap_or(usize::MAX)) {
                     Ok(plain) => {
                         st.bytes_left -= plain.len() as u64;
@@ -62,11 +71,7 @@ fn filter(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
                         stream.set_plain_content(plain);
                     }
                     Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
-                        st.error = Some(if limit < st.max_stream_bytes {
-                            FormatError::new(Reason::LimitTotalBytes, format!("object stream {} 0 R", id.0))
-                        } else {
-                            stream_limit(id, st.max_stream_bytes)
-                        });
+                        st.error = Some(over(id, limit, st.max_stream_bytes));
                         return None;
                     }
                     // A broken object stream loses its objects, like any object that does not
@@ -84,8 +89,20 @@ fn filter(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
     })
 }
 
-pub(super) fn stream_limit(id: ObjectId, max: u64) -> FormatError {
-    FormatError::new(Reason::LimitStreamBytes, format!("stream {} {} R expands beyond {max} bytes", id.0, id.1))
+/// A stream that expands past `limit`: the per-stream limit, or what was left of the input's
+/// allowance when that was smaller.
+pub(super) fn over(id: ObjectId, limit: u64, max_stream: u64) -> FormatError {
+    if limit < max_stream {
+        FormatError::new(
+            Reason::LimitTotalBytes,
+            format!("stream {} {} R expands past the input's allowance", id.0, id.1),
+        )
+    } else {
+        FormatError::new(
+            Reason::LimitStreamBytes,
+            format!("stream {} {} R expands beyond {max_stream} bytes", id.0, id.1),
+        )
+    }
 }
 
 /// A loaded document and what loading it found.

@@ -7,7 +7,7 @@
 //! they are data, not structure, and carry nothing active. The general-purpose filters in front
 //! of them are.
 
-use super::load::stream_limit;
+use super::load::over;
 use super::Pdf;
 use crate::engine::Budget;
 use crate::formats::FormatError;
@@ -42,20 +42,19 @@ impl Write for Counter {
     }
 }
 
+/// How far zlib data inflates, counted without keeping the output: `Ok(n)`, or `Err(n)` with
+/// the bytes counted when it passes `limit` or turns out damaged (`n > limit` tells which).
+pub(super) fn inflated_size(data: &[u8], limit: u64) -> Result<u64, u64> {
+    let mut counter = Counter { n: 0, limit };
+    match std::io::copy(&mut flate2::read::ZlibDecoder::new(data), &mut counter) {
+        Ok(_) => Ok(counter.n),
+        Err(_) => Err(counter.n),
+    }
+}
+
 /// The limit for one stream: the per-stream limit or what is left of the input's allowance.
 fn limit_for(budget: &Budget, max_stream: u64) -> u64 {
     max_stream.min(budget.bytes_left())
-}
-
-fn over_limit(id: ObjectId, limit: u64, max_stream: u64) -> FormatError {
-    if limit < max_stream {
-        FormatError::new(
-            Reason::LimitTotalBytes,
-            format!("stream {} {} R expands past the input's allowance", id.0, id.1),
-        )
-    } else {
-        stream_limit(id, max_stream)
-    }
 }
 
 /// The decoded data of a stream (an attachment), or `None` when it does not decode.
@@ -72,7 +71,7 @@ pub(super) fn decode(
             Ok(Some(data))
         }
         Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
-            Err(over_limit(id, limit, max_stream))
+            Err(over(id, limit, max_stream))
         }
         Err(_) => Ok(None),
     }
@@ -113,12 +112,11 @@ fn verify(s: &Stream, id: ObjectId, budget: &Budget, max_stream: u64) -> Checked
     let limit = limit_for(budget, max_stream);
     if general == 1 && filters[0] == b"FlateDecode" {
         // The common case, streamed: nothing is kept in memory.
-        let mut counter = Counter { n: 0, limit };
-        let r = std::io::copy(&mut flate2::read::ZlibDecoder::new(s.content.as_slice()), &mut counter);
-        budget.charge_bytes(counter.n)?;
+        let r = inflated_size(&s.content, limit);
+        budget.charge_bytes(r.unwrap_or_else(|n| n))?;
         match r {
             Ok(_) => return Ok(None),
-            Err(_) if counter.n > limit => return Err(over_limit(id, limit, max_stream)),
+            Err(n) if n > limit => return Err(over(id, limit, max_stream)),
             // Damaged: decoded below with lopdf's lenient decoder, and rebuilt.
             Err(_) => {}
         }
@@ -141,7 +139,7 @@ fn verify(s: &Stream, id: ObjectId, budget: &Budget, max_stream: u64) -> Checked
             Ok((damaged && !image).then_some(data))
         }
         Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
-            Err(over_limit(id, limit, max_stream))
+            Err(over(id, limit, max_stream))
         }
         Err(e) => Err(FormatError::malformed(format!("stream {} {} R does not decode: {e}", id.0, id.1))),
     }
@@ -180,5 +178,24 @@ impl Pdf<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inflated_size_counts_exactly_and_stops_past_the_limit() {
+        let data = vec![0u8; 8 << 20];
+        let z = compress(&data).unwrap();
+        assert_eq!(inflated_size(&z, u64::MAX), Ok(8 << 20));
+        let r = inflated_size(&z, 1 << 20);
+        assert!(matches!(r, Err(n) if n > 1 << 20 && n < 8 << 20), "{r:?}");
+        // Damaged data: fails within the limit.
+        let mut cut = z.clone();
+        cut.truncate(z.len() / 2);
+        cut.extend_from_slice(&[0xff; 16]);
+        assert!(matches!(inflated_size(&cut, u64::MAX), Err(n) if n < 8 << 20));
     }
 }
