@@ -340,6 +340,18 @@ pub fn embedded_workbook(workbook: Vec<u8>) -> Vec<u8> {
     w.finish()
 }
 
+/// A document embedding `pdf` as a package object shown by its preview picture (as Word does
+/// when a PDF is inserted as an object from a file).
+pub fn embedded_pdf(pdf: Vec<u8>) -> Vec<u8> {
+    let mut w = base(ct::DOCX_MAIN, "Embedded PDF");
+    let img = w.image("image1.png", media::sample_png());
+    w.pkg.set_default("pdf", "application/pdf");
+    w.pkg.add_part("word/embeddings/report.pdf", None, pdf);
+    let pkg = w.rel(rel::PACKAGE, "embeddings/report.pdf");
+    w.push(&ole_object_para(&img, &pkg, "Package", "Content", 2));
+    w.finish()
+}
+
 /// An embedded macro-enabled document (a docm package holding a VBA project).
 pub fn embedded_docm() -> Vec<u8> {
     let mut w = base(ct::DOCX_MAIN, "Embedded macro document");

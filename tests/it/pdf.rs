@@ -963,3 +963,26 @@ fn a_damaged_content_stream_is_rebuilt_from_what_decodes() {
     }
     assert!(page_text(&out).contains("The first lines survive"));
 }
+
+/// A PDF inside a Word document goes through the engine like any other child: with embedded
+/// documents disarmed, its script goes and the clean PDF stays in the package.
+#[test]
+fn a_pdf_inside_a_word_document_is_disarmed_through_the_engine() {
+    use mugai::config::EmbeddedPolicy;
+    let docx = samples::word::embedded_pdf(pdf::js_open_action());
+    let engine = engine_with(|c| c.ooxml.embedded_documents = EmbeddedPolicy::Disarm);
+    let o = process_with(&engine, "with_pdf.docx", &docx);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{:?}", o.detail);
+    let js: Vec<_> = o.actions.iter().filter(|a| a.action == ActionKind::RemovedJavascript).collect();
+    assert!(
+        js.iter().any(|a| a.part.starts_with("word/embeddings/report.pdf/")),
+        "the child's removal is reported under the part: {:?}",
+        o.actions
+    );
+    let out = o.output.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(out)).unwrap();
+    let mut inner = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name("word/embeddings/report.pdf").unwrap(), &mut inner).unwrap();
+    let again = process("report.pdf", &inner);
+    assert_eq!((again.verdict, again.actions.len()), (Verdict::Disarmed, 0), "{:?}", again.actions);
+}
