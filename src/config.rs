@@ -197,7 +197,7 @@ impl Default for Config {
             },
             policy: PolicyConfig { families, kinds: BTreeMap::new() },
             ooxml: OoxmlConfig { hyperlinks: HyperlinkPolicy::Web, embedded_documents: EmbeddedPolicy::Remove },
-            pdf: PdfConfig { embedded_files: EmbeddedPolicy::Disarm, links: LinkPolicy::Keep },
+            pdf: PdfConfig { embedded_files: EmbeddedPolicy::Remove, links: LinkPolicy::Keep },
             quarantine: QuarantineConfig { dir: PathBuf::from("quarantine") },
             log: LogConfig { level: "info".into(), format: LogFormat::Text },
         }

@@ -1050,7 +1050,6 @@ pub fn all() -> Vec<Sample> {
             benign_object_streams(),
             Expected::clean("pdf").keeping(&OBJECT_STREAM_WORDS),
         ),
-        sample("attachment_text.pdf", attachment_text(), Expected::clean("pdf").keeping(&["ward", "round"])),
         // JavaScript and automatic actions.
         sample("js_open_action.pdf", js_open_action(), pdf(&auto_js)),
         sample("js_names_tree.pdf", js_names_tree(), pdf(&[RemovedJavascript])),
@@ -1073,9 +1072,10 @@ pub fn all() -> Vec<Sample> {
             dangerous_uris(),
             pdf(&[RemovedExternalReference]).keeping(&URI_LINK_TEXTS),
         ),
-        // Embedded files.
-        sample("embedded_docm.pdf", embedded_docm(), pdf(&[DisarmedEmbeddedDocument])),
+        // Embedded files: removed under the default `[pdf] embedded_files = "remove"`.
+        sample("embedded_docm.pdf", embedded_docm(), pdf(&[RemovedEmbeddedFile])),
         sample("embedded_exe.pdf", embedded_exe(), pdf(&[RemovedEmbeddedFile])),
+        sample("attachment_text.pdf", attachment_text(), pdf(&[RemovedEmbeddedFile]).keeping(&["ward", "round"])),
         // Forms and media.
         sample("xfa_form.pdf", xfa_form(), pdf(&[RemovedXfa])),
         sample("rich_media.pdf", rich_media(), pdf(&[RemovedRichMedia])),

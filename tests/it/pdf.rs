@@ -1,8 +1,8 @@
 //! Every PDF sample of `mugai::samples::pdf` through the engine: the verdict, reason, actions and
 //! output name it must get under the default configuration, and for every rebuilt PDF an
 //! independent check with lopdf (it loads, keeps its pages and words, has no script, automatic
-//! or dangerous action, rich media, XFA, encryption or earlier revision left, no dangerous
-//! attachment, nothing unreferenced), that it is the same on every run and that a second pass
+//! or dangerous action, rich media, XFA, encryption or earlier revision left, no attachment,
+//! nothing unreferenced), that it is the same on every run and that a second pass
 //! finds nothing more. Also the embedded-file and link policies, the limits, hostile and mutated
 //! inputs, and that the files committed under `samples/pdf/` are what the builders make now.
 
@@ -118,8 +118,9 @@ fn stream_content(s: &lopdf::Stream) -> Vec<u8> {
     s.get_plain_content_with_limit(CHECK_STREAM_LIMIT).unwrap_or_else(|_| s.content.clone())
 }
 
-/// Everything on the PDF checklist found in a document, one line each; attachments count when
-/// they are macro-enabled documents or programs (whatever stream holds them).
+/// Everything on the PDF checklist found in a document, one line each. Any attachment counts
+/// (the default policy removes them all), and so does any stream holding a macro-enabled
+/// document or a program, whatever it is called.
 fn active_content(doc: &Document) -> Vec<String> {
     let mut found = Vec::new();
     let limits = Config::default().limits;
@@ -144,6 +145,13 @@ fn active_content(doc: &Document) -> Vec<String> {
                 if MEDIA_ANNOTATIONS.contains(&s) && dict.has(b"Rect") {
                     found.push(format!("object {id:?}: /{} annotation", String::from_utf8_lossy(s)));
                 }
+            }
+            if dict.has_type(b"EmbeddedFile")
+                || dict.get(b"Subtype").ok().and_then(name_of) == Some(b"FileAttachment")
+                || dict.has(b"EF")
+                || dict.has(b"EmbeddedFiles")
+            {
+                found.push(format!("object {id:?}: an attachment"));
             }
             if let Some(u) = dict.get(b"URI").ok().and_then(string_of) {
                 if dangerous_uri(u) {
@@ -569,10 +577,18 @@ fn attachments(doc: &Document) -> (Vec<Vec<u8>>, Vec<String>) {
     (contents, names)
 }
 
+/// The engine under `[pdf] embedded_files = "disarm"`.
+fn disarm_attachments() -> &'static Engine {
+    static E: OnceLock<Engine> = OnceLock::new();
+    E.get_or_init(|| engine_with(|c| c.pdf.embedded_files = EmbeddedPolicy::Disarm))
+}
+
 #[test]
 fn a_disarmed_attachment_comes_back_under_its_new_name() {
     let name = "embedded_docm.pdf";
-    let out = disarmed_output(name, outcome(name)).unwrap_or_else(|e| panic!("{e}"));
+    let o = process_with(disarm_attachments(), name, &sample(name).bytes);
+    assert!(kinds(&o).contains(&ActionKind::DisarmedEmbeddedDocument), "{:?}", kinds(&o));
+    let out = disarmed_output(name, &o).unwrap_or_else(|e| panic!("{e}"));
     let doc = load(out).unwrap_or_else(|e| panic!("{e}"));
     let (contents, names) = attachments(&doc);
     assert_eq!(contents.len(), 1, "one attachment expected, names {names:?}");
@@ -586,9 +602,11 @@ fn a_disarmed_attachment_comes_back_under_its_new_name() {
 }
 
 #[test]
-fn a_clean_attachment_stays_as_it_was() {
+fn a_clean_attachment_stays_as_it_was_under_the_disarm_policy() {
     let name = "attachment_text.pdf";
-    let out = disarmed_output(name, outcome(name)).unwrap_or_else(|e| panic!("{e}"));
+    let o = process_with(disarm_attachments(), name, &sample(name).bytes);
+    assert!(o.actions.is_empty(), "a clean attachment is nothing to report: {:?}", o.actions);
+    let out = disarmed_output(name, &o).unwrap_or_else(|e| panic!("{e}"));
     let doc = load(out).unwrap_or_else(|e| panic!("{e}"));
     let (contents, names) = attachments(&doc);
     assert_eq!(contents, [pdf::ATTACHED_TEXT.to_vec()], "the text attachment changed or is gone");
@@ -617,12 +635,13 @@ fn an_aes_encrypted_pdf_with_an_empty_password_is_decrypted() {
 // Policies
 
 #[test]
-fn every_attachment_goes_under_the_remove_policy() {
-    let engine = engine_with(|c| c.pdf.embedded_files = EmbeddedPolicy::Remove);
+fn every_attachment_goes_by_default() {
+    let engine = engine();
+    assert_eq!(Config::default().pdf.embedded_files, EmbeddedPolicy::Remove);
     let mut problems = Vec::new();
     for name in ["embedded_docm.pdf", "embedded_exe.pdf", "attachment_text.pdf"] {
         let s = sample(name);
-        let o = process_with(&engine, name, &s.bytes);
+        let o = process_with(engine, name, &s.bytes);
         let out = match disarmed_output(name, &o) {
             Ok(out) => out,
             Err(e) => {
@@ -760,18 +779,21 @@ fn mutate(data: &mut Vec<u8>, rng: &mut Rng) {
 }
 
 /// Damaged PDFs never crash the engine: the outcome is a rebuild or a named block, never
-/// `internal_error` (a caught panic).
+/// `internal_error` (a caught panic, or active content the final check found after the sweep),
+/// under either attachment policy.
 #[test]
 fn mutated_pdf_samples_never_crash_the_engine() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut crashes = Vec::new();
-    for s in all().iter().filter(|s| s.bytes.len() <= 64 * 1024) {
-        for round in 0..16 {
-            let mut data = s.bytes.clone();
-            mutate(&mut data, &mut rng);
-            let o = process(s.file_name, &data);
-            if o.reason == Some(Reason::InternalError) {
-                crashes.push(format!("{} round {round}: {}", s.file_name, detail(&o)));
+    for (policy, engine) in [("remove", engine()), ("disarm", disarm_attachments())] {
+        for s in all().iter().filter(|s| s.bytes.len() <= 64 * 1024) {
+            for round in 0..16 {
+                let mut data = s.bytes.clone();
+                mutate(&mut data, &mut rng);
+                let o = process_with(engine, s.file_name, &data);
+                if o.reason == Some(Reason::InternalError) {
+                    crashes.push(format!("{} ({policy}) round {round}: {}", s.file_name, detail(&o)));
+                }
             }
         }
     }

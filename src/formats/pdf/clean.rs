@@ -109,6 +109,15 @@ fn media_annotation(d: &Dictionary) -> Option<String> {
         .then(|| format!("/{} annotation", show(st)))
 }
 
+/// Whether a dictionary carries or offers an attached file: an embedded file stream, a file
+/// attachment annotation, a file specification with data (`/EF`) or the attachments list.
+fn attachment(d: &Dictionary) -> bool {
+    d.has_type(b"EmbeddedFile")
+        || get_name(d, b"Subtype") == Some(b"FileAttachment")
+        || d.has(b"EF")
+        || d.has(b"EmbeddedFiles")
+}
+
 /// What the object needs removed, judged on itself alone (its own keys and direct
 /// sub-objects): used for objects that are dropped and for the final check. Attachments count
 /// unless `files_allowed`.
@@ -133,12 +142,7 @@ pub(super) fn active_content(o: &Object, links: LinkPolicy, files_allowed: bool)
         if let Some(m) = media_annotation(d) {
             return Some(m);
         }
-        if !files
-            && (d.has_type(b"EmbeddedFile")
-                || get_name(d, b"Subtype") == Some(b"FileAttachment")
-                || d.has(b"EF")
-                || d.has(b"EmbeddedFiles"))
-        {
+        if !files && attachment(d) {
             return Some("embedded file".into());
         }
         d.iter().find_map(|(_, v)| value(v, links, files, depth + 1))
@@ -165,6 +169,8 @@ struct Sweeper<'p> {
     objects: &'p BTreeMap<ObjectId, Object>,
     banned: &'p std::collections::HashMap<ObjectId, Ban>,
     links: LinkPolicy,
+    /// Attachments may stay (`[pdf] embedded_files = "disarm"`): those the engine kept.
+    files: bool,
     max: u32,
     found: Vec<Found>,
     /// Banned objects whose references were cut.
@@ -201,6 +207,11 @@ impl Sweeper<'_> {
                 }
                 if let Some(detail) = media_annotation(d) {
                     self.found.push(Found { action: ActionKind::RemovedRichMedia, detail });
+                    return true;
+                }
+                if !self.files && get_name(d, b"Subtype") == Some(b"FileAttachment") {
+                    let detail = "file attachment annotation".into();
+                    self.found.push(Found { action: ActionKind::RemovedEmbeddedFile, detail });
                     return true;
                 }
                 false
@@ -286,6 +297,26 @@ impl Sweeper<'_> {
         // A file specification whose embedded data was all cut.
         if matches!(d.get(b"EF"), Ok(Object::Dictionary(ef)) if ef.is_empty()) {
             d.remove(b"EF");
+        }
+        // Under "remove", what the attachment pass could not follow (an `/EF` that points
+        // nowhere or holds no stream, the attachments list itself) goes too.
+        if !self.files {
+            for key in [b"EF".as_slice(), b"EmbeddedFiles", b"RF"] {
+                if d.remove(key).is_some() {
+                    let detail = format!("/{} entry", show(key));
+                    self.found.push(Found { action: ActionKind::RemovedEmbeddedFile, detail });
+                }
+            }
+            // An object kept for what else it is (a page typed as an attachment by a damaged
+            // file, say) loses the type.
+            let typed = [(b"Type".as_slice(), b"EmbeddedFile".as_slice()), (b"Subtype", b"FileAttachment")];
+            for (key, value) in typed {
+                if get_name(d, key) == Some(value) {
+                    d.remove(key);
+                    let detail = format!("/{} /{}", show(key), show(value));
+                    self.found.push(Found { action: ActionKind::RemovedEmbeddedFile, detail });
+                }
+            }
         }
         Ok(())
     }
@@ -386,16 +417,36 @@ impl Pdf<'_, '_> {
     /// cut.
     pub(super) fn sweep(&mut self) -> Result<(), FormatError> {
         let links = self.links();
+        let files = self.files_allowed();
         for (id, o) in &self.objects {
             let d = match o {
                 Object::Dictionary(d) => d,
                 Object::Stream(s) => &s.dict,
                 _ => continue,
             };
+            let stray_file = || {
+                let annotation = get_name(d, b"Subtype") == Some(b"FileAttachment")
+                    && get_name(d, b"Type").is_none_or(|t| t == b"Annot");
+                let file = matches!(o, Object::Stream(_)) && d.has_type(b"EmbeddedFile");
+                (!files && (annotation || file)).then(|| (ActionKind::RemovedEmbeddedFile, "attached file".to_string()))
+            };
             let ban = if is_action(d) { judge_action(d, links) } else { None }
-                .or_else(|| media_annotation(d).map(|m| (ActionKind::RemovedRichMedia, m)));
+                .or_else(|| media_annotation(d).map(|m| (ActionKind::RemovedRichMedia, m)))
+                .or_else(stray_file);
             if let Some((action, detail)) = ban {
+                if *id == self.root {
+                    return Err(FormatError::malformed(format!("the document catalog is also a {detail}")));
+                }
                 self.banned.entry(*id).or_insert(Ban { action, detail, reported: false });
+            }
+        }
+        // The document information dictionary hangs from the trailer, which is not swept: if
+        // it is itself something to remove, the trailer loses it.
+        if let Ok(Object::Reference(info)) = self.trailer.get(b"Info") {
+            let info = *info;
+            if self.banned.contains_key(&info) {
+                self.trailer.remove(b"Info");
+                self.report_ban(info, "document information");
             }
         }
         let ids: Vec<ObjectId> = self.objects.keys().copied().collect();
@@ -413,6 +464,7 @@ impl Pdf<'_, '_> {
                 objects: &self.objects,
                 banned: &self.banned,
                 links,
+                files,
                 max: self.max_nesting(),
                 found: Vec::new(),
                 cut: Vec::new(),
@@ -441,7 +493,7 @@ impl Pdf<'_, '_> {
     /// is, the document is blocked rather than passed on.
     pub(super) fn verify_clean(&self) -> Result<(), FormatError> {
         let links = self.links();
-        let keep_files = self.ctx.config.pdf.embedded_files == crate::config::EmbeddedPolicy::Disarm;
+        let keep_files = self.files_allowed();
         for (id, o) in &self.objects {
             // Attachments are kept, disarmed, when the policy says so.
             let Some(what) = active_content(o, links, keep_files) else { continue };

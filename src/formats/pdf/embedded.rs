@@ -88,7 +88,10 @@ impl Pdf<'_, '_> {
             if dead_spec(s, &self.banned) {
                 // A file specification inside another object (the catalog's associated files,
                 // say) only loses its data; the sweep removes the emptied `/EF`.
-                if s.indirect || self.objects.get(&s.holder).is_some_and(is_file_attachment) {
+                // An object that is something else as well (the catalog, a page) keeps its place.
+                let holder = self.objects.get(&s.holder);
+                let own_spec = s.indirect && s.holder != self.root && holder.is_some_and(only_a_file_spec);
+                if own_spec || holder.is_some_and(is_file_attachment) {
                     dead.push(s.holder);
                 }
             } else if s.streams.iter().any(|id| renamed.contains_key(id)) {
@@ -322,6 +325,15 @@ fn spec_name(d: &Dictionary) -> String {
         "attachment".into()
     } else {
         clean
+    }
+}
+
+/// Whether an object with an `/EF` entry is a file specification and nothing else: typed
+/// `/Filespec` or not typed at all.
+fn only_a_file_spec(o: &Object) -> bool {
+    match o {
+        Object::Dictionary(d) => get_name(d, b"Type").is_none_or(|t| t == b"Filespec"),
+        _ => false,
     }
 }
 

@@ -114,6 +114,11 @@ impl<'c, 'a> Pdf<'c, 'a> {
         self.ctx.config.pdf.links
     }
 
+    /// Whether attachments the engine kept may stay (`[pdf] embedded_files = "disarm"`).
+    fn files_allowed(&self) -> bool {
+        self.ctx.config.pdf.embedded_files == crate::config::EmbeddedPolicy::Disarm
+    }
+
     fn max_nesting(&self) -> u32 {
         self.ctx.budget.limits().max_nesting
     }
