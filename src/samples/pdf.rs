@@ -951,6 +951,31 @@ pub fn truncated() -> Vec<u8> {
     full[..at + 1].to_vec()
 }
 
+/// Words on the page of [`reference_loops`].
+pub const LOOP_WORDS: [&str; 2] = ["Reference", "rings"];
+
+/// A clean page whose objects point at one another in rings: a ring of three dictionaries
+/// hung from the catalog, a dictionary that names itself, and a page whose resources point back
+/// at the page tree. Nothing active: a walker that does not remember where it has been never
+/// finishes, one that does rebuilds the page.
+pub fn reference_loops() -> Vec<u8> {
+    let mut doc = Doc::new("Reference loops");
+    let ring = [doc.reserve(), doc.reserve(), doc.reserve()];
+    for (i, n) in ring.iter().enumerate() {
+        let next = ring[(i + 1) % ring.len()];
+        doc.set(*n, format!("<< /Ring {i} /Next {next} 0 R /Back {} 0 R >>", ring[(i + 2) % ring.len()]));
+    }
+    let me = doc.reserve();
+    doc.set(me, format!("<< /Self {me} 0 R /Ring {} 0 R >>", ring[0]));
+    let tree = doc.pages;
+    doc.page(
+        &["Reference rings", MADE_BY],
+        &format!("/PieceInfo << /mugai << /Private {me} 0 R /Tree {tree} 0 R >> >>"),
+    );
+    doc.catalog(&format!("/Ring {} 0 R", ring[0]));
+    doc.finish()
+}
+
 /// A PDF header followed by 4 KiB of noise.
 pub fn random_after_header() -> Vec<u8> {
     let mut d = b"%PDF-1.7\n".to_vec();
@@ -1059,6 +1084,7 @@ pub fn all() -> Vec<Sample> {
         sample("js_escaped_names.pdf", js_escaped_names(), pdf(&auto_js)),
         sample("js_incremental_update.pdf", incremental_js(), pdf(&auto_js).keeping(&["Incremental"])),
         sample("action_next_loop.pdf", action_loop(), pdf(&[RemovedJavascript]).keeping(&[LOOP_LINK_TEXT])),
+        sample("reference_loops.pdf", reference_loops(), Expected::clean("pdf").keeping(&LOOP_WORDS)),
         // Dangerous actions.
         sample("launch_open_action.pdf", launch_open_action(), pdf(&[RemovedAutoAction, RemovedDangerousAction])),
         sample("submit_form.pdf", submit_form(), pdf(&[RemovedDangerousAction]).keeping(&[SUBMIT_TEXT])),

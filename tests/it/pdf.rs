@@ -738,6 +738,40 @@ fn hostile_pdfs_come_to_an_outcome() {
     }
 }
 
+/// A file cut anywhere before its end-of-file marker loses what followed the cut: it is
+/// blocked as malformed, never rebuilt from what is left. Junk after the marker (padding, a
+/// mail footer) is not a cut.
+#[test]
+fn a_pdf_cut_short_anywhere_is_blocked() {
+    let mut problems = Vec::new();
+    for name in ["benign_report.pdf", "benign_object_streams.pdf", "js_incremental_update.pdf"] {
+        let bytes = &sample(name).bytes;
+        let end = bytes.windows(5).rposition(|w| w == b"%%EOF").expect("an end-of-file marker");
+        // Cut points across the whole file, the last just before the marker.
+        let cuts = (1..16).map(|i| end * i / 16).chain([end]);
+        for cut in cuts {
+            let o = process(name, &bytes[..cut]);
+            if blocked_reason(&o) != Some(Reason::Malformed) {
+                problems.push(format!(
+                    "{name} cut at {cut}/{}: {:?}/{:?} ({})",
+                    bytes.len(),
+                    o.verdict,
+                    o.reason,
+                    detail(&o)
+                ));
+            }
+        }
+        let mut padded = bytes.clone();
+        padded.extend_from_slice(&[0u8; 4096]);
+        padded.extend_from_slice(b"\r\n-- \r\nSent from the ward office\r\n");
+        let o = process(name, &padded);
+        if o.verdict != Verdict::Disarmed {
+            problems.push(format!("{name} with junk after %%EOF: {:?}/{:?} ({})", o.verdict, o.reason, detail(&o)));
+        }
+    }
+    fail_with(problems);
+}
+
 struct Rng(u64);
 
 impl Rng {

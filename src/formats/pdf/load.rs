@@ -5,7 +5,8 @@
 //! itself is bounded here: a load filter, called for every object as it is read, counts objects
 //! against `max_objects` and expands each object stream itself, charging the expanded bytes to
 //! the input's budget, so that neither a file of millions of objects nor many object streams
-//! that each inflate to the per-stream limit can exhaust memory.
+//! that each inflate to the per-stream limit can exhaust memory. A file cut short is refused
+//! before it is parsed.
 
 use crate::engine::Budget;
 use crate::formats::FormatError;
@@ -118,6 +119,11 @@ pub(super) struct Loaded {
 
 /// Parses `data` into its object graph, within the budget's limits.
 pub(super) fn load(data: &[u8], budget: &Budget) -> Result<Loaded, FormatError> {
+    if cut_short(data) {
+        return Err(FormatError::malformed(
+            "the file is cut short: no end-of-file marker (%%EOF) after its last object",
+        ));
+    }
     let limits = budget.limits();
     let bytes_left = budget.bytes_left();
     let max_stream = limits.max_stream_bytes;
@@ -173,6 +179,37 @@ pub(super) fn load(data: &[u8], budget: &Budget) -> Result<Loaded, FormatError> 
     Ok(Loaded { doc, decrypted, repaired, compact })
 }
 
+/// Whether the file was cut short. A complete file, and each complete incremental update, ends
+/// with `%%EOF` after its last object; readers tolerate junk after the marker (padding, a mail
+/// footer), so only a file whose last object has no marker after it counts, or one with an
+/// object begun after its last `endobj` (an update cut inside its first object). lopdf would
+/// rebuild such a file from what is left, and the result would silently lack whatever followed
+/// the cut (the rest of a page's content, the fonts and pictures it refers to, a revision).
+fn cut_short(data: &[u8]) -> bool {
+    use memchr::memmem;
+    // With no object at all there is nothing to lose: the parser says what is wrong.
+    let Some(end) = memmem::rfind(data, b"endobj") else { return false };
+    let after = &data[end + 6..];
+    !after.windows(5).any(|w| w == b"%%EOF")
+        || memmem::find_iter(after, b"obj").any(|i| object_header_ends_at(after, i))
+}
+
+/// Whether `obj` at `at` closes an object header: `<number> <generation> obj`.
+fn object_header_ends_at(data: &[u8], at: usize) -> bool {
+    let before = &data[..at];
+    let mut rest = before;
+    for _ in 0..2 {
+        let ws = rest.iter().rev().take_while(|b| b.is_ascii_whitespace()).count();
+        rest = &rest[..rest.len() - ws];
+        let digits = rest.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        if ws == 0 || digits == 0 {
+            return false;
+        }
+        rest = &rest[..rest.len() - digits];
+    }
+    true
+}
+
 /// Encrypted with a password other than the empty one: lopdf loads the cross-reference data but
 /// none of the objects, and keeps `/Encrypt` in the trailer.
 fn needs_password(doc: &Document) -> bool {
@@ -200,5 +237,32 @@ fn map_error(e: lopdf::Error) -> FormatError {
         ),
         E::Unimplemented(what) => FormatError::new(Reason::Unsupported, what),
         other => FormatError::malformed(format!("PDF does not parse: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_cut_short_when_its_last_object_has_no_end_marker_after_it() {
+        let whole = b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\ntrailer\n<< >>\n%%EOF\n";
+        assert!(!cut_short(whole));
+        assert!(!cut_short(&[whole.as_slice(), &[0; 2048], b"-- footer"].concat()), "junk after the marker");
+        assert!(cut_short(&whole[..whole.len() - 8]), "cut in the trailer");
+        assert!(cut_short(b"%PDF-1.7\n1 0 obj\n<< /Length 10 >>\nstream\nabc\nendobj\n"), "no marker");
+        let update = [whole.as_slice(), b"2 0 obj\n<< /Type /Annot /Contents (cu"].concat();
+        assert!(cut_short(&update), "an update cut inside its first object");
+        assert!(!cut_short(b"%PDF-1.7\nnoise"), "no object: left to the parser");
+    }
+
+    #[test]
+    fn object_headers_are_number_generation_obj() {
+        let at = |s: &[u8]| s.len() - 3;
+        assert!(object_header_ends_at(b"\n12 0 obj", at(b"\n12 0 obj")));
+        assert!(object_header_ends_at(b"7\r\n0\tobj", at(b"7\r\n0\tobj")));
+        assert!(!object_header_ends_at(b"endobj", at(b"endobj")));
+        assert!(!object_header_ends_at(b"(an obj", at(b"(an obj")));
+        assert!(!object_header_ends_at(b"0 obj", at(b"0 obj")));
     }
 }
