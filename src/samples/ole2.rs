@@ -484,6 +484,26 @@ fn book(opts: BookOpts, object: bool) -> Vec<u8> {
     cf.build()
 }
 
+/// A benign workbook of about `bytes` bytes: sheets of 60000 rows of text cells each (for the
+/// benchmarks).
+pub fn large_xls(bytes: usize) -> Vec<u8> {
+    let row = |i: usize| format!("Ward {} bed {} patient record {:08}", i % 40, i % 12, i);
+    let per_row = 4 + 9 + row(0).len();
+    let rows = (bytes / per_row).max(1);
+    let names = ["Sheet1", "Sheet2", "Sheet3", "Sheet4", "Sheet5", "Sheet6", "Sheet7", "Sheet8"];
+    let sheets: Vec<SheetDef> = (0..rows.div_ceil(60_000).min(names.len()))
+        .map(|k| SheetDef {
+            name: names[k],
+            dt: 0,
+            hidden: false,
+            cells: (k * 60_000..((k + 1) * 60_000).min(rows)).map(row).collect(),
+        })
+        .collect();
+    let mut cf = Cfb::new(Some(EXCEL_CLSID));
+    cf.stream("/Workbook", workbook_stream(&sheets, &BookOpts::default()));
+    cf.build()
+}
+
 /// A clean one-sheet workbook.
 pub fn xls_benign() -> Vec<u8> {
     book(BookOpts::default(), false)
