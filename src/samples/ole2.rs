@@ -136,13 +136,14 @@ struct WordOpts {
     vba: bool,
     object: bool,
     encrypted: bool,
+    dde: bool,
 }
 
 /// The `WordDocument` and `1Table` streams of a one-paragraph Word 97 document (MS-DOC: FIB,
 /// text as 8-bit characters at 0x400, a one-piece piece table, a style sheet with the Normal
 /// style, one font, empty formatting bin tables and a document properties block).
-fn word_streams(encrypted: bool) -> (Vec<u8>, Vec<u8>) {
-    let text = format!("{DOC_TEXT}\r");
+fn word_streams(body: &str, encrypted: bool) -> (Vec<u8>, Vec<u8>) {
+    let text = format!("{body}\r");
     let text_at = 0x400usize;
     // Table stream pieces, each recorded as (index in FibRgFcLcb97, position, length).
     let mut table = Vec::new();
@@ -237,7 +238,13 @@ fn word_streams(encrypted: bool) -> (Vec<u8>, Vec<u8>) {
 }
 
 fn word(opts: WordOpts) -> Vec<u8> {
-    let (w, t) = word_streams(opts.encrypted);
+    let body = if opts.dde {
+        // A DDEAUTO field (begin 0x13, separator 0x14, end 0x15) whose result reads "Loading".
+        format!("{DOC_TEXT} \u{13} DDEAUTO c:\\windows\\system32\\cmd.exe \"/k echo mugai\" \u{14}Loading\u{15}")
+    } else {
+        DOC_TEXT.to_string()
+    };
+    let (w, t) = word_streams(&body, opts.encrypted);
     let mut cf = Cfb::new(Some(WORD_CLSID));
     cf.stream("/WordDocument", w).stream("/1Table", t);
     if opts.object {
@@ -268,6 +275,11 @@ pub fn doc_object() -> Vec<u8> {
 /// The document with both.
 pub fn doc_vba_and_object() -> Vec<u8> {
     word(WordOpts { vba: true, object: true, ..Default::default() })
+}
+
+/// The document with a `DDEAUTO` field that would start a command prompt.
+pub fn doc_dde() -> Vec<u8> {
+    word(WordOpts { dde: true, ..Default::default() })
 }
 
 /// The document marked encrypted in its FIB (`fEncrypted`).
@@ -691,6 +703,7 @@ pub fn all() -> Vec<Sample> {
             Expected::disarmed("dot", &[RemovedVbaProject, RemovedOleObject]).keeping(&DOC_WORDS),
         ),
         sample("blocked_encrypted.doc", doc_encrypted(), Expected::blocked(Reason::Encrypted)),
+        sample("blocked_ddeauto_field.doc", doc_dde(), Expected::blocked(Reason::Unsupported)),
         sample("blocked_truncated.doc", truncated_doc(), Expected::blocked(Reason::Malformed)),
         sample("benign_sheet.xls", xls_benign(), Expected::clean("xls").keeping(&DOC_WORDS)),
         sample("vba_workbook_open.xls", xls_vba(), Expected::disarmed("xls", &[RemovedVbaProject]).keeping(&DOC_WORDS)),
