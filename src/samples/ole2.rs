@@ -571,14 +571,72 @@ fn ppt_rec(ver_inst: u16, rtype: u16, body: &[u8]) -> Vec<u8> {
     d
 }
 
-fn ppt(extra: &[u8], encrypted_summary: bool) -> Vec<u8> {
-    let mut body = ppt_rec(0, 0x0FA8, DOC_TEXT.as_bytes()); // TextBytesAtom
-    body.extend_from_slice(extra);
-    let doc = ppt_rec(0x000F, 0x03E8, &body); // DocumentContainer
+/// A presentation's streams: a `DocumentContainer` (persist object 1) with one text atom, and
+/// as asked a VBA project (a `VBAInfoContainer` naming persist object 2, an uncompressed
+/// `ExOleObjStg` holding the project) and an embedded object (`ExObjList` / `ExEmbed` naming
+/// persist object 3); then the persist directory, the user edit, and `Current User` pointing at
+/// it.
+fn ppt(vba: bool, object: bool, encrypted_summary: bool) -> Vec<u8> {
+    let mut children = ppt_rec(0, 0x0FA8, DOC_TEXT.as_bytes()); // TextBytesAtom
+    if object {
+        let mut atom = Vec::new();
+        for v in [1u32, 0, 1, 0, 3, 0] {
+            u32le(&mut atom, v); // drawAspect, type, exObjId, subType, persistIdRef, unused
+        }
+        let embed = ppt_rec(0x000F, 0x0FCC, &ppt_rec(0x0010, 0x0FC3, &atom));
+        children.extend_from_slice(&ppt_rec(0x000F, 0x0409, &embed));
+    }
+    if vba {
+        let mut info = Vec::new();
+        u32le(&mut info, 2); // persistIdRef
+        u32le(&mut info, 1); // fHasMacros
+        u32le(&mut info, 2); // version
+        let container = ppt_rec(0x000F, 0x03FF, &ppt_rec(0x0020, 0x0400, &info));
+        children.extend_from_slice(&ppt_rec(0x000F, 0x07D0, &container));
+    }
+    let mut doc = ppt_rec(0x000F, 0x03E8, &children); // DocumentContainer
+    let mut offsets = vec![0u32];
+    if vba {
+        offsets.push(doc.len() as u32);
+        doc.extend_from_slice(&ppt_rec(0x0000, 0x1011, &media::vba_project("AutoOpen")));
+    }
+    if object {
+        if !vba {
+            // Keep ids consecutive: persist object 2 is a second copy of the text atom.
+            offsets.push(doc.len() as u32);
+            doc.extend_from_slice(&ppt_rec(0, 0x0FA8, DOC_TEXT.as_bytes()));
+        }
+        offsets.push(doc.len() as u32);
+        doc.extend_from_slice(&ppt_rec(0x0000, 0x1011, &media::ole_package("readme.bat", OBJECT_MARKER.as_bytes())));
+    }
+    let dir_at = doc.len() as u32;
+    let mut dir = Vec::new();
+    u32le(&mut dir, 1 | ((offsets.len() as u32) << 20));
+    for o in &offsets {
+        u32le(&mut dir, *o);
+    }
+    doc.extend_from_slice(&ppt_rec(0, 0x1772, &dir));
+    let edit_at = doc.len() as u32;
+    let mut edit = Vec::new();
+    u32le(&mut edit, 0); // lastSlideIdRef
+    u16le(&mut edit, 0); // version
+    edit.extend_from_slice(&[0, 3]); // minor, major version
+    u32le(&mut edit, 0); // offsetLastEdit
+    u32le(&mut edit, dir_at); // offsetPersistDirectory
+    u32le(&mut edit, 1); // docPersistIdRef
+    u32le(&mut edit, offsets.len() as u32); // persistIdSeed
+    u16le(&mut edit, 1); // lastView
+    u16le(&mut edit, 0);
+    doc.extend_from_slice(&ppt_rec(0, 0x0FF5, &edit));
     let mut cu = Vec::new();
-    u32le(&mut cu, 20);
+    u32le(&mut cu, 0x14);
     u32le(&mut cu, 0xE391_C05F);
-    u32le(&mut cu, 0);
+    u32le(&mut cu, edit_at);
+    u16le(&mut cu, 5);
+    u16le(&mut cu, 0x03F4);
+    cu.extend_from_slice(&[3, 0, 0, 0]);
+    cu.extend_from_slice(b"mugai");
+    u32le(&mut cu, 8);
     let mut cf = Cfb::new(None);
     cf.stream("/PowerPoint Document", doc).stream("/Current User", ppt_rec(0, 0x0FF6, &cu));
     if encrypted_summary {
@@ -589,26 +647,27 @@ fn ppt(extra: &[u8], encrypted_summary: bool) -> Vec<u8> {
 
 /// Records of a presentation with nothing active.
 pub fn ppt_clean_records() -> Vec<u8> {
-    ppt(&[], false)
+    ppt(false, false, false)
 }
 
-/// A `VBAInfoAtom` with macros and the compressed VBA storage (`ExOleObjStg`).
+/// A `VBAInfoAtom` with macros and the VBA storage (`ExOleObjStg`).
 pub fn ppt_vba_records() -> Vec<u8> {
-    let mut info = Vec::new();
-    u32le(&mut info, 2);
-    u32le(&mut info, 1); // fHasMacros
-    u32le(&mut info, 2);
-    let mut extra = ppt_rec(0x000F, 0x03FF, &ppt_rec(0x0020, 0x0400, &info));
-    let vba = media::vba_project("AutoOpen");
-    let mut stg = (vba.len() as u32).to_le_bytes().to_vec();
-    stg.extend_from_slice(&vba);
-    extra.extend_from_slice(&ppt_rec(0x0000, 0x1011, &stg));
-    ppt(&extra, false)
+    ppt(true, false, false)
+}
+
+/// An embedded package (`ExEmbed` and its `ExOleObjStg`).
+pub fn ppt_object_records() -> Vec<u8> {
+    ppt(false, true, false)
+}
+
+/// Both.
+pub fn ppt_vba_and_object_records() -> Vec<u8> {
+    ppt(true, true, false)
 }
 
 /// A presentation with an `EncryptedSummary` stream.
 pub fn ppt_encrypted_records() -> Vec<u8> {
-    ppt(&[], true)
+    ppt(false, false, true)
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -719,7 +778,13 @@ pub fn all() -> Vec<Sample> {
         sample("blocked_fat_loop.xls", fat_loop_xls(), Expected::blocked(Reason::Malformed)),
         sample("blocked_stream_past_end.xls", stream_past_end_xls(), Expected::blocked(Reason::Malformed)),
         sample("records_clean.ppt", ppt_clean_records(), Expected::clean("ppt")),
-        sample("blocked_vba_records.ppt", ppt_vba_records(), Expected::blocked(Reason::Unsupported)),
+        sample("vba_records.ppt", ppt_vba_records(), Expected::disarmed("ppt", &[RemovedVbaProject])),
+        sample("blocked_object_records.ppt", ppt_object_records(), Expected::blocked(Reason::Unsupported)),
+        sample(
+            "blocked_vba_and_object_records.pps",
+            ppt_vba_and_object_records(),
+            Expected::blocked(Reason::Unsupported),
+        ),
         sample("blocked_encrypted_records.ppt", ppt_encrypted_records(), Expected::blocked(Reason::Encrypted)),
         sample("benign_structure.jtd", jtd_benign(), Expected::clean("jtd")),
         sample("ole_package.jtd", jtd_object(), Expected::disarmed("jtd", &[RemovedOleObject])),

@@ -124,6 +124,74 @@ fn workbook_problems(wb: &[u8]) -> Vec<String> {
     found
 }
 
+fn u32_at(b: &[u8], o: usize) -> Option<usize> {
+    b.get(o..o + 4).map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]) as usize)
+}
+
+/// VBA and object records left in a presentation, and user edits or persist directories that
+/// do not lead to records (read from `Current User` on, the way PowerPoint opens a file).
+fn presentation_problems(doc: &[u8], user: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut tops = Vec::new();
+    let mut stack = vec![(0usize, doc.len(), 0usize)];
+    while let Some((pos, end, depth)) = stack.pop() {
+        if pos + 8 > end {
+            continue;
+        }
+        let ver = doc[pos] & 0x0F;
+        let rtype = u16::from_le_bytes([doc[pos + 2], doc[pos + 3]]);
+        let len = u32_at(doc, pos + 4).unwrap_or(0);
+        if pos + 8 + len > end {
+            found.push(format!("record at {pos} runs past its container"));
+            continue;
+        }
+        if depth == 0 {
+            tops.push((pos, rtype));
+        }
+        match rtype {
+            0x1011 => found.push(format!("an ExOleObjStg at {pos}")),
+            0x03FF | 0x0400 => found.push(format!("VBA info record at {pos}")),
+            _ => {}
+        }
+        stack.push((pos + 8 + len, end, depth));
+        if ver == 0x0F {
+            stack.push((pos + 8, pos + 8 + len, depth + 1));
+        }
+    }
+    let type_at = |off: usize| tops.iter().find(|t| t.0 == off).map(|t| t.1);
+    let mut edit = u32_at(user, 16).unwrap_or(usize::MAX);
+    for _ in 0..64 {
+        if type_at(edit) != Some(0x0FF5) {
+            found.push(format!("user edit offset {edit} is not a UserEditAtom"));
+            break;
+        }
+        let body = &doc[edit + 8..];
+        let dir = u32_at(body, 12).unwrap_or(usize::MAX);
+        if type_at(dir) != Some(0x1772) {
+            found.push(format!("persist directory offset {dir} is not a PersistDirectoryAtom"));
+            break;
+        }
+        let dlen = u32_at(doc, dir + 4).unwrap_or(0);
+        let d = &doc[dir + 8..dir + 8 + dlen];
+        let mut i = 0;
+        while i + 4 <= d.len() {
+            let n = u32_at(d, i).unwrap_or(0) >> 20;
+            for k in 0..n {
+                let o = u32_at(d, i + 4 + 4 * k).unwrap_or(usize::MAX);
+                if type_at(o).is_none() {
+                    found.push(format!("persist offset {o} is not a record"));
+                }
+            }
+            i += 4 + 4 * n;
+        }
+        match u32_at(body, 8) {
+            Some(0) | None => break,
+            Some(last) => edit = last,
+        }
+    }
+    found
+}
+
 /// Bytes that only the removed content holds: the compressed source of the sample VBA module
 /// (its first 48 bytes, literal tokens and all), the XLM sheet's marker cell and the object's
 /// payload.
@@ -175,7 +243,8 @@ fn check_output(input: &[u8], out: &[u8], words: &[&str]) -> Vec<String> {
                 if s != is_stream || c != clsid {
                     problems.push(format!("{path:?} changed its type or class id"));
                 }
-                if d != data && !(lower == "/workbook" || lower == "/book") {
+                let rewritten = ["/workbook", "/book", "/powerpoint document", "/current user"];
+                if d != data && !rewritten.contains(&lower.as_str()) {
                     problems.push(format!("stream {path:?} changed"));
                 }
             }
@@ -183,6 +252,11 @@ fn check_output(input: &[u8], out: &[u8], words: &[&str]) -> Vec<String> {
         if *is_stream && (lower == "/workbook" || lower == "/book") {
             problems.extend(workbook_problems(data));
         }
+    }
+    if let (Some((_, _, doc)), Some((_, _, user))) =
+        (got.entries.get("/PowerPoint Document"), got.entries.get("/Current User"))
+    {
+        problems.extend(presentation_problems(doc, user));
     }
     for (what, marker) in removed_content_markers() {
         if find(out, &marker) {

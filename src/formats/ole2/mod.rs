@@ -278,7 +278,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     match kind {
         Kind::Doc => word::disarm(&mut tree, &mut actions, ctx.budget)?,
         Kind::Xls => excel::disarm(&mut tree, &mut actions, ctx.budget)?,
-        Kind::Ppt => powerpoint::check(&tree, ctx.budget)?,
+        Kind::Ppt => powerpoint::disarm(&mut tree, &mut actions, ctx.budget)?,
         Kind::Jtd => remove_embedded_objects(&mut tree, &mut actions),
         _ => unreachable!("kinds filtered above"),
     }

@@ -1,20 +1,29 @@
-//! PowerPoint 97-2003 (.ppt, .pps, .pot): checked, not edited.
+//! PowerPoint 97-2003 (.ppt, .pps, .pot): the VBA project is removed; presentations with
+//! embedded objects, controls or program actions are blocked.
 //!
-//! A presentation keeps its VBA project and its embedded objects inside the `PowerPoint
-//! Document` stream, as compressed `ExOleObjStg` records reached through the persist directory
-//! (`VBAInfoAtom` points at the VBA one). Taking them out would mean rewriting the persist
-//! directory and every user edit's offsets; mugai does not do that yet. So the record tree is
-//! walked (bounded in depth and time) and a presentation is blocked as `unsupported` when it
-//! holds any `ExOleObjStg`, a `VBAInfoAtom` that says it has macros, an embedded or linked object
-//! (`ExEmbed`, `ExOleLink`), an ActiveX control (`ExControl`) or an action that runs a macro, a
-//! program or an object verb (`InteractiveInfoAtom`). An encrypted one (`CryptSession10Container`
-//! or an `EncryptedSummary` stream) is blocked as `encrypted`, one whose records run past their
-//! container as `malformed`. A presentation with none of these is rebuilt as it is.
+//! A presentation keeps its VBA project inside the `PowerPoint Document` stream: a compressed
+//! `ExOleObjStg` persist object, named by the `VBAInfoAtom` in the document's `DocInfoList`. To
+//! remove it, the stream is rewritten top-level record by top-level record: the VBA storage
+//! object goes (every version of it that any persist directory lists), the `VBAInfoContainer`
+//! goes from every `DocumentContainer` (their lengths follow), each `PersistDirectoryAtom` loses
+//! the VBA persist id, and every absolute offset is moved with the bytes: the persist directory
+//! entries, each `UserEditAtom`'s `offsetLastEdit` and `offsetPersistDirectory`, and the
+//! `Current User` stream's `offsetToCurrentEdit`. The result is checked again from scratch.
+//!
+//! Embedded objects also live in `ExOleObjStg` records, but slides' shapes point at them by
+//! object id; mugai does not rewrite drawings, so a presentation with an embedded or linked
+//! object (`ExEmbed`, `ExOleLink`, an `ExOleObjStg` that is not the VBA project), an ActiveX
+//! control (`ExControl`) or an action that runs a macro, program or object verb
+//! (`InteractiveInfoAtom`) is blocked as `unsupported`. An encrypted one
+//! (`CryptSession10Container`, an encrypted `Current User` token or an `EncryptedSummary`
+//! stream) is blocked as `encrypted`; one whose records run past their container, or whose user
+//! edits and persist directories do not lead to records, as `malformed`.
 
-use super::Tree;
+use super::{Actions, Tree};
 use crate::engine::Budget;
 use crate::formats::FormatError;
-use crate::model::Reason;
+use crate::model::{ActionKind, Reason};
+use std::collections::{BTreeSet, HashMap};
 
 const EX_OLE_OBJ_STG: u16 = 0x1011;
 const VBA_INFO_ATOM: u16 = 0x0400;
@@ -23,22 +32,65 @@ const EX_OLE_LINK: u16 = 0x0FCE;
 const EX_CONTROL: u16 = 0x0FEE;
 const INTERACTIVE_INFO_ATOM: u16 = 0x0FF3;
 const CRYPT_SESSION: u16 = 0x2F14;
+const DOCUMENT_CONTAINER: u16 = 0x03E8;
+const DOC_INFO_LIST: u16 = 0x07D0;
+const VBA_INFO_CONTAINER: u16 = 0x03FF;
+const USER_EDIT_ATOM: u16 = 0x0FF5;
+const PERSIST_DIRECTORY_ATOM: u16 = 0x1772;
+const CURRENT_USER_ATOM: u16 = 0x0FF6;
+
+/// `CurrentUserAtom.headerToken` of a plain and of an encrypted presentation.
+const TOKEN_PLAIN: u32 = 0xE391_C05F;
+const TOKEN_ENCRYPTED: u32 = 0xF3D1_C4DF;
 
 /// Deepest record nesting walked (real presentations nest a handful of levels).
 const MAX_DEPTH: usize = 64;
 
-pub(super) fn check(tree: &Tree, budget: &Budget) -> Result<(), FormatError> {
+pub(super) fn disarm(tree: &mut Tree, actions: &mut Actions, budget: &Budget) -> Result<(), FormatError> {
     if tree.root_stream("EncryptedSummary").is_some() {
         return Err(FormatError::new(Reason::Encrypted, "password-protected presentation (EncryptedSummary stream)"));
     }
     let doc = tree
         .root_stream("PowerPoint Document")
         .ok_or_else(|| FormatError::malformed("no PowerPoint Document stream"))?;
-    scan(&doc.data, budget)
+    let found = scan(&doc.data, budget)?;
+    if found.storages == 0 && found.vba_info == 0 {
+        return Ok(());
+    }
+    let user = tree.root_stream("Current User").ok_or_else(|| FormatError::malformed("no Current User stream"))?;
+    let (new_doc, new_user, removed) = remove_vba(&doc.data, &user.data, budget)?;
+    let again = scan(&new_doc, budget)?;
+    if again.storages > 0 || again.vba_info > 0 {
+        return Err(FormatError::new(
+            Reason::Unsupported,
+            "presentation with an embedded object (ExOleObjStg): its shapes are not rewritten, so it is not rebuilt",
+        ));
+    }
+    // The rewritten stream must still lead from the current user to records of the right types.
+    persist_chain(&new_doc, &new_user)?;
+    for id in removed {
+        actions.add(ActionKind::RemovedVbaProject, "PowerPoint Document", format!("VBA storage, persist object {id}"));
+    }
+    if let Some(d) = tree.root_stream_mut("PowerPoint Document") {
+        d.data = new_doc;
+    }
+    if let Some(u) = tree.root_stream_mut("Current User") {
+        u.data = new_user;
+    }
+    Ok(())
 }
 
-/// Walks the record tree of a `PowerPoint Document` stream.
-pub(crate) fn scan(data: &[u8], budget: &Budget) -> Result<(), FormatError> {
+/// What the record walk counted: `ExOleObjStg` records and `VBAInfoContainer`s.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    pub storages: usize,
+    pub vba_info: usize,
+}
+
+/// Walks the record tree of a `PowerPoint Document` stream, refusing what cannot be removed and
+/// counting what can.
+pub(crate) fn scan(data: &[u8], budget: &Budget) -> Result<Found, FormatError> {
+    let mut found = Found::default();
     let unsupported = |what: &str| {
         Err(FormatError::new(
             Reason::Unsupported,
@@ -80,8 +132,8 @@ pub(crate) fn scan(data: &[u8], budget: &Budget) -> Result<(), FormatError> {
                     "password-protected presentation (CryptSession10Container)",
                 ))
             }
-            EX_OLE_OBJ_STG => return unsupported("an embedded object or VBA project (ExOleObjStg)"),
-            VBA_INFO_ATOM if b.len() >= 8 && b[4] & 1 != 0 => return unsupported("macros (VBAInfoAtom)"),
+            EX_OLE_OBJ_STG => found.storages += 1,
+            VBA_INFO_CONTAINER => found.vba_info += 1,
             EX_EMBED => return unsupported("an embedded object (ExEmbed)"),
             EX_OLE_LINK => return unsupported("a linked object (ExOleLink)"),
             EX_CONTROL => return unsupported("an ActiveX control (ExControl)"),
@@ -98,7 +150,250 @@ pub(crate) fn scan(data: &[u8], budget: &Budget) -> Result<(), FormatError> {
             stack.push((body, body + len, depth + 1));
         }
     }
+    Ok(found)
+}
+
+/// A record header.
+#[derive(Clone, Copy, Debug)]
+struct Hdr {
+    start: usize,
+    ver_inst: u16,
+    rtype: u16,
+    len: usize,
+}
+
+impl Hdr {
+    fn end(&self) -> usize {
+        self.start + 8 + self.len
+    }
+    fn body<'d>(&self, data: &'d [u8]) -> &'d [u8] {
+        &data[self.start + 8..self.end()]
+    }
+}
+
+/// The records directly inside `data[from..to]` (a zero tail of fewer than 8 bytes is padding).
+fn children(data: &[u8], from: usize, to: usize) -> Result<Vec<Hdr>, FormatError> {
+    let mut out = Vec::new();
+    let mut pos = from;
+    while pos + 8 <= to {
+        let u16_at = |o: usize| u16::from_le_bytes([data[o], data[o + 1]]);
+        let len = u32::from_le_bytes([data[pos + 4], data[pos + 5], data[pos + 6], data[pos + 7]]) as usize;
+        if len > to - pos - 8 {
+            return Err(FormatError::malformed(format!("PowerPoint record at {pos} runs past its container")));
+        }
+        out.push(Hdr { start: pos, ver_inst: u16_at(pos), rtype: u16_at(pos + 2), len });
+        pos += 8 + len;
+    }
+    if data[pos..to].iter().any(|&b| b != 0) {
+        return Err(FormatError::malformed("PowerPoint record header cut short"));
+    }
+    Ok(out)
+}
+
+fn u32_at(b: &[u8], o: usize) -> Result<u32, FormatError> {
+    b.get(o..o + 4)
+        .map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]))
+        .ok_or_else(|| FormatError::malformed("PowerPoint record too short"))
+}
+
+/// The user edits, newest first: (index of the UserEditAtom among the top-level records, index
+/// of its PersistDirectoryAtom, the directory's (persist id, offset) entries).
+type Chain = Vec<(usize, usize, Vec<(u32, usize)>)>;
+
+/// Follows the `Current User` stream to the newest `UserEditAtom` and back through every older
+/// one, reading each persist directory. Every offset must be the start of a top-level record of
+/// the right type.
+fn persist_chain(doc: &[u8], user: &[u8]) -> Result<(Vec<Hdr>, Chain), FormatError> {
+    // Only the atom's first fields are read: writers disagree on its length and on what follows
+    // it (the Unicode user name), and nothing else in the stream is used.
+    if user.len() < 20 || u16::from_le_bytes([user[2], user[3]]) != CURRENT_USER_ATOM {
+        return Err(FormatError::malformed("no CurrentUserAtom"));
+    }
+    let body = &user[8..];
+    match u32_at(body, 4)? {
+        TOKEN_PLAIN => {}
+        TOKEN_ENCRYPTED => return Err(FormatError::new(Reason::Encrypted, "password-protected presentation")),
+        t => return Err(FormatError::malformed(format!("CurrentUserAtom token {t:#010x}"))),
+    }
+    let tops = children(doc, 0, doc.len())?;
+    let by_start: HashMap<usize, usize> = tops.iter().enumerate().map(|(i, h)| (h.start, i)).collect();
+    let at = |off: usize, rtype: u16| -> Result<usize, FormatError> {
+        by_start
+            .get(&off)
+            .copied()
+            .filter(|&i| tops[i].rtype == rtype)
+            .ok_or_else(|| FormatError::malformed(format!("offset {off} is not a record of type {rtype:#06x}")))
+    };
+    let mut chain: Chain = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut off = u32_at(body, 8)? as usize;
+    loop {
+        if !seen.insert(off) || chain.len() > tops.len() {
+            return Err(FormatError::malformed("PowerPoint user edits loop"));
+        }
+        let edit = at(off, USER_EDIT_ATOM)?;
+        let eb = tops[edit].body(doc);
+        let last = u32_at(eb, 8)? as usize;
+        let dir = at(u32_at(eb, 12)? as usize, PERSIST_DIRECTORY_ATOM)?;
+        let db = tops[dir].body(doc);
+        let mut entries = Vec::new();
+        let mut i = 0;
+        while i + 4 <= db.len() {
+            let head = u32_at(db, i)?;
+            let (first, count) = (head & 0x000F_FFFF, (head >> 20) as usize);
+            for k in 0..count {
+                let o = u32_at(db, i + 4 + 4 * k)? as usize;
+                if !by_start.contains_key(&o) {
+                    return Err(FormatError::malformed(format!(
+                        "persist object {} at {o} is not a record",
+                        first as usize + k
+                    )));
+                }
+                entries.push((first + k as u32, o));
+            }
+            i += 4 + 4 * count;
+        }
+        if i != db.len() {
+            return Err(FormatError::malformed("PersistDirectoryAtom cut short"));
+        }
+        chain.push((edit, dir, entries));
+        if last == 0 {
+            break;
+        }
+        off = last;
+    }
+    Ok((tops, chain))
+}
+
+/// The persist ids the `VBAInfoAtom`s of a `DocumentContainer` name.
+fn vba_ids(doc: &[u8], container: &Hdr) -> Result<Vec<u32>, FormatError> {
+    let mut ids = Vec::new();
+    for list in children(doc, container.start + 8, container.end())?.iter().filter(|h| h.rtype == DOC_INFO_LIST) {
+        for info in children(doc, list.start + 8, list.end())?.iter().filter(|h| h.rtype == VBA_INFO_CONTAINER) {
+            for atom in children(doc, info.start + 8, info.end())?.iter().filter(|h| h.rtype == VBA_INFO_ATOM) {
+                ids.push(u32_at(atom.body(doc), 0)?);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+fn header(out: &mut Vec<u8>, ver_inst: u16, rtype: u16, len: usize) -> Result<(), FormatError> {
+    let len = u32::try_from(len).map_err(|_| FormatError::malformed("PowerPoint record too large"))?;
+    out.extend_from_slice(&ver_inst.to_le_bytes());
+    out.extend_from_slice(&rtype.to_le_bytes());
+    out.extend_from_slice(&len.to_le_bytes());
     Ok(())
+}
+
+/// A `DocumentContainer` without `VBAInfoContainer`s in its `DocInfoList`.
+fn strip_vba_info(doc: &[u8], container: &Hdr, out: &mut Vec<u8>) -> Result<(), FormatError> {
+    let mut body = Vec::with_capacity(container.len);
+    for c in children(doc, container.start + 8, container.end())? {
+        if c.rtype != DOC_INFO_LIST {
+            body.extend_from_slice(&doc[c.start..c.end()]);
+            continue;
+        }
+        let mut list = Vec::new();
+        for k in children(doc, c.start + 8, c.end())? {
+            if k.rtype != VBA_INFO_CONTAINER {
+                list.extend_from_slice(&doc[k.start..k.end()]);
+            }
+        }
+        header(&mut body, c.ver_inst, c.rtype, list.len())?;
+        body.extend_from_slice(&list);
+    }
+    header(out, container.ver_inst, container.rtype, body.len())?;
+    out.extend_from_slice(&body);
+    Ok(())
+}
+
+/// The new `PowerPoint Document` and `Current User` streams, and the removed persist ids.
+type Rewritten = (Vec<u8>, Vec<u8>, Vec<u32>);
+
+/// Rewrites the document stream without the VBA project (see the module documentation);
+/// returns the new document and current-user streams and the removed persist ids.
+fn remove_vba(doc: &[u8], user: &[u8], budget: &Budget) -> Result<Rewritten, FormatError> {
+    let (tops, chain) = persist_chain(doc, user)?;
+    let mut ids = BTreeSet::new();
+    for h in tops.iter().filter(|h| h.rtype == DOCUMENT_CONTAINER) {
+        ids.extend(vba_ids(doc, h)?);
+    }
+    // Every version of the VBA storage any directory lists; each must be an ExOleObjStg.
+    let mut drop = BTreeSet::new();
+    for (_, _, entries) in &chain {
+        for (id, off) in entries {
+            if ids.contains(id) {
+                let h = tops.iter().find(|h| h.start == *off).filter(|h| h.rtype == EX_OLE_OBJ_STG);
+                if h.is_none() {
+                    return Err(FormatError::malformed(format!("VBA persist object {id} is not an ExOleObjStg")));
+                }
+                drop.insert(*off);
+            }
+        }
+    }
+    let dirs: HashMap<usize, &Vec<(u32, usize)>> = chain.iter().map(|(_, d, e)| (*d, e)).collect();
+    let mut out = Vec::with_capacity(doc.len());
+    let mut new_start: HashMap<usize, usize> = HashMap::new();
+    // Offsets written with their old values, to be moved once every record has its place.
+    let mut slots: Vec<(usize, usize)> = Vec::new();
+    for (i, h) in tops.iter().enumerate() {
+        if i % 1024 == 0 {
+            budget.check_time()?;
+        }
+        if drop.contains(&h.start) {
+            continue;
+        }
+        new_start.insert(h.start, out.len());
+        if h.rtype == DOCUMENT_CONTAINER {
+            strip_vba_info(doc, h, &mut out)?;
+        } else if let Some(entries) = dirs.get(&i) {
+            let kept: Vec<(u32, usize)> = entries.iter().filter(|(id, _)| !ids.contains(id)).copied().collect();
+            // Consecutive ids share one entry (at most 4095 to an entry).
+            let mut groups: Vec<Vec<(u32, usize)>> = Vec::new();
+            for e in kept {
+                match groups.last_mut() {
+                    Some(g) if g.len() < 0xFFF && g.last().map(|l| l.0 + 1) == Some(e.0) => g.push(e),
+                    _ => groups.push(vec![e]),
+                }
+            }
+            let len: usize = groups.iter().map(|g| 4 + 4 * g.len()).sum();
+            header(&mut out, h.ver_inst, h.rtype, len)?;
+            for g in groups {
+                let head = (g[0].0 & 0x000F_FFFF) | ((g.len() as u32) << 20);
+                out.extend_from_slice(&head.to_le_bytes());
+                for (_, off) in g {
+                    slots.push((out.len(), off));
+                    out.extend_from_slice(&(off as u32).to_le_bytes());
+                }
+            }
+        } else {
+            let at = out.len();
+            out.extend_from_slice(&doc[h.start..h.end()]);
+            if h.rtype == USER_EDIT_ATOM && h.len >= 16 {
+                let last = u32_at(h.body(doc), 8)? as usize;
+                if last != 0 {
+                    slots.push((at + 16, last));
+                }
+                slots.push((at + 20, u32_at(h.body(doc), 12)? as usize));
+            }
+        }
+    }
+    let tail = tops.last().map(|h| h.end()).unwrap_or(0);
+    out.extend_from_slice(&doc[tail..]);
+    let moved = |old: usize| {
+        new_start
+            .get(&old)
+            .map(|&n| n as u32)
+            .ok_or_else(|| FormatError::malformed(format!("offset {old} points at a removed record")))
+    };
+    for (at, old) in slots {
+        out[at..at + 4].copy_from_slice(&moved(old)?.to_le_bytes());
+    }
+    let mut new_user = user.to_vec();
+    let current = u32_at(user, 16)? as usize;
+    new_user[16..20].copy_from_slice(&moved(current)?.to_le_bytes());
+    Ok((out, new_user, ids.into_iter().collect()))
 }
 
 #[cfg(test)]
@@ -121,7 +416,9 @@ mod tests {
         let clean = rec(0x000F, 0x03E8, &atom);
         assert!(scan(&clean, &budget).is_ok());
         let stg = rec(0x000F, 0x03E8, &rec(0x0010, EX_OLE_OBJ_STG, &[0; 12]));
-        assert_eq!(scan(&stg, &budget).unwrap_err().reason, Reason::Unsupported);
+        assert_eq!(scan(&stg, &budget).unwrap().storages, 1);
+        let embed = rec(0x000F, 0x03E8, &rec(0x000F, EX_EMBED, &[]));
+        assert_eq!(scan(&embed, &budget).unwrap_err().reason, Reason::Unsupported);
         let mut cut = clean.clone();
         cut.truncate(cut.len() - 2);
         assert_eq!(scan(&cut, &budget).unwrap_err().reason, Reason::Malformed);
