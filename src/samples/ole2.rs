@@ -571,43 +571,65 @@ fn ppt_rec(ver_inst: u16, rtype: u16, body: &[u8]) -> Vec<u8> {
     d
 }
 
-/// A presentation's streams: a `DocumentContainer` (persist object 1) with one text atom, and
-/// as asked a VBA project (a `VBAInfoContainer` naming persist object 2, an uncompressed
-/// `ExOleObjStg` holding the project) and an embedded object (`ExObjList` / `ExEmbed` naming
-/// persist object 3); then the persist directory, the user edit, and `Current User` pointing at
-/// it.
+/// A presentation's streams: persist object 1 is a `DocumentContainer` with one text atom,
+/// object 2 a slide; as asked, a VBA project (a `VBAInfoContainer` naming an uncompressed
+/// `ExOleObjStg` that holds the project) and an embedded package (`ExObjList` / `ExEmbed` naming
+/// its `ExOleObjStg`, and on the slide an OLE shape pointing at it whose click runs a program).
+/// Then the persist directory, the user edit, and `Current User` pointing at it.
 fn ppt(vba: bool, object: bool, encrypted_summary: bool) -> Vec<u8> {
+    let mut next_id = 3u32;
+    let vba_id = vba.then(|| {
+        next_id += 1;
+        next_id - 1
+    });
+    let object_id = object.then(|| {
+        next_id += 1;
+        next_id - 1
+    });
     let mut children = ppt_rec(0, 0x0FA8, DOC_TEXT.as_bytes()); // TextBytesAtom
-    if object {
+    if let Some(id) = object_id {
         let mut atom = Vec::new();
-        for v in [1u32, 0, 1, 0, 3, 0] {
+        for v in [1u32, 0, 1, 0, id, 0] {
             u32le(&mut atom, v); // drawAspect, type, exObjId, subType, persistIdRef, unused
         }
         let embed = ppt_rec(0x000F, 0x0FCC, &ppt_rec(0x0010, 0x0FC3, &atom));
-        children.extend_from_slice(&ppt_rec(0x000F, 0x0409, &embed));
+        let mut list = ppt_rec(0, 0x040A, &1u32.to_le_bytes()); // ExObjListAtom
+        list.extend_from_slice(&embed);
+        children.extend_from_slice(&ppt_rec(0x000F, 0x0409, &list));
     }
-    if vba {
+    if let Some(id) = vba_id {
         let mut info = Vec::new();
-        u32le(&mut info, 2); // persistIdRef
+        u32le(&mut info, id); // persistIdRef
         u32le(&mut info, 1); // fHasMacros
         u32le(&mut info, 2); // version
         let container = ppt_rec(0x000F, 0x03FF, &ppt_rec(0x0020, 0x0400, &info));
         children.extend_from_slice(&ppt_rec(0x000F, 0x07D0, &container));
     }
     let mut doc = ppt_rec(0x000F, 0x03E8, &children); // DocumentContainer
-    let mut offsets = vec![0u32];
+    let mut offsets = vec![0u32, doc.len() as u32];
+    // The slide: one shape, an OLE object's picture frame when there is an object.
+    let mut fsp = Vec::new();
+    u32le(&mut fsp, 1025);
+    u32le(&mut fsp, if object { 0x0A10 } else { 0x0A00 }); // fHaveAnchor, fHaveSpt (, fOleShape)
+    let mut shape = ppt_rec((75 << 4) | 2, 0xF00A, &fsp);
+    if object {
+        let mut client = ppt_rec(0, 0x0BC1, &1u32.to_le_bytes()); // ExObjRefAtom
+        let mut action = vec![0u8; 16];
+        action[8] = 2; // runProgram
+        client.extend_from_slice(&ppt_rec(0x000F, 0x0FF2, &ppt_rec(0, 0x0FF3, &action)));
+        shape.extend_from_slice(&ppt_rec(0x000F, 0xF011, &client));
+    }
+    let sp = ppt_rec(0x000F, 0xF004, &shape);
+    let dg = ppt_rec(0x000F, 0xF002, &ppt_rec(0x000F, 0xF003, &sp));
+    doc.extend_from_slice(&ppt_rec(0x000F, 0x03EE, &ppt_rec(0x000F, 0x040C, &dg)));
     if vba {
         offsets.push(doc.len() as u32);
         doc.extend_from_slice(&ppt_rec(0x0000, 0x1011, &media::vba_project("AutoOpen")));
     }
     if object {
-        if !vba {
-            // Keep ids consecutive: persist object 2 is a second copy of the text atom.
-            offsets.push(doc.len() as u32);
-            doc.extend_from_slice(&ppt_rec(0, 0x0FA8, DOC_TEXT.as_bytes()));
-        }
         offsets.push(doc.len() as u32);
-        doc.extend_from_slice(&ppt_rec(0x0000, 0x1011, &media::ole_package("readme.bat", OBJECT_MARKER.as_bytes())));
+        let payload = format!("echo {OBJECT_MARKER}\r\n");
+        doc.extend_from_slice(&ppt_rec(0x0000, 0x1011, &media::ole_package("readme.bat", payload.as_bytes())));
     }
     let dir_at = doc.len() as u32;
     let mut dir = Vec::new();
@@ -779,11 +801,15 @@ pub fn all() -> Vec<Sample> {
         sample("blocked_stream_past_end.xls", stream_past_end_xls(), Expected::blocked(Reason::Malformed)),
         sample("records_clean.ppt", ppt_clean_records(), Expected::clean("ppt")),
         sample("vba_records.ppt", ppt_vba_records(), Expected::disarmed("ppt", &[RemovedVbaProject])),
-        sample("blocked_object_records.ppt", ppt_object_records(), Expected::blocked(Reason::Unsupported)),
         sample(
-            "blocked_vba_and_object_records.pps",
+            "object_records.ppt",
+            ppt_object_records(),
+            Expected::disarmed("ppt", &[RemovedOleObject, RemovedProgramAction]),
+        ),
+        sample(
+            "vba_and_object_records.pps",
             ppt_vba_and_object_records(),
-            Expected::blocked(Reason::Unsupported),
+            Expected::disarmed("pps", &[RemovedVbaProject, RemovedOleObject, RemovedProgramAction]),
         ),
         sample("blocked_encrypted_records.ppt", ppt_encrypted_records(), Expected::blocked(Reason::Encrypted)),
         sample("benign_structure.jtd", jtd_benign(), Expected::clean("jtd")),

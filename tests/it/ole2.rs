@@ -151,6 +151,11 @@ fn presentation_problems(doc: &[u8], user: &[u8]) -> Vec<String> {
         match rtype {
             0x1011 => found.push(format!("an ExOleObjStg at {pos}")),
             0x03FF | 0x0400 => found.push(format!("VBA info record at {pos}")),
+            0x0FCC | 0x0FCE | 0x0FEE => found.push(format!("an object or control container at {pos}")),
+            0x0BC1 => found.push(format!("a shape's object reference at {pos}")),
+            0x0FF3 if len >= 9 && matches!(doc[pos + 16], 1 | 2 | 5) => {
+                found.push(format!("a program action at {pos}"))
+            }
             _ => {}
         }
         stack.push((pos + 8 + len, end, depth));
@@ -387,6 +392,19 @@ fn macro_sheet_and_name_are_neutralised_in_place() {
     assert_eq!(names.len(), 1, "the name record stays, so name indices do not move");
     assert_eq!(names[0][names[0].len() - 2..], [0x1C, 0x17], "and refers to #REF!");
     assert!(o.actions.iter().any(|a| a.action == ActionKind::RemovedAutoMacroName && a.part.ends_with("Auto_Open")));
+}
+
+#[test]
+fn an_ole_shape_stays_as_its_picture_without_its_object() {
+    let o = process_with(engine(), "x.ppt", &ole2::ppt_object_records());
+    let out = o.output.expect("output");
+    let read = read_cfb(&out).expect("opens");
+    let doc = &read.entries["/PowerPoint Document"].2;
+    let fsp = doc.windows(4).position(|w| w == [0xB2, 0x04, 0x0A, 0xF0]).expect("the shape is still there");
+    let flags = u32_at(doc, fsp + 12).expect("flags");
+    assert_eq!(flags & 0x10, 0, "fOleShape is cleared");
+    assert_eq!(flags & 0x0A00, 0x0A00, "the other flags stay");
+    assert!(presentation_problems(doc, &read.entries["/Current User"].2).is_empty());
 }
 
 // ----------------------------------------------------------------------------------------------

@@ -1,20 +1,25 @@
-//! PowerPoint 97-2003 (.ppt, .pps, .pot): the VBA project is removed; presentations with
-//! embedded objects, controls or program actions are blocked.
+//! PowerPoint 97-2003 (.ppt, .pps, .pot): the VBA project, embedded and linked objects,
+//! ActiveX controls and actions that run a macro, a program or an object verb are removed.
 //!
-//! A presentation keeps its VBA project inside the `PowerPoint Document` stream: a compressed
-//! `ExOleObjStg` persist object, named by the `VBAInfoAtom` in the document's `DocInfoList`. To
-//! remove it, the stream is rewritten top-level record by top-level record: the VBA storage
-//! object goes (every version of it that any persist directory lists), the `VBAInfoContainer`
-//! goes from every `DocumentContainer` (their lengths follow), each `PersistDirectoryAtom` loses
-//! the VBA persist id, and every absolute offset is moved with the bytes: the persist directory
-//! entries, each `UserEditAtom`'s `offsetLastEdit` and `offsetPersistDirectory`, and the
-//! `Current User` stream's `offsetToCurrentEdit`. The result is checked again from scratch.
+//! All of them live inside the `PowerPoint Document` stream. The VBA project is a compressed
+//! `ExOleObjStg` persist object named by the `VBAInfoAtom` in the document's `DocInfoList`; an
+//! embedded, linked or control object is an `ExEmbed`, `ExOleLink` or `ExControl` container in
+//! the `ExObjList`, whose `ExOleObjAtom` names its storage (another `ExOleObjStg`) and the object
+//! id that slides' shapes use (`ExObjRefAtom` in the shape's client data).
 //!
-//! Embedded objects also live in `ExOleObjStg` records, but slides' shapes point at them by
-//! object id; mugai does not rewrite drawings, so a presentation with an embedded or linked
-//! object (`ExEmbed`, `ExOleLink`, an `ExOleObjStg` that is not the VBA project), an ActiveX
-//! control (`ExControl`) or an action that runs a macro, program or object verb
-//! (`InteractiveInfoAtom`) is blocked as `unsupported`. An encrypted one
+//! The stream is rewritten top-level record by top-level record:
+//! - the storages go, every version any persist directory lists;
+//! - `VBAInfoContainer`, `ExEmbed`, `ExOleLink` and `ExControl` containers go, and so does each
+//!   shape's `ExObjRefAtom` to a removed object: the shape loses its `fOleShape` flag and stays
+//!   as the object's preview picture; an `InteractiveInfoContainer` whose action runs a macro, a
+//!   program or an object verb goes with the text range atom that follows it; every container
+//!   around a removal gets its new length, and records nothing touched are copied as they are;
+//! - each `PersistDirectoryAtom` loses the removed ids, and every absolute offset is moved with
+//!   the bytes: the persist directory entries, each `UserEditAtom`'s `offsetLastEdit` and
+//!   `offsetPersistDirectory`, and the `Current User` stream's `offsetToCurrentEdit`.
+//!
+//! The result is walked again from `Current User` and scanned again; anything active left (an
+//! orphan storage no list names, say) blocks the presentation as `unsupported`. An encrypted one
 //! (`CryptSession10Container`, an encrypted `Current User` token or an `EncryptedSummary`
 //! stream) is blocked as `encrypted`; one whose records run past their container, or whose user
 //! edits and persist directories do not lead to records, as `malformed`.
@@ -32,12 +37,16 @@ const EX_OLE_LINK: u16 = 0x0FCE;
 const EX_CONTROL: u16 = 0x0FEE;
 const INTERACTIVE_INFO_ATOM: u16 = 0x0FF3;
 const CRYPT_SESSION: u16 = 0x2F14;
-const DOCUMENT_CONTAINER: u16 = 0x03E8;
-const DOC_INFO_LIST: u16 = 0x07D0;
 const VBA_INFO_CONTAINER: u16 = 0x03FF;
 const USER_EDIT_ATOM: u16 = 0x0FF5;
 const PERSIST_DIRECTORY_ATOM: u16 = 0x1772;
 const CURRENT_USER_ATOM: u16 = 0x0FF6;
+const EX_OLE_OBJ_ATOM: u16 = 0x0FC3;
+const EX_OBJ_REF_ATOM: u16 = 0x0BC1;
+const INTERACTIVE_INFO_CONTAINER: u16 = 0x0FF2;
+const TEXT_INTERACTIVE_INFO_ATOM: u16 = 0x0FDF;
+const OFFICE_ART_SP_CONTAINER: u16 = 0xF004;
+const OFFICE_ART_FSP: u16 = 0xF00A;
 
 /// `CurrentUserAtom.headerToken` of a plain and of an encrypted presentation.
 const TOKEN_PLAIN: u32 = 0xE391_C05F;
@@ -53,23 +62,23 @@ pub(super) fn disarm(tree: &mut Tree, actions: &mut Actions, budget: &Budget) ->
     let doc = tree
         .root_stream("PowerPoint Document")
         .ok_or_else(|| FormatError::malformed("no PowerPoint Document stream"))?;
-    let found = scan(&doc.data, budget)?;
-    if found.storages == 0 && found.vba_info == 0 {
+    if !scan(&doc.data, budget)?.any() {
         return Ok(());
     }
     let user = tree.root_stream("Current User").ok_or_else(|| FormatError::malformed("no Current User stream"))?;
-    let (new_doc, new_user, removed) = remove_vba(&doc.data, &user.data, budget)?;
-    let again = scan(&new_doc, budget)?;
-    if again.storages > 0 || again.vba_info > 0 {
+    let (new_doc, new_user, removed) = remove_active(&doc.data, &user.data, budget)?;
+    if scan(&new_doc, budget)?.any() {
+        // Something active that no object list names (an orphan storage, a control outside the
+        // lists): it cannot be taken out consistently.
         return Err(FormatError::new(
             Reason::Unsupported,
-            "presentation with an embedded object (ExOleObjStg): its shapes are not rewritten, so it is not rebuilt",
+            "presentation with an object, macro project or action that its lists do not name: not rebuilt",
         ));
     }
     // The rewritten stream must still lead from the current user to records of the right types.
     persist_chain(&new_doc, &new_user)?;
-    for id in removed {
-        actions.add(ActionKind::RemovedVbaProject, "PowerPoint Document", format!("VBA storage, persist object {id}"));
+    for (action, part, detail) in removed {
+        actions.add(action, part, detail);
     }
     if let Some(d) = tree.root_stream_mut("PowerPoint Document") {
         d.data = new_doc;
@@ -85,18 +94,20 @@ pub(super) fn disarm(tree: &mut Tree, actions: &mut Actions, budget: &Budget) ->
 pub(crate) struct Found {
     pub storages: usize,
     pub vba_info: usize,
+    /// Embedded, linked and control objects, and actions that run something.
+    pub active: usize,
+}
+
+impl Found {
+    fn any(&self) -> bool {
+        self.storages + self.vba_info + self.active > 0
+    }
 }
 
 /// Walks the record tree of a `PowerPoint Document` stream, refusing what cannot be removed and
 /// counting what can.
 pub(crate) fn scan(data: &[u8], budget: &Budget) -> Result<Found, FormatError> {
     let mut found = Found::default();
-    let unsupported = |what: &str| {
-        Err(FormatError::new(
-            Reason::Unsupported,
-            format!("presentation with {what}: its records are not rewritten, so it is not rebuilt"),
-        ))
-    };
     // (position, end of the enclosing container, depth)
     let mut stack: Vec<(usize, usize, usize)> = vec![(0, data.len(), 0)];
     let mut seen = 0u64;
@@ -134,12 +145,8 @@ pub(crate) fn scan(data: &[u8], budget: &Budget) -> Result<Found, FormatError> {
             }
             EX_OLE_OBJ_STG => found.storages += 1,
             VBA_INFO_CONTAINER => found.vba_info += 1,
-            EX_EMBED => return unsupported("an embedded object (ExEmbed)"),
-            EX_OLE_LINK => return unsupported("a linked object (ExOleLink)"),
-            EX_CONTROL => return unsupported("an ActiveX control (ExControl)"),
-            INTERACTIVE_INFO_ATOM if b.len() >= 9 && matches!(b[8], 1 | 2 | 5) => {
-                return unsupported("an action that runs a macro, program or object verb")
-            }
+            EX_EMBED | EX_OLE_LINK | EX_CONTROL => found.active += 1,
+            INTERACTIVE_INFO_ATOM if b.len() >= 9 && matches!(b[8], 1 | 2 | 5) => found.active += 1,
             _ => {}
         }
         stack.push((body + len, end, depth));
@@ -265,19 +272,6 @@ fn persist_chain(doc: &[u8], user: &[u8]) -> Result<(Vec<Hdr>, Chain), FormatErr
     Ok((tops, chain))
 }
 
-/// The persist ids the `VBAInfoAtom`s of a `DocumentContainer` name.
-fn vba_ids(doc: &[u8], container: &Hdr) -> Result<Vec<u32>, FormatError> {
-    let mut ids = Vec::new();
-    for list in children(doc, container.start + 8, container.end())?.iter().filter(|h| h.rtype == DOC_INFO_LIST) {
-        for info in children(doc, list.start + 8, list.end())?.iter().filter(|h| h.rtype == VBA_INFO_CONTAINER) {
-            for atom in children(doc, info.start + 8, info.end())?.iter().filter(|h| h.rtype == VBA_INFO_ATOM) {
-                ids.push(u32_at(atom.body(doc), 0)?);
-            }
-        }
-    }
-    Ok(ids)
-}
-
 fn header(out: &mut Vec<u8>, ver_inst: u16, rtype: u16, len: usize) -> Result<(), FormatError> {
     let len = u32::try_from(len).map_err(|_| FormatError::malformed("PowerPoint record too large"))?;
     out.extend_from_slice(&ver_inst.to_le_bytes());
@@ -286,51 +280,175 @@ fn header(out: &mut Vec<u8>, ver_inst: u16, rtype: u16, len: usize) -> Result<()
     Ok(())
 }
 
-/// A `DocumentContainer` without `VBAInfoContainer`s in its `DocInfoList`.
-fn strip_vba_info(doc: &[u8], container: &Hdr, out: &mut Vec<u8>) -> Result<(), FormatError> {
-    let mut body = Vec::with_capacity(container.len);
-    for c in children(doc, container.start + 8, container.end())? {
-        if c.rtype != DOC_INFO_LIST {
-            body.extend_from_slice(&doc[c.start..c.end()]);
-            continue;
-        }
-        let mut list = Vec::new();
-        for k in children(doc, c.start + 8, c.end())? {
-            if k.rtype != VBA_INFO_CONTAINER {
-                list.extend_from_slice(&doc[k.start..k.end()]);
-            }
-        }
-        header(&mut body, c.ver_inst, c.rtype, list.len())?;
-        body.extend_from_slice(&list);
-    }
-    header(out, container.ver_inst, container.rtype, body.len())?;
-    out.extend_from_slice(&body);
-    Ok(())
+/// What goes: persist objects by id (the VBA project, embedded and linked objects' storages,
+/// control storages) and the object ids shapes use to point at embedded objects.
+#[derive(Default)]
+struct Removal {
+    persist_ids: BTreeSet<u32>,
+    object_ids: BTreeSet<u32>,
+    vba_ids: BTreeSet<u32>,
+    /// (action, part, detail) lines, in the order found.
+    reports: Vec<(ActionKind, String, String)>,
 }
 
-/// The new `PowerPoint Document` and `Current User` streams, and the removed persist ids.
-type Rewritten = (Vec<u8>, Vec<u8>, Vec<u32>);
-
-/// Rewrites the document stream without the VBA project (see the module documentation);
-/// returns the new document and current-user streams and the removed persist ids.
-fn remove_vba(doc: &[u8], user: &[u8], budget: &Budget) -> Result<Rewritten, FormatError> {
-    let (tops, chain) = persist_chain(doc, user)?;
-    let mut ids = BTreeSet::new();
-    for h in tops.iter().filter(|h| h.rtype == DOCUMENT_CONTAINER) {
-        ids.extend(vba_ids(doc, h)?);
+impl Removal {
+    fn report(&mut self, action: ActionKind, detail: String) {
+        let line = (action, "PowerPoint Document".to_string(), detail);
+        if !self.reports.contains(&line) {
+            self.reports.push(line);
+        }
     }
-    // Every version of the VBA storage any directory lists; each must be an ExOleObjStg.
+}
+
+/// Finds the VBA project and every embedded, linked or control object the presentation lists.
+fn collect(doc: &[u8], tops: &[Hdr], budget: &Budget) -> Result<Removal, FormatError> {
+    let mut r = Removal::default();
+    // (record, type of its parent, depth)
+    let mut stack: Vec<(Hdr, u16, usize)> = tops.iter().map(|h| (*h, 0, 0)).collect();
+    let mut seen = 0u64;
+    while let Some((h, parent, depth)) = stack.pop() {
+        seen += 1;
+        if seen.is_multiple_of(4096) {
+            budget.check_time()?;
+        }
+        let body = h.body(doc);
+        match (h.rtype, parent) {
+            (VBA_INFO_ATOM, VBA_INFO_CONTAINER) => {
+                // Id 0 names no object (an atom left by a project that was deleted).
+                let id = u32_at(body, 0)?;
+                if id != 0 {
+                    r.vba_ids.insert(id);
+                    r.persist_ids.insert(id);
+                }
+            }
+            (EX_OLE_OBJ_ATOM, EX_EMBED | EX_OLE_LINK | EX_CONTROL) => {
+                r.object_ids.insert(u32_at(body, 8)?);
+                let id = u32_at(body, 16)?;
+                if id != 0 {
+                    r.persist_ids.insert(id);
+                }
+            }
+            _ => {}
+        }
+        if h.ver_inst & 0x000F == 0x000F {
+            if depth + 1 > MAX_DEPTH {
+                return Err(FormatError::new(Reason::LimitNesting, "PowerPoint records nested too deeply"));
+            }
+            for c in children(doc, h.start + 8, h.end())? {
+                stack.push((c, h.rtype, depth + 1));
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// An `InteractiveInfoContainer` whose action runs a macro, a program or an object verb.
+fn runs_something(doc: &[u8], h: &Hdr) -> Result<bool, FormatError> {
+    Ok(children(doc, h.start + 8, h.end())?
+        .iter()
+        .any(|a| a.rtype == INTERACTIVE_INFO_ATOM && a.len >= 9 && matches!(doc[a.start + 16], 1 | 2 | 5)))
+}
+
+/// The container `h` without what `r` removes, or `None` when nothing in it changes. The flag
+/// says a shape's reference to a removed object went (its `OfficeArtFSP` then loses `fOleShape`
+/// and the shape stays as the object's preview picture).
+fn rewrite(doc: &[u8], h: &Hdr, r: &mut Removal, depth: usize) -> Result<Option<(Vec<u8>, bool)>, FormatError> {
+    if h.ver_inst & 0x000F != 0x000F {
+        return Ok(None);
+    }
+    if depth > MAX_DEPTH {
+        return Err(FormatError::new(Reason::LimitNesting, "PowerPoint records nested too deeply"));
+    }
+    let kids = children(doc, h.start + 8, h.end())?;
+    let mut pieces: Vec<(u16, Vec<u8>)> = Vec::with_capacity(kids.len());
+    let (mut changed, mut lost_ref, mut after_dropped_info) = (false, false, false);
+    for k in &kids {
+        let follows_info = std::mem::take(&mut after_dropped_info);
+        let drop = match k.rtype {
+            // Reported with its storage.
+            VBA_INFO_CONTAINER => true,
+            EX_EMBED | EX_OLE_LINK => {
+                let what = if k.rtype == EX_EMBED { "embedded object" } else { "linked object" };
+                r.report(ActionKind::RemovedOleObject, format!("{what} and its storage; the picture stays"));
+                true
+            }
+            EX_CONTROL => {
+                r.report(ActionKind::RemovedActivex, "ActiveX control and its storage".into());
+                true
+            }
+            EX_OBJ_REF_ATOM if k.len >= 4 && r.object_ids.contains(&u32_at(k.body(doc), 0)?) => {
+                lost_ref = true;
+                true
+            }
+            INTERACTIVE_INFO_CONTAINER if runs_something(doc, k)? => {
+                r.report(ActionKind::RemovedProgramAction, "action running a macro, program or object verb".into());
+                after_dropped_info = true;
+                true
+            }
+            // The text range of an interactive action that was just removed.
+            TEXT_INTERACTIVE_INFO_ATOM if follows_info => true,
+            _ => false,
+        };
+        if drop {
+            changed = true;
+            continue;
+        }
+        match rewrite(doc, k, r, depth + 1)? {
+            Some((bytes, lost)) => {
+                changed = true;
+                lost_ref |= lost;
+                pieces.push((k.rtype, bytes));
+            }
+            None => pieces.push((k.rtype, doc[k.start..k.end()].to_vec())),
+        }
+    }
+    if !changed {
+        return Ok(None);
+    }
+    if lost_ref && h.rtype == OFFICE_ART_SP_CONTAINER {
+        for (t, bytes) in &mut pieces {
+            if *t == OFFICE_ART_FSP && bytes.len() >= 16 {
+                bytes[12] &= !0x10; // fOleShape
+            }
+        }
+        lost_ref = false;
+    }
+    let len: usize = pieces.iter().map(|p| p.1.len()).sum();
+    let mut out = Vec::with_capacity(8 + len);
+    header(&mut out, h.ver_inst, h.rtype, len)?;
+    for (_, p) in pieces {
+        out.extend_from_slice(&p);
+    }
+    Ok(Some((out, lost_ref)))
+}
+
+/// The new `PowerPoint Document` and `Current User` streams, and what was removed.
+type Rewritten = (Vec<u8>, Vec<u8>, Vec<(ActionKind, String, String)>);
+
+/// Rewrites the document stream without the VBA project, objects, controls and program actions
+/// (see the module documentation).
+fn remove_active(doc: &[u8], user: &[u8], budget: &Budget) -> Result<Rewritten, FormatError> {
+    let (tops, chain) = persist_chain(doc, user)?;
+    let mut removal = collect(doc, &tops, budget)?;
+    // Every version of every storage to remove that any directory lists.
     let mut drop = BTreeSet::new();
+    let mut listed = BTreeSet::new();
     for (_, _, entries) in &chain {
         for (id, off) in entries {
-            if ids.contains(id) {
-                let h = tops.iter().find(|h| h.start == *off).filter(|h| h.rtype == EX_OLE_OBJ_STG);
-                if h.is_none() {
-                    return Err(FormatError::malformed(format!("VBA persist object {id} is not an ExOleObjStg")));
+            if removal.persist_ids.contains(id) {
+                listed.insert(*id);
+                if !tops.iter().any(|h| h.start == *off && h.rtype == EX_OLE_OBJ_STG) {
+                    return Err(FormatError::new(
+                        Reason::Unsupported,
+                        format!("persist object {id} of a macro project or object is not an ExOleObjStg"),
+                    ));
                 }
                 drop.insert(*off);
             }
         }
+    }
+    for id in removal.vba_ids.intersection(&listed).copied().collect::<Vec<_>>() {
+        removal.report(ActionKind::RemovedVbaProject, format!("VBA storage, persist object {id}"));
     }
     let dirs: HashMap<usize, &Vec<(u32, usize)>> = chain.iter().map(|(_, d, e)| (*d, e)).collect();
     let mut out = Vec::with_capacity(doc.len());
@@ -338,17 +456,16 @@ fn remove_vba(doc: &[u8], user: &[u8], budget: &Budget) -> Result<Rewritten, For
     // Offsets written with their old values, to be moved once every record has its place.
     let mut slots: Vec<(usize, usize)> = Vec::new();
     for (i, h) in tops.iter().enumerate() {
-        if i % 1024 == 0 {
+        if i % 256 == 0 {
             budget.check_time()?;
         }
         if drop.contains(&h.start) {
             continue;
         }
         new_start.insert(h.start, out.len());
-        if h.rtype == DOCUMENT_CONTAINER {
-            strip_vba_info(doc, h, &mut out)?;
-        } else if let Some(entries) = dirs.get(&i) {
-            let kept: Vec<(u32, usize)> = entries.iter().filter(|(id, _)| !ids.contains(id)).copied().collect();
+        if let Some(entries) = dirs.get(&i) {
+            let kept: Vec<(u32, usize)> =
+                entries.iter().filter(|(id, _)| !removal.persist_ids.contains(id)).copied().collect();
             // Consecutive ids share one entry (at most 4095 to an entry).
             let mut groups: Vec<Vec<(u32, usize)>> = Vec::new();
             for e in kept {
@@ -367,15 +484,18 @@ fn remove_vba(doc: &[u8], user: &[u8], budget: &Budget) -> Result<Rewritten, For
                     out.extend_from_slice(&(off as u32).to_le_bytes());
                 }
             }
-        } else {
+        } else if h.rtype == USER_EDIT_ATOM {
             let at = out.len();
             out.extend_from_slice(&doc[h.start..h.end()]);
-            if h.rtype == USER_EDIT_ATOM && h.len >= 16 {
-                let last = u32_at(h.body(doc), 8)? as usize;
-                if last != 0 {
-                    slots.push((at + 16, last));
-                }
-                slots.push((at + 20, u32_at(h.body(doc), 12)? as usize));
+            let last = u32_at(h.body(doc), 8)? as usize;
+            if last != 0 {
+                slots.push((at + 16, last));
+            }
+            slots.push((at + 20, u32_at(h.body(doc), 12)? as usize));
+        } else {
+            match rewrite(doc, h, &mut removal, 1)? {
+                Some((bytes, _)) => out.extend_from_slice(&bytes),
+                None => out.extend_from_slice(&doc[h.start..h.end()]),
             }
         }
     }
@@ -393,7 +513,7 @@ fn remove_vba(doc: &[u8], user: &[u8], budget: &Budget) -> Result<Rewritten, For
     let mut new_user = user.to_vec();
     let current = u32_at(user, 16)? as usize;
     new_user[16..20].copy_from_slice(&moved(current)?.to_le_bytes());
-    Ok((out, new_user, ids.into_iter().collect()))
+    Ok((out, new_user, removal.reports))
 }
 
 #[cfg(test)]
@@ -418,7 +538,7 @@ mod tests {
         let stg = rec(0x000F, 0x03E8, &rec(0x0010, EX_OLE_OBJ_STG, &[0; 12]));
         assert_eq!(scan(&stg, &budget).unwrap().storages, 1);
         let embed = rec(0x000F, 0x03E8, &rec(0x000F, EX_EMBED, &[]));
-        assert_eq!(scan(&embed, &budget).unwrap_err().reason, Reason::Unsupported);
+        assert_eq!(scan(&embed, &budget).unwrap().active, 1);
         let mut cut = clean.clone();
         cut.truncate(cut.len() - 2);
         assert_eq!(scan(&cut, &budget).unwrap_err().reason, Reason::Malformed);
