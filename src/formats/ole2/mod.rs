@@ -16,10 +16,10 @@
 //! never passed.
 //!
 //! What this module refuses: Outlook messages, Visio drawings and other compound files are not
-//! rebuilt (`unsupported`); PowerPoint files with macros, embedded objects, controls or program
-//! actions are blocked as `unsupported` (their records live inside the `PowerPoint Document`
-//! stream and are not rewritten); Word 6/95 documents and Excel 5/95 workbooks that would need a
-//! record rewritten are blocked as `unsupported`; encrypted documents are blocked as `encrypted`.
+//! rebuilt (`unsupported`); Word 6/95 documents, Word documents with DDE or network-fetching
+//! fields and workbooks linked to other files are blocked as `unsupported` (see each kind's
+//! module); encrypted documents are blocked as `encrypted`; two entries with the same name in
+//! one storage, or names that cannot be told apart from path syntax, are `malformed`.
 
 mod excel;
 mod powerpoint;
@@ -119,6 +119,9 @@ impl Tree {
         let entries: Vec<cfb::Entry> = cf.walk().filter(|e| !e.is_root()).collect();
         budget.charge_entries(entries.len() as u64)?;
         let mut nodes = Vec::with_capacity(entries.len());
+        // Compound file names compare without case; a second entry of the same name would be
+        // hidden behind the first by every reader.
+        let mut paths = std::collections::HashSet::new();
         for e in entries {
             budget.check_time()?;
             let name = e.name();
@@ -131,6 +134,9 @@ impl Tree {
             path.push(name.to_string());
             if path_names(e.path())? != path {
                 return Err(FormatError::malformed(format!("compound file entry {name:?}: inconsistent path")));
+            }
+            if !paths.insert(path.iter().map(|n| n.to_uppercase()).collect::<Vec<_>>()) {
+                return Err(FormatError::malformed(format!("two compound file entries named {}", display_path(&path))));
             }
             let mut node = Node {
                 path,
