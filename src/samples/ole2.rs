@@ -22,6 +22,8 @@ const DOC_TEXT: &str = "Discharge summary for ward 3 patients.";
 pub const VBA_MARKER: &str = "mugai sample macro";
 /// A string that only the XLM macro sheet holds.
 pub const XLM_MARKER: &str = "MUGAI_XLM_SAMPLE_CELL";
+/// A string that only the slack after a workbook's last record holds.
+pub const SLACK_MARKER: &str = "MUGAI_SLACK_AFTER_EOF";
 /// A string that only the embedded object holds.
 pub const OBJECT_MARKER: &str = "MUGAI_OBJECT_PAYLOAD";
 
@@ -546,6 +548,17 @@ pub fn xls_external_link() -> Vec<u8> {
     book(BookOpts { external_link: true, ..Default::default() }, false)
 }
 
+/// The benign workbook with bytes after its last record that no reader looks at.
+pub fn xls_slack() -> Vec<u8> {
+    let mut w = workbook_stream(&[data_sheet()], &BookOpts::default());
+    let eof = w.len() - w.iter().rev().position(|&b| b != 0).unwrap_or(0);
+    let slack = format!("\u{7}{SLACK_MARKER}");
+    w[eof + 16..eof + 16 + slack.len()].copy_from_slice(slack.as_bytes());
+    let mut cf = Cfb::new(Some(EXCEL_CLSID));
+    cf.stream("/Workbook", w);
+    cf.build()
+}
+
 /// A workbook whose sheet position points into the middle of a record.
 pub fn xls_bad_sheet_position() -> Vec<u8> {
     let mut w = workbook_stream(&[data_sheet()], &BookOpts::default());
@@ -794,6 +807,7 @@ pub fn all() -> Vec<Sample> {
             Expected::disarmed("xls", &[RemovedMacroSheet, RemovedAutoMacroName]).keeping(&DOC_WORDS),
         ),
         sample("ole_package.xls", xls_object(), Expected::disarmed("xls", &[RemovedOleObject]).keeping(&DOC_WORDS)),
+        sample("slack_after_eof.xls", xls_slack(), Expected::clean("xls").keeping(&DOC_WORDS)),
         sample("blocked_filepass.xls", xls_encrypted(), Expected::blocked(Reason::Encrypted)),
         sample("blocked_external_link.xls", xls_external_link(), Expected::blocked(Reason::Unsupported)),
         sample("blocked_bad_sheet_position.xls", xls_bad_sheet_position(), Expected::blocked(Reason::Malformed)),

@@ -215,6 +215,7 @@ fn removed_content_markers() -> Vec<(&'static str, Vec<u8>)> {
         ("VBA dir stream name", "_VBA_PROJECT".encode_utf16().flat_map(|u| u.to_le_bytes()).collect()),
         ("XLM marker", ole2::XLM_MARKER.as_bytes().to_vec()),
         ("object payload", ole2::OBJECT_MARKER.as_bytes().to_vec()),
+        ("slack after the workbook", ole2::SLACK_MARKER.as_bytes().to_vec()),
     ]
 }
 

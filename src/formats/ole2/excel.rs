@@ -116,9 +116,33 @@ impl Rec {
     }
 }
 
-/// Splits the stream into records. Bytes after the last record that are all zero are padding
-/// (writers round the stream up); anything else that does not fit is malformed.
-fn records(data: &[u8], budget: &Budget) -> Result<(Vec<Rec>, usize), FormatError> {
+/// Splits the stream into records, as far as they fit, and says where the workbook ends: after
+/// the last `EOF` that closes a substream. What follows is zero padding (writers round the
+/// stream up), kept as it is, or slack no reader looks at, which is not written out. A stream
+/// without a closed substream is malformed.
+fn records(data: &[u8], budget: &Budget) -> Result<(Vec<Rec>, Option<usize>), FormatError> {
+    let (mut recs, _) = split(data, budget)?;
+    let mut depth = 0usize;
+    let mut end = None;
+    for (i, r) in recs.iter().enumerate() {
+        match r.id {
+            BOF => depth += 1,
+            EOF if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    end = Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    let last = end.ok_or_else(|| FormatError::malformed("Workbook stream without a complete substream"))?;
+    let tail = recs[last].end();
+    recs.truncate(last + 1);
+    Ok((recs, data[tail..].iter().all(|&b| b == 0).then_some(tail)))
+}
+
+fn split(data: &[u8], budget: &Budget) -> Result<(Vec<Rec>, usize), FormatError> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos + 4 <= data.len() {
@@ -132,9 +156,6 @@ fn records(data: &[u8], budget: &Budget) -> Result<(Vec<Rec>, usize), FormatErro
         }
         out.push(Rec { start: pos, id, len });
         pos += 4 + len;
-    }
-    if data[pos..].iter().any(|&b| b != 0) {
-        return Err(FormatError::malformed(format!("Workbook stream: record at {pos} runs past the end")));
     }
     Ok((out, pos))
 }
@@ -251,10 +272,12 @@ fn rewrite_workbook(
             edits.insert(i, Edit::Drop);
         }
     }
-    if edits.is_empty() {
+    if edits.is_empty() && tail.is_some() {
         return Ok(None);
     }
-    rebuild(data, &recs, tail, edits, version, budget).map(Some)
+    // Slack after the workbook's end is dropped: nothing reads it, and nothing unread is passed.
+    let tail_bytes = tail.map(|t| &data[t..]).unwrap_or(&[]);
+    rebuild(data, &recs, tail_bytes, edits, version, budget).map(Some)
 }
 
 /// The index of the `EOF` that closes the substream opened by the `BOF` at `bof` (substreams
@@ -408,7 +431,7 @@ fn neutral_lbl(body: &[u8], name: &str, version: u16) -> Vec<u8> {
 fn rebuild(
     data: &[u8],
     recs: &[Rec],
-    tail: usize,
+    tail: &[u8],
     edits: BTreeMap<usize, Edit>,
     version: u16,
     budget: &Budget,
@@ -450,7 +473,7 @@ fn rebuild(
         }
         i += 1;
     }
-    out.extend_from_slice(&data[tail..]);
+    out.extend_from_slice(tail);
     if out.len() > u32::MAX as usize {
         return Err(FormatError::malformed("Workbook stream too large"));
     }
@@ -531,12 +554,15 @@ mod tests {
     }
 
     #[test]
-    fn trailing_garbage_is_malformed_and_zero_padding_is_not() {
+    fn zero_padding_is_kept_and_slack_after_the_workbook_is_dropped() {
         let budget = Budget::new(&Config::default().limits);
-        let mut d = vec![0x09, 0x08, 0, 0];
-        d.extend_from_slice(&[0, 0, 0]);
-        assert!(records(&d, &budget).is_ok());
-        d.push(1);
-        assert_eq!(records(&d, &budget).unwrap_err().reason, Reason::Malformed);
+        let mut d = vec![0x09, 0x08, 0, 0, 0x0A, 0, 0, 0];
+        d.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        let (recs, tail) = records(&d, &budget).unwrap();
+        assert_eq!((recs.len(), tail), (2, Some(8)));
+        d.extend_from_slice(&[7, 7, 7]);
+        let (recs, tail) = records(&d, &budget).unwrap();
+        assert_eq!((recs.len(), tail), (2, None));
+        assert_eq!(records(&[0x09, 0x08, 0, 0, 1, 2, 3, 4], &budget).unwrap_err().reason, Reason::Malformed);
     }
 }
