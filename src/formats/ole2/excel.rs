@@ -499,7 +499,7 @@ fn rebuild(
         let body = &out[body_at..body_at + r.len];
         let u32_at = |o: usize| u32::from_le_bytes([body[o], body[o + 1], body[o + 2], body[o + 3]]) as usize;
         match r.id {
-            BOUNDSHEET => {
+            BOUNDSHEET if body.len() >= 8 => {
                 let old = u32_at(0);
                 let new = map(old).ok_or_else(|| FormatError::malformed(format!("sheet position {old} is lost")))?;
                 patches.push((body_at, new as u32));

@@ -62,10 +62,13 @@ pub(super) fn disarm(tree: &mut Tree, actions: &mut Actions, budget: &Budget) ->
     let doc = tree
         .root_stream("PowerPoint Document")
         .ok_or_else(|| FormatError::malformed("no PowerPoint Document stream"))?;
+    let user = tree.root_stream("Current User").ok_or_else(|| FormatError::malformed("no Current User stream"))?;
+    if user.data.len() >= 16 && user.data[12..16] == TOKEN_ENCRYPTED.to_le_bytes() {
+        return Err(FormatError::new(Reason::Encrypted, "password-protected presentation (Current User token)"));
+    }
     if !scan(&doc.data, budget)?.any() {
         return Ok(());
     }
-    let user = tree.root_stream("Current User").ok_or_else(|| FormatError::malformed("no Current User stream"))?;
     let (new_doc, new_user, removed) = remove_active(&doc.data, &user.data, budget)?;
     if scan(&new_doc, budget)?.any() {
         // Something active that no object list names (an orphan storage, a control outside the
