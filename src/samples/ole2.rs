@@ -314,6 +314,8 @@ struct SheetDef {
     name: &'static str,
     /// `BoundSheet8.dt`: 0 worksheet, 1 macro sheet.
     dt: u8,
+    /// The substream's `BOF.dt`: 0x10 worksheet, 0x40 macro sheet.
+    bof_dt: u16,
     hidden: bool,
     cells: Vec<String>,
 }
@@ -321,6 +323,10 @@ struct SheetDef {
 #[derive(Default)]
 struct BookOpts {
     macro_sheet: bool,
+    /// The macro sheet's entry says worksheet (only its BOF tells).
+    disguised: bool,
+    /// A macro sheet substream that no sheet entry names, after the sheets.
+    orphan_macro: bool,
     vba: bool,
     encrypted: bool,
     external_link: bool,
@@ -328,7 +334,7 @@ struct BookOpts {
 
 fn sheet_substream(s: &SheetDef) -> Vec<u8> {
     let mut out = Vec::new();
-    biff(&mut out, 0x0809, &bof(if s.dt == 1 { 0x0040 } else { 0x0010 }));
+    biff(&mut out, 0x0809, &bof(s.bof_dt));
     let mut dim = Vec::new();
     u32le(&mut dim, 0);
     u32le(&mut dim, s.cells.len() as u32);
@@ -433,7 +439,7 @@ fn workbook_stream(sheets: &[SheetDef], opts: &BookOpts) -> Vec<u8> {
         u16le(&mut sb, sheets.len() as u16);
         u16le(&mut sb, 0x0401);
         biff(&mut g, 0x01AE, &sb);
-        let macro_index = sheets.iter().position(|s| s.dt == 1).unwrap_or(0) as u16;
+        let macro_index = sheets.iter().position(|s| s.bof_dt == 0x0040).unwrap_or(0) as u16;
         let mut es = Vec::new();
         for v in [1u16, 0, macro_index, macro_index] {
             u16le(&mut es, v);
@@ -462,6 +468,15 @@ fn workbook_stream(sheets: &[SheetDef], opts: &BookOpts) -> Vec<u8> {
         out[at..at + 4].copy_from_slice(&pos.to_le_bytes());
         out.extend_from_slice(&sheet_substream(s));
     }
+    if opts.orphan_macro {
+        out.extend_from_slice(&sheet_substream(&SheetDef {
+            name: "Orphan",
+            dt: 1,
+            bof_dt: 0x0040,
+            hidden: true,
+            cells: vec![XLM_MARKER.to_string(), "=HALT()".to_string()],
+        }));
+    }
     // Excel writes workbook streams of at least 4 KiB (a stream that small stays out of the
     // mini stream); the padding is zeros.
     if out.len() < 4096 {
@@ -471,7 +486,13 @@ fn workbook_stream(sheets: &[SheetDef], opts: &BookOpts) -> Vec<u8> {
 }
 
 fn data_sheet() -> SheetDef {
-    SheetDef { name: "Data", dt: 0, hidden: false, cells: DOC_TEXT.split(' ').map(str::to_string).collect() }
+    SheetDef {
+        name: "Data",
+        dt: 0,
+        bof_dt: 0x0010,
+        hidden: false,
+        cells: DOC_TEXT.split(' ').map(str::to_string).collect(),
+    }
 }
 
 fn book(opts: BookOpts, object: bool) -> Vec<u8> {
@@ -481,7 +502,8 @@ fn book(opts: BookOpts, object: bool) -> Vec<u8> {
             0,
             SheetDef {
                 name: "Macro1",
-                dt: 1,
+                dt: if opts.disguised { 0 } else { 1 },
+                bof_dt: 0x0040,
                 hidden: true,
                 cells: vec![XLM_MARKER.to_string(), "=ALERT(\"mugai sample\")".to_string(), "=HALT()".to_string()],
             },
@@ -509,6 +531,7 @@ pub fn large_xls(bytes: usize) -> Vec<u8> {
         .map(|k| SheetDef {
             name: names[k],
             dt: 0,
+            bof_dt: 0x0010,
             hidden: false,
             cells: (k * 60_000..((k + 1) * 60_000).min(rows)).map(row).collect(),
         })
@@ -531,6 +554,16 @@ pub fn xls_vba() -> Vec<u8> {
 /// A workbook whose first (hidden) sheet is an Excel 4.0 macro sheet run by `Auto_Open`.
 pub fn xls_xlm() -> Vec<u8> {
     book(BookOpts { macro_sheet: true, ..Default::default() }, false)
+}
+
+/// The XLM workbook with the macro sheet's entry claiming a worksheet.
+pub fn xls_xlm_disguised() -> Vec<u8> {
+    book(BookOpts { macro_sheet: true, disguised: true, ..Default::default() }, false)
+}
+
+/// A workbook with a macro sheet substream that no sheet entry names.
+pub fn xls_orphan_macro() -> Vec<u8> {
+    book(BookOpts { orphan_macro: true, ..Default::default() }, false)
 }
 
 /// The workbook with a packaged batch file in an `MBD` storage.
@@ -805,6 +838,16 @@ pub fn all() -> Vec<Sample> {
             "xlm_auto_open.xls",
             xls_xlm(),
             Expected::disarmed("xls", &[RemovedMacroSheet, RemovedAutoMacroName]).keeping(&DOC_WORDS),
+        ),
+        sample(
+            "xlm_disguised_as_worksheet.xls",
+            xls_xlm_disguised(),
+            Expected::disarmed("xls", &[RemovedMacroSheet, RemovedAutoMacroName]).keeping(&DOC_WORDS),
+        ),
+        sample(
+            "xlm_unnamed_substream.xls",
+            xls_orphan_macro(),
+            Expected::disarmed("xls", &[RemovedMacroSheet]).keeping(&DOC_WORDS),
         ),
         sample("ole_package.xls", xls_object(), Expected::disarmed("xls", &[RemovedOleObject]).keeping(&DOC_WORDS)),
         sample("slack_after_eof.xls", xls_slack(), Expected::clean("xls").keeping(&DOC_WORDS)),

@@ -9,10 +9,12 @@
 //! workbook or a DDE/OLE link (a `SUPBOOK` that is neither the workbook itself nor an add-in, a
 //! BIFF5 `EXTERNSHEET` naming another file) is blocked as `unsupported`: removing it would mean
 //! rewriting every formula that uses it. Then:
-//! - an Excel 4.0 macro sheet (or an Excel 5 VBA module sheet) is **neutralised, not deleted**:
-//!   its substream is replaced by an empty worksheet and its `BoundSheet8` says worksheet. The
+//! - an Excel 4.0 macro sheet (or an Excel 5 VBA module sheet), known by its `BoundSheet8` type
+//!   or by its substream's own `BOF`, is **neutralised, not deleted**: its substream is replaced
+//!   by an empty worksheet and its `BoundSheet8` says worksheet. The
 //!   sheet keeps its place, so no sheet index anywhere (names' scopes, `EXTERNSHEET` entries,
-//!   the active tab) needs renumbering, and its formulas are gone;
+//!   the active tab) needs renumbering, and its formulas are gone; a macro substream that no
+//!   sheet entry names is dropped;
 //! - `Auto_Open`, `Auto_Close`, `Auto_Activate` and `Auto_Deactivate` names (built-in or named
 //!   with those prefixes, which Excel runs too) are **neutralised, not deleted**: the `Lbl`
 //!   record stays, so formulas that refer to names by index (`PtgName`) still find theirs, but
@@ -50,6 +52,10 @@ const BIFF5: u16 = 0x0500;
 /// `BoundSheet8.dt` values.
 const DT_MACRO_SHEET: u8 = 1;
 const DT_VBA_MODULE: u8 = 6;
+
+/// `BOF.dt` values of the substreams that hold macros.
+const BOF_MACRO_SHEET: u16 = 0x0040;
+const BOF_VBA_MODULE: u16 = 0x0006;
 
 /// Built-in name codes that run by themselves (Auto_Open, Auto_Close, Auto_Activate,
 /// Auto_Deactivate).
@@ -199,7 +205,17 @@ fn rewrite_workbook(
     let by_start: BTreeMap<usize, usize> = recs.iter().enumerate().map(|(i, r)| (r.start, i)).collect();
     let mut edits: BTreeMap<usize, Edit> = BTreeMap::new();
 
-    // Macro and VBA module sheets.
+    // Macro and VBA module sheets: by the sheet entry's type or by the substream's own BOF (a
+    // macro sheet listed as a worksheet is still one).
+    let bof_dt = |j: usize| {
+        let b = recs[j].body(data);
+        if b.len() >= 4 {
+            u16::from_le_bytes([b[2], b[3]])
+        } else {
+            0
+        }
+    };
+    let mut referenced = HashSet::new();
     for (i, r) in recs[..globals_end].iter().enumerate() {
         if r.id != BOUNDSHEET {
             continue;
@@ -209,14 +225,16 @@ fn rewrite_workbook(
             return Err(FormatError::malformed("BoundSheet8 record too short"));
         }
         let dt = body[5];
-        if dt != DT_MACRO_SHEET && dt != DT_VBA_MODULE {
+        let pos = u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as usize;
+        let target = by_start.get(&pos).copied().filter(|&j| recs[j].id == BOF && j > globals_end);
+        if let Some(j) = target {
+            referenced.insert(j);
+        }
+        let macro_bof = target.map(|j| matches!(bof_dt(j), BOF_MACRO_SHEET | BOF_VBA_MODULE)).unwrap_or(false);
+        if dt != DT_MACRO_SHEET && dt != DT_VBA_MODULE && !macro_bof {
             continue;
         }
-        let pos = u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as usize;
-        let bof = match by_start.get(&pos) {
-            Some(&j) if recs[j].id == BOF && j > globals_end => j,
-            _ => return Err(FormatError::malformed(format!("sheet position {pos} is not a sheet"))),
-        };
+        let bof = target.ok_or_else(|| FormatError::malformed(format!("sheet position {pos} is not a sheet")))?;
         let last = substream_end(&recs, bof)?;
         if edits.contains_key(&bof) {
             return Err(FormatError::malformed("two sheets share one substream"));
@@ -225,13 +243,34 @@ fn rewrite_workbook(
         let mut new_body = body.to_vec();
         new_body[5] = 0;
         edits.insert(i, Edit::Body(new_body));
-        let what = if dt == DT_MACRO_SHEET { "Excel 4.0 macro sheet" } else { "VBA module sheet" };
+        let vba = dt == DT_VBA_MODULE || bof_dt(bof) == BOF_VBA_MODULE;
+        let what = if vba { "VBA module sheet" } else { "Excel 4.0 macro sheet" };
         let name = sheet_name(body, version);
         actions.add(
             ActionKind::RemovedMacroSheet,
             format!("{part}/{name}"),
             format!("{what}; an empty worksheet holds its place"),
         );
+    }
+    // A macro substream no sheet entry names is never shown, but it is still macro code in the
+    // file: it goes. (Other unnamed substreams are left: a reader that walks the stream in
+    // order would show them.)
+    let mut j = globals_end + 1;
+    while j < recs.len() {
+        if recs[j].id != BOF {
+            j += 1;
+            continue;
+        }
+        let last = substream_end(&recs, j)?;
+        if !referenced.contains(&j) && matches!(bof_dt(j), BOF_MACRO_SHEET | BOF_VBA_MODULE) {
+            edits.insert(j, Edit::Substream { last, bytes: Vec::new() });
+            actions.add(
+                ActionKind::RemovedMacroSheet,
+                format!("{part}/substream at {}", recs[j].start),
+                "macro sheet substream that no sheet entry names",
+            );
+        }
+        j = last + 1;
     }
 
     // Auto-run names.
