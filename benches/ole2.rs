@@ -1,7 +1,8 @@
 //! Legacy Office disarm throughput in bytes/s, through the engine as `mugai sanitize` runs it:
 //! a small Word document with a VBA project and an embedded object, a small workbook with an
-//! Excel 4.0 macro sheet (both rewritten), and a benign workbook of about 10 MB (read, checked
-//! record by record and written anew).
+//! Excel 4.0 macro sheet, a PowerPoint record stream with a VBA project, an embedded object and
+//! a program action (all rewritten), and a benign workbook of about 10 MB (read, checked record
+//! by record and written anew).
 //!
 //! `cargo bench --bench ole2`
 
@@ -22,6 +23,7 @@ fn disarm(c: &mut Criterion) {
     let docs: Vec<(&str, Vec<u8>)> = vec![
         ("small.doc", ole2::doc_vba_and_object()),
         ("small.xls", ole2::xls_xlm()),
+        ("small.ppt", ole2::ppt_vba_and_object_records()),
         ("large.xls", ole2::large_xls(10 * 1024 * 1024)),
     ];
     for (name, doc) in &docs {
