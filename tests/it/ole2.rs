@@ -557,3 +557,22 @@ fn committed_ole2_samples_match_the_builders() {
     }
     fail_with(problems);
 }
+
+#[test]
+fn deeply_nested_storages_come_to_an_outcome() {
+    // 一太郎-like document with storages nested 300 deep, an object at the bottom.
+    let mut cf = ole2::Cfb::new(None);
+    cf.stream("/DocumentText", b"t\0e\0x\0t\0".to_vec());
+    let mut path = String::new();
+    for i in 0..300 {
+        path.push_str(&format!("/S{i}"));
+        cf.storage(&path, None);
+    }
+    cf.stream(&format!("{path}/\u{1}Ole10Native"), ole2::OBJECT_MARKER.as_bytes().to_vec());
+    let bytes = cf.build();
+    let o = process_with(engine(), "deep.jtd", &bytes);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{:?} {:?}", o.reason, o.detail);
+    assert!(o.actions.iter().any(|a| a.action == ActionKind::RemovedOleObject));
+    let out = o.output.expect("output");
+    assert!(!find(&out, ole2::OBJECT_MARKER.as_bytes()));
+}
