@@ -139,6 +139,7 @@ struct WordOpts {
     object: bool,
     encrypted: bool,
     dde: bool,
+    signed: bool,
 }
 
 /// The `WordDocument` and `1Table` streams of a one-paragraph Word 97 document (MS-DOC: FIB,
@@ -256,6 +257,10 @@ fn word(opts: WordOpts) -> Vec<u8> {
     if opts.vba {
         cf.graft("/Macros", &media::vba_project("AutoOpen"));
     }
+    if opts.signed {
+        // Stand-in for an XML signature: only its place matters to the samples.
+        cf.storage("/_xmlsignatures", None).stream("/_xmlsignatures/1", b"<Signature/>".to_vec());
+    }
     cf.build()
 }
 
@@ -277,6 +282,16 @@ pub fn doc_object() -> Vec<u8> {
 /// The document with both.
 pub fn doc_vba_and_object() -> Vec<u8> {
     word(WordOpts { vba: true, object: true, ..Default::default() })
+}
+
+/// The benign document with a document signature.
+pub fn doc_signed() -> Vec<u8> {
+    word(WordOpts { signed: true, ..Default::default() })
+}
+
+/// The VBA document with a document signature, which the removal invalidates.
+pub fn doc_signed_vba() -> Vec<u8> {
+    word(WordOpts { signed: true, vba: true, ..Default::default() })
 }
 
 /// The document with a `DDEAUTO` field that would start a command prompt.
@@ -828,6 +843,12 @@ pub fn all() -> Vec<Sample> {
             "vba_and_package.dot",
             doc_vba_and_object(),
             Expected::disarmed("dot", &[RemovedVbaProject, RemovedOleObject]).keeping(&DOC_WORDS),
+        ),
+        sample("signed_benign.doc", doc_signed(), Expected::clean("doc").keeping(&DOC_WORDS)),
+        sample(
+            "signed_vba.doc",
+            doc_signed_vba(),
+            Expected::disarmed("doc", &[RemovedVbaProject, RemovedSignature]).keeping(&DOC_WORDS),
         ),
         sample("blocked_encrypted.doc", doc_encrypted(), Expected::blocked(Reason::Encrypted)),
         sample("blocked_ddeauto_field.doc", doc_dde(), Expected::blocked(Reason::Unsupported)),

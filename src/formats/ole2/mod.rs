@@ -11,7 +11,9 @@
 //! has no freed sectors, so nothing of a removed macro project or object survives in its bytes;
 //! the same input always gives the same output.
 //!
-//! After the kind's own rules, a final check refuses (as `unsupported`) any file that still holds
+//! When anything was removed, document signatures (`_xmlsignatures`, `_signatures`,
+//! `\x05DigitalSignature`), which the rebuild has made invalid, go too. After the kind's own
+//! rules, a final check refuses (as `unsupported`) any file that still holds
 //! a VBA storage or an embedded object stream anywhere: what a rule did not expect is blocked,
 //! never passed.
 //!
@@ -288,6 +290,9 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         Kind::Jtd => remove_embedded_objects(&mut tree, &mut actions),
         _ => unreachable!("kinds filtered above"),
     }
+    if !actions.0.is_empty() {
+        remove_signatures(&mut tree, &mut actions);
+    }
     verify_clean(&tree)?;
     let out = tree.write(ctx.budget)?;
     Ok(Disarmed { data: out, kind, actions: actions.0 })
@@ -305,6 +310,22 @@ pub(crate) fn remove_root_storages(tree: &mut Tree, names: &[&str], action: Acti
     for p in found {
         tree.remove(&p);
         actions.add(action, display_path(&p), "");
+    }
+}
+
+/// Document signatures (XML-DSig in `_xmlsignatures`, the older `_signatures` and
+/// `\x05DigitalSignature`): any removal makes them invalid, and a broken signature only alarms.
+fn remove_signatures(tree: &mut Tree, actions: &mut Actions) {
+    let names = ["_xmlsignatures", "_signatures", "\u{5}DigitalSignature"];
+    let found: Vec<Vec<String>> = tree
+        .nodes
+        .iter()
+        .filter(|n| n.path.len() == 1 && names.iter().any(|x| n.path[0].eq_ignore_ascii_case(x)))
+        .map(|n| n.path.clone())
+        .collect();
+    for p in found {
+        tree.remove(&p);
+        actions.add(ActionKind::RemovedSignature, display_path(&p), "invalidated by the rebuild");
     }
 }
 
