@@ -66,6 +66,10 @@ const AUTO_BUILTINS: [(u8, &str); 4] =
 const AUTO_PREFIXES: [&str; 4] = ["auto_open", "auto_close", "auto_activate", "auto_deactivate"];
 
 pub(super) fn disarm(tree: &mut Tree, actions: &mut Actions, budget: &Budget) -> Result<(), FormatError> {
+    if tree.root_stream("Workbook").is_some() && tree.root_stream("Book").is_some() {
+        // Which one a reader takes differs between readers; the other would pass unread.
+        return Err(FormatError::malformed("both a Workbook and a Book stream"));
+    }
     let main = if tree.root_stream("Workbook").is_some() { "Workbook" } else { "Book" };
     let stream = tree.root_stream(main).ok_or_else(|| FormatError::malformed("no Workbook stream"))?;
     let new = rewrite_workbook(&stream.data, main, actions, budget)?;

@@ -1,5 +1,6 @@
 //! Word 97-2003 (.doc, .dot): the `Macros` storage (the VBA project) and every embedded object
-//! in `ObjectPool` go.
+//! in `ObjectPool` go, and so does a second table stream the FIB does not name (Word never
+//! reads it).
 //!
 //! The File Information Block at the start of the `WordDocument` stream is read enough to refuse
 //! what cannot be cleaned this way: encrypted or obfuscated documents (`fEncrypted`,
@@ -83,6 +84,13 @@ pub(super) fn disarm(tree: &mut Tree, actions: &mut Actions, budget: &Budget) ->
         FormatError::malformed(format!("the FIB names a {} stream that is not there", fib.table_stream()))
     })?;
     check_fields(&word.data, &table.data, budget)?;
+    // The other table stream, if there is one, is never read by Word: a hidden payload.
+    let other = if fib.table_stream() == "1Table" { "0Table" } else { "1Table" };
+    if let Some(n) = tree.root_stream(other) {
+        let p = n.path.clone();
+        tree.remove(&p);
+        actions.add(ActionKind::RemovedUnreferencedPart, display_path(&p), "table stream the FIB does not name");
+    }
     remove_root_storages(tree, &["Macros"], ActionKind::RemovedVbaProject, actions);
     // Each object is a storage of its own under ObjectPool; the pool itself stays (empty), as
     // Word writes it for documents without objects too.
