@@ -5,7 +5,7 @@
 //! stream is counted against `max_entries`, every stream's bytes against `max_total_bytes`, and a
 //! stream that claims more bytes than the file holds, or cannot be read to its declared size
 //! (a FAT chain cut short, looping or running past the end), makes the file `malformed`. Then
-//! each kind drops what is dangerous (see [`word`], [`excel`], [`powerpoint`] and the 一太郎 rule
+//! each kind drops what is dangerous (see the `word`, `excel` and `powerpoint` modules and the 一太郎 rule
 //! below) and the kept storages and streams are written into a **new** compound file of the same
 //! version, with their names, CLSIDs, state bits and storage timestamps copied over. A fresh file
 //! has no freed sectors, so nothing of a removed macro project or object survives in its bytes;
