@@ -637,7 +637,7 @@ fn ppt_rec(ver_inst: u16, rtype: u16, body: &[u8]) -> Vec<u8> {
 /// `ExOleObjStg` that holds the project) and an embedded package (`ExObjList` / `ExEmbed` naming
 /// its `ExOleObjStg`, and on the slide an OLE shape pointing at it whose click runs a program).
 /// Then the persist directory, the user edit, and `Current User` pointing at it.
-fn ppt(vba: bool, object: bool, encrypted_summary: bool) -> Vec<u8> {
+fn ppt(vba: bool, object: bool, encrypted_summary: bool, saved_twice: bool) -> Vec<u8> {
     let mut next_id = 3u32;
     let vba_id = vba.then(|| {
         next_id += 1;
@@ -666,7 +666,8 @@ fn ppt(vba: bool, object: bool, encrypted_summary: bool) -> Vec<u8> {
         let container = ppt_rec(0x000F, 0x03FF, &ppt_rec(0x0020, 0x0400, &info));
         children.extend_from_slice(&ppt_rec(0x000F, 0x07D0, &container));
     }
-    let mut doc = ppt_rec(0x000F, 0x03E8, &children); // DocumentContainer
+    let document = ppt_rec(0x000F, 0x03E8, &children); // DocumentContainer
+    let mut doc = document.clone();
     let mut offsets = vec![0u32, doc.len() as u32];
     // The slide: one shape, an OLE object's picture frame when there is an object.
     let mut fsp = Vec::new();
@@ -711,10 +712,33 @@ fn ppt(vba: bool, object: bool, encrypted_summary: bool) -> Vec<u8> {
     u16le(&mut edit, 1); // lastView
     u16le(&mut edit, 0);
     doc.extend_from_slice(&ppt_rec(0, 0x0FF5, &edit));
+    let mut current = edit_at;
+    if saved_twice {
+        // A second save appends new versions of the document and (when there is one) the VBA
+        // storage, a directory naming just those, and a user edit pointing back at the first.
+        let doc_at = doc.len() as u32;
+        doc.extend_from_slice(&document);
+        let mut dir = Vec::new();
+        u32le(&mut dir, 1 | (1 << 20));
+        u32le(&mut dir, doc_at);
+        if let Some(id) = vba_id {
+            let stg_at = doc.len() as u32;
+            doc.extend_from_slice(&ppt_rec(0x0000, 0x1011, &media::vba_project("AutoOpen")));
+            u32le(&mut dir, id | (1 << 20));
+            u32le(&mut dir, stg_at);
+        }
+        let dir_at = doc.len() as u32;
+        doc.extend_from_slice(&ppt_rec(0, 0x1772, &dir));
+        let mut edit2 = edit.clone();
+        edit2[8..12].copy_from_slice(&edit_at.to_le_bytes()); // offsetLastEdit
+        edit2[12..16].copy_from_slice(&dir_at.to_le_bytes()); // offsetPersistDirectory
+        current = doc.len() as u32;
+        doc.extend_from_slice(&ppt_rec(0, 0x0FF5, &edit2));
+    }
     let mut cu = Vec::new();
     u32le(&mut cu, 0x14);
     u32le(&mut cu, 0xE391_C05F);
-    u32le(&mut cu, edit_at);
+    u32le(&mut cu, current);
     u16le(&mut cu, 5);
     u16le(&mut cu, 0x03F4);
     cu.extend_from_slice(&[3, 0, 0, 0]);
@@ -730,27 +754,33 @@ fn ppt(vba: bool, object: bool, encrypted_summary: bool) -> Vec<u8> {
 
 /// Records of a presentation with nothing active.
 pub fn ppt_clean_records() -> Vec<u8> {
-    ppt(false, false, false)
+    ppt(false, false, false, false)
 }
 
 /// A `VBAInfoAtom` with macros and the VBA storage (`ExOleObjStg`).
 pub fn ppt_vba_records() -> Vec<u8> {
-    ppt(true, false, false)
+    ppt(true, false, false, false)
+}
+
+/// The VBA presentation saved twice (incremental save): two versions of the document and of
+/// the VBA storage, two persist directories, two user edits.
+pub fn ppt_vba_saved_twice() -> Vec<u8> {
+    ppt(true, false, false, true)
 }
 
 /// An embedded package (`ExEmbed` and its `ExOleObjStg`).
 pub fn ppt_object_records() -> Vec<u8> {
-    ppt(false, true, false)
+    ppt(false, true, false, false)
 }
 
 /// Both.
 pub fn ppt_vba_and_object_records() -> Vec<u8> {
-    ppt(true, true, false)
+    ppt(true, true, false, false)
 }
 
 /// A presentation with an `EncryptedSummary` stream.
 pub fn ppt_encrypted_records() -> Vec<u8> {
-    ppt(false, false, true)
+    ppt(false, false, true, false)
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -879,6 +909,7 @@ pub fn all() -> Vec<Sample> {
         sample("blocked_stream_past_end.xls", stream_past_end_xls(), Expected::blocked(Reason::Malformed)),
         sample("records_clean.ppt", ppt_clean_records(), Expected::clean("ppt")),
         sample("vba_records.ppt", ppt_vba_records(), Expected::disarmed("ppt", &[RemovedVbaProject])),
+        sample("vba_saved_twice.ppt", ppt_vba_saved_twice(), Expected::disarmed("ppt", &[RemovedVbaProject])),
         sample(
             "object_records.ppt",
             ppt_object_records(),

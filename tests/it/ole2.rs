@@ -396,6 +396,22 @@ fn macro_sheet_and_name_are_neutralised_in_place() {
 }
 
 #[test]
+fn every_saved_version_of_a_presentation_loses_its_vba_and_the_edits_still_chain() {
+    let o = process_with(engine(), "x.ppt", &ole2::ppt_vba_saved_twice());
+    let out = o.output.expect("output");
+    let read = read_cfb(&out).expect("opens");
+    let doc = &read.entries["/PowerPoint Document"].2;
+    let user = &read.entries["/Current User"].2;
+    assert!(presentation_problems(doc, user).is_empty(), "{:?}", presentation_problems(doc, user));
+    // Both user edits are still there and the newest points back at the older one.
+    let edits: Vec<usize> = (0..doc.len().saturating_sub(4)).filter(|&i| doc[i..i + 4] == [0, 0, 0xF5, 0x0F]).collect();
+    assert_eq!(edits.len(), 2);
+    let current = u32_at(user, 16).expect("offset");
+    assert_eq!(current, edits[1]);
+    assert_eq!(u32_at(doc, current + 16), Some(edits[0]), "offsetLastEdit follows the older edit");
+}
+
+#[test]
 fn an_ole_shape_stays_as_its_picture_without_its_object() {
     let o = process_with(engine(), "x.ppt", &ole2::ppt_object_records());
     let out = o.output.expect("output");
