@@ -5,17 +5,16 @@
 //! stream is counted against `max_entries`, every stream's bytes against `max_total_bytes`, and a
 //! stream that claims more bytes than the file holds, or cannot be read to its declared size
 //! (a FAT chain cut short, looping or running past the end), makes the file `malformed`. Then
-//! each kind drops what is dangerous (see the `word`, `excel` and `powerpoint` modules and the 一太郎 rule
-//! below) and the kept storages and streams are written into a **new** compound file of the same
-//! version, with their names, CLSIDs, state bits and storage timestamps copied over. A fresh file
-//! has no freed sectors, so nothing of a removed macro project or object survives in its bytes;
-//! the same input always gives the same output.
+//! each kind drops what is dangerous (see the `word`, `excel` and `powerpoint` modules, and the
+//! 一太郎 rule below) and the kept storages and streams are written into a **new** compound file
+//! of the same version, with their names, CLSIDs, state bits and storage timestamps copied over.
+//! A fresh file has no freed sectors, so nothing of a removed macro project or object survives in
+//! its bytes; the same input always gives the same output.
 //!
 //! When anything was removed, document signatures (`_xmlsignatures`, `_signatures`,
 //! `\x05DigitalSignature`), which the rebuild has made invalid, go too. After the kind's own
-//! rules, a final check refuses (as `unsupported`) any file that still holds
-//! a VBA storage or an embedded object stream anywhere: what a rule did not expect is blocked,
-//! never passed.
+//! rules, a final check refuses (as `unsupported`) any file that still holds a VBA storage or an
+//! embedded object stream anywhere: what a rule did not expect is blocked, never passed.
 //!
 //! What this module refuses: Outlook messages, Visio drawings and other compound files are not
 //! rebuilt (`unsupported`); Word 6/95 documents, Word documents with DDE or network-fetching
@@ -442,8 +441,6 @@ mod tests {
 
     #[test]
     fn jtd_object_storages_go_and_the_text_stays() {
-        let ole = crate::samples::media::ole_package("a.bat", b"echo hi\r\n");
-        let _ = ole;
         let cf = crate::samples::media::compound_file(
             &["/Obj1"],
             &[("/DocumentText", b"text"), ("/Obj1/\u{1}Ole10Native", b"payload"), ("/Obj1/\u{1}CompObj", b"x")],
