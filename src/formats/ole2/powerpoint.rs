@@ -119,8 +119,8 @@ pub(crate) fn scan(data: &[u8], budget: &Budget) -> Result<Found, FormatError> {
             continue;
         }
         if end - pos < 8 {
-            // A short tail at the top level is padding when it is all zero.
-            if depth == 0 && data[pos..end].iter().all(|&b| b == 0) {
+            // A short tail of zeros is padding (as `children` reads it too).
+            if data[pos..end].iter().all(|&b| b == 0) {
                 continue;
             }
             return Err(FormatError::malformed(format!("PowerPoint record header cut short at {pos}")));
