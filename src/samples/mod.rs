@@ -3,7 +3,8 @@
 //! Every file here is made by this module's code: OOXML packages (Word, Excel, PowerPoint,
 //! Visio) that open in their applications, each variant carrying one threat from the project's
 //! checklist, and hostile inputs that must be blocked; and, in [`pdf`], PDF documents made by a
-//! small raw writer, one per row of the PDF checklist, with their own list of samples. Nothing
+//! small raw writer, one per row of the PDF checklist, with their own list of samples; and, in
+//! [`ole2`], legacy Office compound files (Word 97, BIFF8, PowerPoint records). Nothing
 //! is downloaded or copied, and the payloads are inert (a message box macro or script, a batch
 //! file that echoes, a PE header without code).
 //!
@@ -21,6 +22,7 @@ pub mod hostile;
 mod large;
 mod large_pdf;
 pub mod media;
+pub mod ole2;
 pub mod package;
 pub mod pdf;
 pub mod powerpoint;
