@@ -21,6 +21,7 @@ pub mod hostile;
 mod large;
 mod large_pdf;
 pub mod media;
+pub mod odf;
 pub mod package;
 pub mod pdf;
 pub mod powerpoint;
