@@ -3,8 +3,10 @@
 //!
 //! Parsing refuses a manifest that carries encryption data of any kind (per-entry
 //! `manifest:encryption-data`, or the package-wide OpenPGP `manifest:keyinfo`): the entries it
-//! describes cannot be read, so the package is blocked as encrypted. Rewriting leaves out the
-//! `file-entry` elements of entries the rebuild removed and changes nothing else.
+//! describes cannot be read, so the package is blocked as encrypted. The rebuilt package gets a
+//! manifest written anew from what was parsed: the `file-entry` elements of the entries that
+//! stay, with their path, media type and version, and nothing else (no foreign elements, no
+//! comments, no declarations).
 //!
 //! OpenOffice.org 2 and 3 wrote a document type declaration naming `Manifest.dtd` into every
 //! manifest. One that only names an external DTD declares no entity and is left out of the
@@ -14,7 +16,7 @@
 use crate::formats::xml::{self, local};
 use crate::formats::FormatError;
 use crate::model::Reason;
-use quick_xml::events::Event;
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
 pub const NAME: &str = "META-INF/manifest.xml";
@@ -29,11 +31,15 @@ pub struct FileEntry {
     /// The entry's path in the package (`content.xml`, `Object 1/`, `/` for the package).
     pub full_path: String,
     pub media_type: String,
+    /// The ODF version of a (sub-)document entry.
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Manifest {
     pub entries: Vec<FileEntry>,
+    /// The `manifest:version` of the root element.
+    pub version: Option<String>,
     /// The manifest had an external document type declaration (dropped when rewritten).
     pub doctype: bool,
 }
@@ -76,11 +82,17 @@ impl Manifest {
                 _ => continue,
             };
             let name = local(e.name().as_ref()).to_vec();
+            // Attributes must parse (no duplicates, no broken quoting): a manifest read one way
+            // here and another way by an office suite would make the rebuild meaningless.
+            for a in e.attributes() {
+                a.map_err(|err| xml::parse_error(NAME, err))?;
+            }
             if !root_seen {
                 root_seen = true;
                 if name != b"manifest" {
                     return Err(FormatError::malformed(format!("{NAME}: the root element is not manifest")));
                 }
+                m.version = xml::attr(e, b"version");
             }
             if ENCRYPTION_ELEMENTS.contains(&name.as_slice()) {
                 return Err(FormatError::new(Reason::Encrypted, "the manifest describes encrypted entries"));
@@ -88,7 +100,8 @@ impl Manifest {
             if name == b"file-entry" {
                 let full_path = xml::attr(e, b"full-path").unwrap_or_default();
                 let media_type = xml::attr(e, b"media-type").unwrap_or_default();
-                m.entries.push(FileEntry { full_path, media_type });
+                let version = xml::attr(e, b"version");
+                m.entries.push(FileEntry { full_path, media_type, version });
             }
         }
         if !root_seen {
@@ -108,41 +121,33 @@ impl Manifest {
     }
 }
 
-/// Rewrites the manifest without the `file-entry` elements whose path `keep` refuses.
-pub fn rewrite(data: &[u8], keep: impl Fn(&str) -> bool) -> Result<Vec<u8>, FormatError> {
-    let mut reader = xml::reader(data);
-    let mut w = Writer::new(Vec::with_capacity(data.len()));
-    let mut skipping = 0usize;
-    loop {
-        let ev = reader.read_event().map_err(|e| xml::parse_error(NAME, e))?;
-        match &ev {
-            Event::Eof => break,
-            Event::DocType(t) => {
-                check_doctype(t)?;
-                continue;
-            }
-            _ if skipping > 0 => {
-                match &ev {
-                    Event::Start(_) => skipping += 1,
-                    Event::End(_) => skipping -= 1,
-                    _ => {}
-                }
-                continue;
-            }
-            Event::Start(e) | Event::Empty(e) if local(e.name().as_ref()) == b"file-entry" => {
-                let path = xml::attr(e, b"full-path").unwrap_or_default();
-                if !keep(&path) {
-                    if matches!(ev, Event::Start(_)) {
-                        skipping = 1;
-                    }
-                    continue;
-                }
-            }
-            _ => {}
-        }
-        w.write_event(ev).map_err(|e| FormatError::new(Reason::InternalError, format!("{NAME}: {e}")))?;
+/// Writes a new manifest with the entries `keep` accepts, in their original order.
+pub fn write(m: &Manifest, keep: impl Fn(&str) -> bool) -> Vec<u8> {
+    let mut w = Writer::new(Vec::new());
+    let mut root = BytesStart::new("manifest:manifest");
+    root.push_attribute(("xmlns:manifest", "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"));
+    if let Some(v) = &m.version {
+        root.push_attribute(("manifest:version", v.as_str()));
     }
-    Ok(w.into_inner())
+    let mut out = Vec::new();
+    out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    // Writing into a Vec cannot fail.
+    let _ = w.write_event(Event::Start(root));
+    for e in m.entries.iter().filter(|e| keep(&e.full_path)) {
+        let mut fe = BytesStart::new("manifest:file-entry");
+        fe.push_attribute(("manifest:full-path", e.full_path.as_str()));
+        if let Some(v) = &e.version {
+            fe.push_attribute(("manifest:version", v.as_str()));
+        }
+        fe.push_attribute(("manifest:media-type", e.media_type.as_str()));
+        let _ = w.write_event(Event::Text(BytesText::new("\n ")));
+        let _ = w.write_event(Event::Empty(fe));
+    }
+    let _ = w.write_event(Event::Text(BytesText::new("\n")));
+    let _ = w.write_event(Event::End(BytesEnd::new("manifest:manifest")));
+    out.extend_from_slice(&w.into_inner());
+    out.push(b'\n');
+    out
 }
 
 #[cfg(test)]
@@ -161,8 +166,11 @@ mod tests {
         let m = Manifest::parse(M.as_bytes(), 16).unwrap();
         assert_eq!(m.root_media_type(), Some("application/vnd.oasis.opendocument.text"));
         assert!(m.lists("content.xml") && m.lists("Basic/Standard/Module1.xml"));
-        let out = String::from_utf8(rewrite(M.as_bytes(), |p| !p.starts_with("Basic/")).unwrap()).unwrap();
-        assert!(!out.contains("Basic") && out.contains("content.xml"), "{out}");
+        let out = String::from_utf8(write(&m, |p| !p.starts_with("Basic/"))).unwrap();
+        assert!(!out.contains("Basic") && out.contains(r#"manifest:full-path="content.xml""#), "{out}");
+        let again = Manifest::parse(out.as_bytes(), 16).unwrap();
+        assert_eq!(again.entries.len(), 2);
+        assert_eq!(again.version.as_deref(), Some("1.3"));
     }
 
     #[test]
@@ -182,9 +190,14 @@ mod tests {
         );
         let m = Manifest::parse(old.as_bytes(), 16).unwrap();
         assert!(m.doctype && m.lists("content.xml"));
-        let out = String::from_utf8(rewrite(old.as_bytes(), |_| true).unwrap()).unwrap();
+        let out = String::from_utf8(write(&m, |_| true)).unwrap();
         assert!(!out.contains("DOCTYPE") && out.contains("content.xml"), "{out}");
         let bomb = M.replace("?>\n", "?>\n<!DOCTYPE m [<!ENTITY a \"aaaa\">]>\n");
         assert_eq!(Manifest::parse(bomb.as_bytes(), 16).unwrap_err().reason, Reason::XmlDoctype);
+        let broken = M.replace(
+            r#"manifest:full-path="content.xml""#,
+            r#"manifest:full-path="content.xml" manifest:full-path="x""#,
+        );
+        assert_eq!(Manifest::parse(broken.as_bytes(), 16).unwrap_err().reason, Reason::Malformed);
     }
 }

@@ -32,7 +32,7 @@ pub mod rewrite;
 
 use crate::formats::zipread::{self, Entry, Method, ZipIndex};
 use crate::formats::{adopt_child_actions, Context, Disarmed, FormatError};
-use crate::model::{Action, ActionKind, Family, Item, Kind, Reason, Verdict};
+use crate::model::{Action, ActionKind, FailureClass, Family, Item, Kind, Reason, Verdict};
 use manifest::Manifest;
 use rayon::prelude::*;
 use rewrite::{PackageNames, Plan, Role};
@@ -130,8 +130,8 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     rb.classify(&manifest, &subdocs);
     rb.process_pdfs(&zip)?;
     rb.rewrite_xml(&subdocs)?;
-    let manifest_out = rb.finish_manifest(&man_bytes, &manifest)?;
-    let bytes = rb.write(&zip, &media_type, man_entry, manifest_out)?;
+    let manifest_out = rb.finish_manifest(&manifest);
+    let bytes = rb.write(&zip, &media_type, &manifest_out)?;
     Ok(Disarmed { data: bytes, kind, actions: rb.actions })
 }
 
@@ -328,7 +328,22 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                 let role = if n.starts_with("Configurations2/") { Role::Configuration } else { Role::Document };
                 // Relative references of a sub-document start at its own folder.
                 let plan = Plan { part: n, base, role, names: &names, max_depth };
-                rewrite::rewrite(&part.data, &plan, budget).map(|o| ((*n).clone(), o))
+                match rewrite::rewrite(&part.data, &plan, budget) {
+                    Ok(o) => Ok(((*n).clone(), o)),
+                    // The user interface configuration is not content: one that cannot be read
+                    // goes as a whole instead of blocking the document.
+                    Err(e)
+                        if role == Role::Configuration
+                            && (e.reason.class() == FailureClass::Malformed || e.reason == Reason::LimitXmlDepth) =>
+                    {
+                        let out = rewrite::PartOutput {
+                            remove_config: Some("unreadable configuration"),
+                            ..Default::default()
+                        };
+                        Ok(((*n).clone(), out))
+                    }
+                    Err(e) => Err(e),
+                }
             })
             .collect::<Result<_, _>>()?;
         let mut config_reason = None;
@@ -364,9 +379,8 @@ impl<'c, 'a> Rebuild<'c, 'a> {
         Ok(())
     }
 
-    /// Drops the signatures the rebuild invalidates and returns the new manifest (`None` when
-    /// it is unchanged).
-    fn finish_manifest(&mut self, data: &[u8], manifest: &Manifest) -> Result<Option<Vec<u8>>, FormatError> {
+    /// Drops the signatures the rebuild invalidates and writes the new manifest.
+    fn finish_manifest(&mut self, manifest: &Manifest) -> Vec<u8> {
         let sigs: Vec<String> = self
             .parts
             .keys()
@@ -386,10 +400,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
             kept.iter().flat_map(|k| k.match_indices('/').map(move |(i, _)| k[..=i].to_string())).collect();
         dirs.extend(self.kept_dirs());
         let keep = |p: &str| p == "/" || kept.contains(p) || (p.ends_with('/') && dirs.contains(p));
-        if !manifest.doctype && manifest.entries.iter().all(|e| keep(&e.full_path)) {
-            return Ok(None);
-        }
-        Ok(Some(manifest::rewrite(data, keep)?))
+        manifest::write(manifest, keep)
     }
 
     /// Folder entries of the zip that stay: not those of removed libraries or configuration,
@@ -410,13 +421,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
             .collect()
     }
 
-    fn write(
-        &mut self,
-        zip: &ZipIndex<'_>,
-        media_type: &str,
-        man_entry: &Entry,
-        manifest_out: Option<Vec<u8>>,
-    ) -> Result<Vec<u8>, FormatError> {
+    fn write(&mut self, zip: &ZipIndex<'_>, media_type: &str, manifest_out: &[u8]) -> Result<Vec<u8>, FormatError> {
         let werr = |e: &dyn std::fmt::Display| FormatError::new(Reason::InternalError, format!("zip write: {e}"));
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(
             zip.entries().iter().map(|e| e.compressed_size as usize).sum::<usize>() + 4096,
@@ -440,13 +445,8 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                 continue;
             }
             if e.name == manifest::NAME {
-                match &manifest_out {
-                    Some(d) => {
-                        w.start_file(e.name.clone(), zipread::deterministic_options()).map_err(|err| werr(&err))?;
-                        w.write_all(d).map_err(|err| werr(&err))?;
-                    }
-                    None => zip.raw_copy(man_entry, &mut w, None)?,
-                }
+                w.start_file(e.name.clone(), zipread::deterministic_options()).map_err(|err| werr(&err))?;
+                w.write_all(manifest_out).map_err(|err| werr(&err))?;
                 continue;
             }
             if self.removed.contains(&e.name) {

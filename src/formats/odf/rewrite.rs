@@ -282,6 +282,10 @@ pub fn rewrite(data: &[u8], plan: &Plan<'_>, budget: &Budget) -> Result<PartOutp
 impl<'p, 'b> Rewriter<'p, 'b> {
     fn run(&mut self, data: &[u8]) -> Result<(), FormatError> {
         let part = self.plan.part;
+        // OpenDocument XML is UTF-8; quick-xml does not check text, an office suite does.
+        std::str::from_utf8(data).map_err(|e| xml::parse_error(part, format!("not UTF-8: {e}")))?;
+        let mut first = true;
+        let mut root_done = false;
         let mut reader = NsReader::from_reader(data);
         {
             let c = reader.config_mut();
@@ -296,6 +300,45 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                 self.budget.check_time()?;
             }
             let ev = reader.read_event().map_err(|e| xml::parse_error(part, e))?;
+            let top = self.frames.is_empty() && self.skip == 0;
+            match &ev {
+                Event::Decl(d) => {
+                    if !first {
+                        return Err(xml::parse_error(part, "XML declaration not at the start"));
+                    }
+                    d.version().map_err(|e| xml::parse_error(part, e))?;
+                    if let Some(enc) = d.encoding() {
+                        let enc = enc.map_err(|e| xml::parse_error(part, e))?;
+                        if !enc.eq_ignore_ascii_case(b"utf-8") {
+                            return Err(xml::parse_error(part, "encoding other than UTF-8"));
+                        }
+                    }
+                    if let Some(sa) = d.standalone() {
+                        sa.map_err(|e| xml::parse_error(part, e))?;
+                    }
+                }
+                Event::Text(t) if top && !t.iter().all(|b| b.is_ascii_whitespace()) => {
+                    return Err(xml::parse_error(part, "text outside the root element"));
+                }
+                Event::Start(_) | Event::Empty(_) if top && root_done => {
+                    return Err(xml::parse_error(part, "a second root element"));
+                }
+                Event::CData(_) if top => return Err(xml::parse_error(part, "text outside the root element")),
+                Event::PI(pi) => {
+                    let target = pi.split(|b| b.is_ascii_whitespace()).next().unwrap_or_default();
+                    if !valid_name(target) || target.eq_ignore_ascii_case(b"xml") {
+                        return Err(xml::parse_error(part, "bad processing instruction"));
+                    }
+                }
+                _ => {}
+            }
+            first = false;
+            if top && matches!(ev, Event::Empty(_)) {
+                root_done = true;
+            }
+            if matches!(ev, Event::End(_)) && self.frames.len() + self.skip == 1 {
+                root_done = true;
+            }
             match ev {
                 Event::Eof => break,
                 Event::DocType(_) if self.plan.role == Role::Configuration => {
@@ -307,6 +350,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                 Event::Start(e) => {
                     self.check_depth()?;
                     if self.skip > 0 {
+                        check_tag(part, &e)?;
                         self.skip += 1;
                         self.note_skipped(&e);
                         continue;
@@ -335,6 +379,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                 }
                 Event::Empty(e) => {
                     if self.skip > 0 {
+                        check_tag(part, &e)?;
                         self.note_skipped(&e);
                         continue;
                     }
@@ -366,6 +411,9 @@ impl<'p, 'b> Rewriter<'p, 'b> {
         }
         if !self.frames.is_empty() || self.skip > 0 {
             return Err(xml::parse_error(part, "unexpected end of document"));
+        }
+        if !root_done && !data.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(xml::parse_error(part, "no root element"));
         }
         Ok(())
     }
@@ -452,6 +500,9 @@ impl<'p, 'b> Rewriter<'p, 'b> {
 
     fn decide<'e>(&mut self, reader: &NsReader<&[u8]>, e: BytesStart<'e>) -> Result<Decision<'e>, FormatError> {
         let e = e.into_owned();
+        // Attributes must parse (no duplicates, no broken quoting): an attribute this cleaner
+        // skipped over could be read by an office suite.
+        check_tag(self.plan.part, &e)?;
         let qname = e.name();
         let name = local(qname.as_ref()).to_vec();
         if self.plan.role == Role::Configuration {
@@ -725,6 +776,44 @@ impl<'p, 'b> Rewriter<'p, 'b> {
     }
 }
 
+/// Whether `name` is a plausible XML name: UTF-8, not empty, none of the characters that end or
+/// quote a tag. quick-xml takes whatever stands between `<` and a space as a name; an office
+/// suite's parser refuses such a tag, so a cleaner that let one through would judge markup the
+/// application reads another way.
+fn valid_name(name: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(name) else { return false };
+    let mut chars = s.chars();
+    match chars.next() {
+        None => return false,
+        Some(c) if c.is_ascii_digit() || c == '-' || c == '.' => return false,
+        _ => {}
+    }
+    !s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>&\"'=/!?;,()[]{}\\`".contains(c))
+}
+
+/// Checks a start tag: its name and every attribute (syntax, duplicates, names).
+fn check_tag(part: &str, e: &BytesStart<'_>) -> Result<(), FormatError> {
+    if !valid_name(e.name().as_ref()) {
+        return Err(xml::parse_error(
+            part,
+            format!("bad element name {:?}", String::from_utf8_lossy(e.name().as_ref())),
+        ));
+    }
+    for a in e.attributes() {
+        let a = a.map_err(|err| xml::parse_error(part, err))?;
+        if !valid_name(a.key.as_ref()) {
+            return Err(xml::parse_error(
+                part,
+                format!("bad attribute name {:?}", String::from_utf8_lossy(a.key.as_ref())),
+            ));
+        }
+        if a.value.contains(&b'<') {
+            return Err(xml::parse_error(part, "`<` in an attribute value"));
+        }
+    }
+    Ok(())
+}
+
 fn value(a: &Attribute<'_>) -> String {
     match a.unescape_value() {
         Ok(v) => v.into_owned(),
@@ -749,4 +838,109 @@ fn without<'a>(e: &BytesStart<'a>, mut drop: impl FnMut(&Attribute<'_>) -> bool)
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn names() -> PackageNames {
+        let mut n = PackageNames::default();
+        for f in ["content.xml", "Pictures/a.png", "Object 1/content.xml", "ObjectReplacements/Object 1"] {
+            n.add_file(f);
+        }
+        n.removed.insert("Object 2".into());
+        n.subdocs.insert("Object 1/".into());
+        n
+    }
+
+    fn run(xml: &str) -> PartOutput {
+        let n = names();
+        let plan = Plan { part: "content.xml", base: "", role: Role::Document, names: &n, max_depth: 64 };
+        rewrite(xml.as_bytes(), &plan, &Budget::new(&Config::default().limits)).unwrap()
+    }
+
+    const NS: &str = r#"xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:script="urn:oasis:names:tc:opendocument:xmlns:script:1.0" xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" xmlns:p="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0""#;
+
+    #[test]
+    fn links_are_classified() {
+        let n = names();
+        assert_eq!(classify("#Top", "", &n), Href::Anchor);
+        assert_eq!(classify("https://example.com/", "", &n), Href::Web);
+        assert_eq!(classify(" java\tscript:alert(1)", "", &n), Href::Script);
+        assert_eq!(classify("vnd.sun.star.script:Standard.M.Main?location=document", "", &n), Href::Script);
+        assert_eq!(classify(".uno:Open", "", &n), Href::Script);
+        assert_eq!(classify("./Object 1", "", &n), Href::Internal("Object 1/".into()));
+        assert_eq!(classify("./Object%202", "", &n), Href::Internal("Object 2".into()));
+        assert_eq!(classify("../Pictures/a.png", "Object 1/", &n), Href::Internal("Pictures/a.png".into()));
+        assert_eq!(classify("../x.odt", "", &n), Href::External);
+        assert_eq!(classify("Pictures/missing.png", "", &n), Href::External);
+        assert_eq!(classify("\\\\server\\share", "", &n), Href::External);
+        assert_eq!(classify("C:\\x.exe", "", &n), Href::External);
+        assert_eq!(classify("file:///etc/passwd", "", &n), Href::External);
+    }
+
+    #[test]
+    fn formulas_are_classified() {
+        assert_eq!(formula_threat("of:=SUM([.A1:.A3])"), None);
+        assert_eq!(formula_threat("of:=\"DDE(\"&[.A1]"), None);
+        assert_eq!(formula_threat("of:=DDE(\"soffice\";\"x\";\"A1\")"), Some(ActionKind::RemovedDdeFormula));
+        assert_eq!(formula_threat("of:=['file:///x.ods'#$Sheet1.A1]"), Some(ActionKind::RemovedExternalFormula));
+        assert_eq!(formula_threat("of:=WEBSERVICE(\"http://x\")"), Some(ActionKind::RemovedExternalFormula));
+        assert_eq!(
+            formula_threat("of:=INDIRECT(\"'file:///etc/passwd'#$Sheet1.A1\")"),
+            Some(ActionKind::RemovedExternalFormula)
+        );
+        assert_eq!(formula_threat("of:=INDIRECT(\"B\"&[.A1])"), None);
+    }
+
+    #[test]
+    fn a_script_listener_goes_even_when_it_looks_like_a_presentation_one() {
+        let doc = format!(
+            r#"<office:document-content {NS}><office:body><draw:rect><office:event-listeners><script:event-listener presentation:action="next-page" script:event-name="dom:click" xlink:href="macro:///x"/><p:event-listener script:event-name="dom:click" p:action="previous-page"/></office:event-listeners></draw:rect></office:body></office:document-content>"#
+        );
+        let o = run(&doc);
+        let t = String::from_utf8(o.data.unwrap()).unwrap();
+        assert!(!t.contains("script:event-listener") && t.contains("p:event-listener"), "{t}");
+        assert_eq!(o.actions[0].action, ActionKind::RemovedEventListener);
+    }
+
+    #[test]
+    fn objects_stay_only_as_sub_documents() {
+        let doc = format!(
+            r#"<office:document-content {NS}><office:body><draw:frame><draw:object xlink:href="./Object 1"/><draw:image xlink:href="./ObjectReplacements/Object 1"/></draw:frame><draw:frame><draw:object xlink:href="./Object 2"/></draw:frame><draw:frame><draw:object xlink:href="http://x/y.odt"/></draw:frame></office:body></office:document-content>"#
+        );
+        let o = run(&doc);
+        let t = String::from_utf8(o.data.unwrap()).unwrap();
+        assert!(
+            t.contains("./Object 1\"")
+                && t.contains("ObjectReplacements")
+                && !t.contains("Object 2")
+                && !t.contains("y.odt"),
+            "{t}"
+        );
+        assert!(o.dropped_refs.contains(&"Object 2".to_string()));
+    }
+
+    #[test]
+    fn markup_an_office_suite_would_read_differently_is_refused() {
+        let n = names();
+        let plan = Plan { part: "p.xml", base: "", role: Role::Document, names: &n, max_depth: 64 };
+        let b = Budget::new(&Config::default().limits);
+        for bad in [
+            "<a x=\"1\" x=\"2\"/>",
+            "<a x<y=\"1\"/>",
+            "<a x=\"<b>\"/>",
+            "text<a/>",
+            "<a/><b/>",
+            "<?<x?><a/>",
+            "<?xml version=\"1.0\" encoding=\"UTF-16\"?><a/>",
+            "<a>\u{fffd}</a>\u{0}",
+        ] {
+            assert!(rewrite(bad.as_bytes(), &plan, &b).is_err(), "{bad}");
+        }
+        assert!(rewrite(b"<a>\xff</a>", &plan, &b).is_err());
+        assert!(rewrite(b"", &plan, &b).unwrap().data.is_none());
+    }
 }
