@@ -236,6 +236,12 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                 continue;
             }
             if is_markup(name) {
+                // Older office suites wrote empty key binding files (`accelerator/current.xml`):
+                // not XML at all, and nothing the document needs.
+                if name.starts_with("Configurations2/") && self.parts[name].data.iter().all(|b| b.is_ascii_whitespace())
+                {
+                    self.remove(name, None);
+                }
                 continue;
             }
             let d = crate::detect::detect(&self.parts[name].data, None, None, &self.ctx.config.limits);

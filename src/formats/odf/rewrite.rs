@@ -98,6 +98,9 @@ pub enum Href {
     Anchor,
     /// An entry or folder of the package (the resolved name: `Object 1`, `Pictures/a.png`).
     Internal(String),
+    /// A path inside the package where nothing is (an office suite looks for it in the package
+    /// and finds nothing; it does not go out for it).
+    Missing(String),
     /// A web page or mail address.
     Web,
     /// A macro, script or command URL.
@@ -160,6 +163,10 @@ pub fn classify(href: &str, base: &str, names: &PackageNames) -> Href {
     if v.is_empty() || v.starts_with('#') {
         return Href::Anchor;
     }
+    // In a sub-document `..` is the document that holds it (a chart takes its data from there).
+    if !base.is_empty() && matches!(v.as_str(), ".." | "../") {
+        return Href::Anchor;
+    }
     if is_script_url(href) {
         return Href::Script;
     }
@@ -176,17 +183,20 @@ pub fn classify(href: &str, base: &str, names: &PackageNames) -> Href {
     }
     let path = path.split('#').next().unwrap_or("");
     let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
+    let mut parts = decoded.split(['/', '\\']).filter(|s| !s.is_empty() && *s != ".").peekable();
+    // A reference that starts by going up leaves the package: office suites resolve it against
+    // the document's own location in the file system.
+    if parts.peek() == Some(&"..") {
+        return Href::External;
+    }
     let mut segs: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
-    for s in decoded.split(['/', '\\']) {
-        match s {
-            "" | "." => {}
-            ".." => {
-                // Above the package root a relative reference reaches the file system.
-                if segs.pop().is_none() {
-                    return Href::External;
-                }
+    for s in parts {
+        if s == ".." {
+            if segs.pop().is_none() {
+                return Href::External;
             }
-            s => segs.push(s),
+        } else {
+            segs.push(s);
         }
     }
     if segs.is_empty() {
@@ -199,7 +209,7 @@ pub fn classify(href: &str, base: &str, names: &PackageNames) -> Href {
     } else if names.dirs.contains(&dir) || names.removed.contains(&dir) {
         Href::Internal(dir)
     } else {
-        Href::External
+        Href::Missing(name)
     }
 }
 
@@ -412,7 +422,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
         if !self.frames.is_empty() || self.skip > 0 {
             return Err(xml::parse_error(part, "unexpected end of document"));
         }
-        if !root_done && !data.iter().all(|b| b.is_ascii_whitespace()) {
+        if !root_done {
             return Err(xml::parse_error(part, "no root element"));
         }
         Ok(())
@@ -479,7 +489,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
     fn fetched(&mut self, e: BytesStart<'static>, what: &str) -> Decision<'static> {
         let (raw, h) = self.href(&e);
         match h {
-            Href::Anchor => Decision::Emit(e),
+            Href::Anchor | Href::Missing(_) => Decision::Emit(e),
             Href::Internal(name) => {
                 if self.plan.names.removed.contains(&name) {
                     Decision::Drop { note: false }
@@ -524,7 +534,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                     self.action(ActionKind::RemovedEventListener, listener_detail(&e));
                     return Ok(Decision::Drop { note: false });
                 }
-                if h == Href::External {
+                if matches!(h, Href::External | Href::Missing(_)) {
                     self.action(ActionKind::RemovedExternalReference, listener_detail(&e));
                     return Ok(Decision::Drop { note: false });
                 }
@@ -579,7 +589,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
             b"object" => {
                 let (raw, h) = self.href(&e);
                 match h {
-                    Href::Anchor => {}
+                    Href::Anchor | Href::Missing(_) => {}
                     Href::Internal(n) if self.plan.names.subdocs.contains(&format!("{}/", n.trim_end_matches('/'))) => {
                     }
                     Href::Internal(n) => {
@@ -659,7 +669,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                         self.action(ActionKind::RemovedProgramAction, raw.unwrap_or_default());
                         return Ok(Decision::Unwrap);
                     }
-                    Href::External => {
+                    Href::External | Href::Missing(_) => {
                         self.action(
                             ActionKind::RemovedExternalReference,
                             format!("link -> {}", raw.unwrap_or_default()),
@@ -761,7 +771,13 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                         drop_keys.push(key.to_vec());
                     }
                 }
-                b"href" if !href_done && classify(&v, self.plan.base, self.plan.names) == Href::External => {
+                b"href"
+                    if !href_done
+                        && matches!(
+                            classify(&v, self.plan.base, self.plan.names),
+                            Href::External | Href::Missing(_)
+                        ) =>
+                {
                     self.action(ActionKind::RemovedExternalReference, format!("{qn}={v}"));
                     drop_keys.push(key.to_vec());
                 }
@@ -873,9 +889,16 @@ mod tests {
         assert_eq!(classify(".uno:Open", "", &n), Href::Script);
         assert_eq!(classify("./Object 1", "", &n), Href::Internal("Object 1/".into()));
         assert_eq!(classify("./Object%202", "", &n), Href::Internal("Object 2".into()));
-        assert_eq!(classify("../Pictures/a.png", "Object 1/", &n), Href::Internal("Pictures/a.png".into()));
+        assert_eq!(
+            classify("./ObjectReplacements/Object 1", "Object 1/", &n),
+            Href::Missing("Object 1/ObjectReplacements/Object 1".into())
+        );
+        assert_eq!(classify("../Pictures/a.png", "Object 1/", &n), Href::External);
+        assert_eq!(classify("..", "Object 1/", &n), Href::Anchor);
+        assert_eq!(classify("..", "", &n), Href::External);
+        assert_eq!(classify("Pictures/../../a.png", "", &n), Href::External);
         assert_eq!(classify("../x.odt", "", &n), Href::External);
-        assert_eq!(classify("Pictures/missing.png", "", &n), Href::External);
+        assert_eq!(classify("Pictures/missing.png", "", &n), Href::Missing("Pictures/missing.png".into()));
         assert_eq!(classify("\\\\server\\share", "", &n), Href::External);
         assert_eq!(classify("C:\\x.exe", "", &n), Href::External);
         assert_eq!(classify("file:///etc/passwd", "", &n), Href::External);
@@ -941,6 +964,6 @@ mod tests {
             assert!(rewrite(bad.as_bytes(), &plan, &b).is_err(), "{bad}");
         }
         assert!(rewrite(b"<a>\xff</a>", &plan, &b).is_err());
-        assert!(rewrite(b"", &plan, &b).unwrap().data.is_none());
+        assert!(rewrite(b"", &plan, &b).is_err());
     }
 }
