@@ -503,6 +503,24 @@ pub fn meta_template() -> Vec<u8> {
     b.write()
 }
 
+/// A PDF with a script in its open action, stored in the package as a picture.
+pub fn pdf_picture() -> Vec<u8> {
+    let mut b = text_doc("PDF picture", "", &picture_frame("Pictures/page.pdf"));
+    b.add("Pictures/page.pdf", "application/pdf", super::pdf::js_open_action());
+    b.write()
+}
+
+/// A signed document (the signature is a stand-in: nothing checks it) with a macro library.
+pub fn signed_macro() -> Vec<u8> {
+    let mut b = text_doc("Signed", &on_load(), "");
+    basic_library(&mut b, "");
+    b.add_unlisted(
+        "META-INF/documentsignatures.xml",
+        format!("{DECL}<document-signatures xmlns=\"urn:oasis:names:tc:opendocument:xmlns:digitalsignature:1.0\"/>"),
+    );
+    b.write()
+}
+
 /// A program hidden in the package: one entry the manifest does not list, one it lists as a
 /// picture.
 pub fn hidden_payload() -> Vec<u8> {
@@ -670,6 +688,16 @@ pub fn all() -> Vec<Sample> {
         ),
         // Embedded objects.
         sample("ole_object.odt", ole_object(), odt(&[RemovedOleObject]).keeping(&TEXT_WORDS)),
+        sample(
+            "pdf_picture.odt",
+            pdf_picture(),
+            odt(&[DisarmedEmbeddedDocument, RemovedJavascript]).keeping(&TEXT_WORDS),
+        ),
+        sample(
+            "signed_macro.odt",
+            signed_macro(),
+            odt(&[RemovedMacroLibrary, RemovedEventListener, RemovedSignature]).keeping(&TEXT_WORDS),
+        ),
         sample(
             "hidden_payload.odt",
             hidden_payload(),

@@ -247,6 +247,18 @@ fn check_package(out: &[u8], words: &[&str]) -> Vec<String> {
         if matches!(kind.family(), Family::Ole2 | Family::Executable) {
             problems.push(format!("{name}: holds a {kind} file"));
         }
+        // A PDF picture is rewritten by mugai without compressing its objects: a script left
+        // in it would show as a name.
+        if kind == Kind::Pdf
+            && [&b"/JavaScript"[..], b"/JS ", b"/JS(", b"/OpenAction"]
+                .iter()
+                .any(|n| data.windows(n.len()).any(|w| w == *n))
+        {
+            problems.push(format!("{name}: a PDF with a script or an open action"));
+        }
+        if lower.starts_with("meta-inf/") && lower.contains("signatures") {
+            problems.push(format!("{name}: a signature that no longer matches"));
+        }
         if lower.ends_with(".xml") || lower.ends_with(".rdf") {
             if let Err(e) = well_formed(&data) {
                 problems.push(format!("{name}: not well-formed: {e}"));

@@ -15,8 +15,8 @@
 //!    macro URLs, OLE objects, applets, plug-ins and external references (see there); the user
 //!    interface configuration (`Configurations2/`) goes as a whole when a menu, toolbar or key
 //!    calls a macro;
-//! 4. the manifest loses the entries that went, digital signatures go when anything was
-//!    removed (they no longer match), and a new zip is written: `mimetype` first, stored, with
+//! 4. the manifest is written anew with the entries that stay, digital signatures go (they no
+//!    longer match what they signed), and a new zip is written: `mimetype` first, stored, with
 //!    no extra field, as ODF requires; unchanged entries are copied without recompression,
 //!    rewritten ones deflated with a fixed timestamp, so the same input always gives the same
 //!    bytes.
@@ -393,12 +393,10 @@ impl<'c, 'a> Rebuild<'c, 'a> {
             .filter(|k| k.starts_with("META-INF/") && k.to_ascii_lowercase().contains("signatures"))
             .cloned()
             .collect();
-        let changed = self.actions.iter().any(|a| !a.action.is_consequence());
+        // Document signatures cover every entry, the manifest included, and the manifest is
+        // always written anew; macro signatures cover the libraries, which never stay.
         for s in sigs {
-            // Macro signatures sign the libraries; document signatures every entry.
-            if changed || s.to_ascii_lowercase().contains("macro") {
-                self.remove(&s, Some((ActionKind::RemovedSignature, String::new())));
-            }
+            self.remove(&s, Some((ActionKind::RemovedSignature, String::new())));
         }
         let kept: HashSet<&str> =
             self.parts.keys().filter(|k| !self.removed.contains(*k)).map(|k| k.as_str()).collect();
