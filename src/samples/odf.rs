@@ -683,8 +683,7 @@ pub fn all() -> Vec<Sample> {
         sample(
             "flat_macro.fodt",
             flat_macro(),
-            Expected::disarmed("fodt", &[RemovedMacroLibrary, RemovedScript, RemovedEventListener])
-                .keeping(&TEXT_WORDS),
+            Expected::disarmed("fodt", &[RemovedMacroLibrary, RemovedEventListener]).keeping(&TEXT_WORDS),
         ),
         // Embedded objects.
         sample("ole_object.odt", ole_object(), odt(&[RemovedOleObject]).keeping(&TEXT_WORDS)),

@@ -163,8 +163,9 @@ pub fn classify(href: &str, base: &str, names: &PackageNames) -> Href {
     if v.is_empty() || v.starts_with('#') {
         return Href::Anchor;
     }
-    // In a sub-document `..` is the document that holds it (a chart takes its data from there).
-    if !base.is_empty() && matches!(v.as_str(), ".." | "../") {
+    // `.` is the document itself; in a sub-document `..` is the document that holds it (a
+    // chart takes its data from there).
+    if matches!(v.as_str(), "." | "./") || (!base.is_empty() && matches!(v.as_str(), ".." | "../")) {
         return Href::Anchor;
     }
     if is_script_url(href) {
@@ -265,6 +266,9 @@ struct Rewriter<'p, 'b> {
     frames: Vec<Mode>,
     skip: usize,
     note: bool,
+    /// Inside a dropped `office:script`: its language, until something in it shows it held a
+    /// script (office suites write an empty library list into every flat document).
+    pending_script: Option<(String, usize)>,
     changed: bool,
     out: PartOutput,
 }
@@ -278,6 +282,7 @@ pub fn rewrite(data: &[u8], plan: &Plan<'_>, budget: &Budget) -> Result<PartOutp
         frames: Vec::new(),
         skip: 0,
         note: false,
+        pending_script: None,
         changed: false,
         out: PartOutput::default(),
     };
@@ -362,7 +367,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                     if self.skip > 0 {
                         check_tag(part, &e)?;
                         self.skip += 1;
-                        self.note_skipped(&e);
+                        self.note_skipped(&e, false);
                         continue;
                     }
                     match self.decide(&reader, e)? {
@@ -390,7 +395,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                 Event::Empty(e) => {
                     if self.skip > 0 {
                         check_tag(part, &e)?;
-                        self.note_skipped(&e);
+                        self.note_skipped(&e, true);
                         continue;
                     }
                     match self.decide(&reader, e)? {
@@ -400,9 +405,14 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                 }
                 Event::End(e) => {
                     if self.skip > 0 {
+                        // The end of an `office:script` that showed nothing.
+                        if self.pending_script.as_ref().is_some_and(|(_, level)| *level == self.skip) {
+                            self.pending_script = None;
+                        }
                         self.skip -= 1;
                         if self.skip == 0 {
                             self.note = false;
+                            self.pending_script = None;
                         }
                         continue;
                     }
@@ -410,6 +420,16 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                         Some(Mode::Emit) => self.emit(Event::End(e))?,
                         Some(Mode::Unwrap) => {}
                         None => return Err(xml::parse_error(part, "unbalanced end tag")),
+                    }
+                }
+                Event::Text(t) if self.skip > 0 => {
+                    if self.note && !t.iter().all(|b| b.is_ascii_whitespace()) {
+                        self.flush_script();
+                    }
+                }
+                Event::CData(_) if self.skip > 0 => {
+                    if self.note {
+                        self.flush_script();
                     }
                 }
                 other => {
@@ -453,7 +473,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
     }
 
     /// Reports what a dropped `office:scripts`, `table:error-macro` or listener list held.
-    fn note_skipped(&mut self, e: &BytesStart<'_>) {
+    fn note_skipped(&mut self, e: &BytesStart<'_>, empty: bool) {
         if !self.note {
             return;
         }
@@ -463,14 +483,25 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                 self.action(ActionKind::RemovedEventListener, d);
             }
             b"script" => {
-                let lang = xml::attr(e, b"language").unwrap_or_default();
-                self.action(ActionKind::RemovedScript, lang);
+                self.flush_script();
+                if !empty {
+                    self.pending_script = Some((xml::attr(e, b"language").unwrap_or_default(), self.skip));
+                }
             }
+            b"libraries" => {}
             b"library-embedded" | b"library-linked" => {
+                self.pending_script = None;
                 let name = xml::attr(e, b"name").unwrap_or_default();
                 self.action(ActionKind::RemovedMacroLibrary, name);
             }
-            _ => {}
+            _ => self.flush_script(),
+        }
+    }
+
+    /// Reports a dropped `office:script` once it is known to have held something.
+    fn flush_script(&mut self) {
+        if let Some((lang, _)) = self.pending_script.take() {
+            self.action(ActionKind::RemovedScript, lang);
         }
     }
 
@@ -896,6 +927,7 @@ mod tests {
         assert_eq!(classify("../Pictures/a.png", "Object 1/", &n), Href::External);
         assert_eq!(classify("..", "Object 1/", &n), Href::Anchor);
         assert_eq!(classify("..", "", &n), Href::External);
+        assert_eq!(classify(".", "", &n), Href::Anchor);
         assert_eq!(classify("Pictures/../../a.png", "", &n), Href::External);
         assert_eq!(classify("../x.odt", "", &n), Href::External);
         assert_eq!(classify("Pictures/missing.png", "", &n), Href::Missing("Pictures/missing.png".into()));
@@ -965,5 +997,14 @@ mod tests {
         }
         assert!(rewrite(b"<a>\xff</a>", &plan, &b).is_err());
         assert!(rewrite(b"", &plan, &b).is_err());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted() {
+        let n = PackageNames::default();
+        let plan = Plan { part: "p.xml", base: "", role: Role::Document, names: &n, max_depth: 64 };
+        let b = Budget::new(&Config::default().limits);
+        let doc = "\u{feff}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a><b/></a>\n";
+        assert!(rewrite(doc.as_bytes(), &plan, &b).is_ok());
     }
 }
