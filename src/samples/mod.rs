@@ -3,9 +3,10 @@
 //! Every file here is made by this module's code: OOXML packages (Word, Excel, PowerPoint,
 //! Visio) that open in their applications, each variant carrying one threat from the project's
 //! checklist, and hostile inputs that must be blocked; and, in [`pdf`], PDF documents made by a
-//! small raw writer, one per row of the PDF checklist, with their own list of samples. Nothing
-//! is downloaded or copied, and the payloads are inert (a message box macro or script, a batch
-//! file that echoes, a PE header without code).
+//! small raw writer, one per row of the PDF checklist, with their own list of samples; and, in
+//! [`odf`], OpenDocument packages and flat XML documents, one per row of the ODF checklist.
+//! Nothing is downloaded or copied, and the payloads are inert (a message box macro or script, a
+//! batch file that echoes, a PE header without code).
 //!
 //! [`all`] lists every sample with the outcome the engine must reach under the default
 //! configuration; `examples/gen_samples.rs` writes them to `samples/ooxml/` together with
