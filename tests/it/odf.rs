@@ -9,7 +9,7 @@
 //! detection of templates, flat XML and packages without `mimetype`, and that the files
 //! committed under `samples/odf/` are what the builders make now.
 
-use mugai::config::Config;
+use mugai::config::{Config, HyperlinkPolicy};
 use mugai::engine::{Engine, Outcome};
 use mugai::model::{ActionKind, Family, Item, Kind, Reason, Verdict};
 use mugai::samples::{self, odf, Sample};
@@ -710,4 +710,33 @@ fn a_large_document_is_rebuilt_whole() {
     assert!(o.actions.is_empty(), "{:?}", o.actions);
     let out = o.output.expect("rebuilt");
     fail_with(check_package(&out, &odf::TEXT_WORDS));
+}
+
+fn content_of(out: &[u8]) -> String {
+    let mut zip = zip::ZipArchive::new(Cursor::new(out)).expect("zip");
+    let mut content = String::new();
+    zip.by_name("content.xml").expect("content").read_to_string(&mut content).expect("utf-8");
+    content
+}
+
+#[test]
+fn hyperlinks_follow_the_odf_policy() {
+    let with = |p: HyperlinkPolicy| {
+        let mut c = Config::default();
+        c.odf.hyperlinks = p;
+        Engine::new(Arc::new(c)).expect("engine")
+    };
+    // remove: the web link goes, the link to a place in the document stays, the text too.
+    let o = process_with(&with(HyperlinkPolicy::Remove), "a.odt", &odf::benign_text());
+    assert!(kinds(&o).contains(&ActionKind::RemovedExternalReference), "{:?}", o.actions);
+    let c = content_of(o.output.as_ref().expect("rebuilt"));
+    assert!(!c.contains("example.com") && c.contains("href=\"#Top\"") && c.contains("the guideline"), "{c}");
+    // keep: file links stay, macro links still go.
+    let keep = with(HyperlinkPolicy::Keep);
+    let o = process_with(&keep, "a.odt", &odf::file_links());
+    assert!(o.actions.is_empty(), "{:?}", o.actions);
+    assert!(content_of(o.output.as_ref().expect("rebuilt")).contains("calc.exe"));
+    let o = process_with(&keep, "a.odt", &odf::macro_hyperlink());
+    assert!(kinds(&o).contains(&ActionKind::RemovedProgramAction), "{:?}", o.actions);
+    assert!(!content_of(o.output.as_ref().expect("rebuilt")).contains("vnd.sun.star.script"));
 }

@@ -145,6 +145,7 @@ fn disarm_flat(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> 
         role: Role::Document,
         names: &names,
         max_depth: ctx.config.limits.max_xml_depth,
+        hyperlinks: ctx.config.odf.hyperlinks,
     };
     let out = rewrite::rewrite(data, &plan, ctx.budget)?;
     let bytes = out.data.unwrap_or_else(|| data.to_vec());
@@ -324,6 +325,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
     fn rewrite_xml(&mut self, subdocs: &BTreeSet<String>) -> Result<(), FormatError> {
         let names = self.names(subdocs);
         let max_depth = self.ctx.config.limits.max_xml_depth;
+        let hyperlinks = self.ctx.config.odf.hyperlinks;
         let budget = self.ctx.budget;
         let todo: Vec<&String> = self.parts.keys().filter(|n| is_markup(n) && !self.removed.contains(*n)).collect();
         let results: Vec<(String, rewrite::PartOutput)> = todo
@@ -333,7 +335,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                 let base = n.rfind('/').map(|i| &n[..=i]).unwrap_or("");
                 let role = if n.starts_with("Configurations2/") { Role::Configuration } else { Role::Document };
                 // Relative references of a sub-document start at its own folder.
-                let plan = Plan { part: n, base, role, names: &names, max_depth };
+                let plan = Plan { part: n, base, role, names: &names, max_depth, hyperlinks };
                 match rewrite::rewrite(&part.data, &plan, budget) {
                     Ok(o) => Ok(((*n).clone(), o)),
                     // The user interface configuration is not content: one that cannot be read

@@ -22,6 +22,7 @@
 //! decides (a presentation event listener may stay, a script one never does) resolves it.
 //! Document type declarations are refused and nesting is bounded.
 
+use crate::config::HyperlinkPolicy;
 use crate::engine::Budget;
 use crate::formats::xml::{self, local};
 use crate::formats::FormatError;
@@ -77,6 +78,8 @@ pub struct Plan<'a> {
     pub role: Role,
     pub names: &'a PackageNames,
     pub max_depth: u32,
+    /// Which hyperlinks to outside the document survive (`[odf] hyperlinks`).
+    pub hyperlinks: HyperlinkPolicy,
 }
 
 #[derive(Debug, Default)]
@@ -505,6 +508,16 @@ impl<'p, 'b> Rewriter<'p, 'b> {
         }
     }
 
+    /// Whether a hyperlink to `h` goes under the policy (macro and script links always go).
+    fn link_goes(&self, h: &Href) -> bool {
+        match h {
+            Href::Anchor | Href::Internal(_) => false,
+            Href::Script => true,
+            Href::Web => self.plan.hyperlinks == HyperlinkPolicy::Remove,
+            Href::External | Href::Missing(_) => self.plan.hyperlinks != HyperlinkPolicy::Keep,
+        }
+    }
+
     fn href(&self, e: &BytesStart<'_>) -> (Option<String>, Href) {
         match xml::attr(e, b"href") {
             Some(h) => {
@@ -565,7 +578,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                     self.action(ActionKind::RemovedEventListener, listener_detail(&e));
                     return Ok(Decision::Drop { note: false });
                 }
-                if matches!(h, Href::External | Href::Missing(_)) {
+                if self.link_goes(&h) {
                     self.action(ActionKind::RemovedExternalReference, listener_detail(&e));
                     return Ok(Decision::Drop { note: false });
                 }
@@ -700,7 +713,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                         self.action(ActionKind::RemovedProgramAction, raw.unwrap_or_default());
                         return Ok(Decision::Unwrap);
                     }
-                    Href::External | Href::Missing(_) => {
+                    _ if self.link_goes(&h) => {
                         self.action(
                             ActionKind::RemovedExternalReference,
                             format!("link -> {}", raw.unwrap_or_default()),
@@ -802,13 +815,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                         drop_keys.push(key.to_vec());
                     }
                 }
-                b"href"
-                    if !href_done
-                        && matches!(
-                            classify(&v, self.plan.base, self.plan.names),
-                            Href::External | Href::Missing(_)
-                        ) =>
-                {
+                b"href" if !href_done && self.link_goes(&classify(&v, self.plan.base, self.plan.names)) => {
                     self.action(ActionKind::RemovedExternalReference, format!("{qn}={v}"));
                     drop_keys.push(key.to_vec());
                 }
@@ -904,7 +911,14 @@ mod tests {
 
     fn run(xml: &str) -> PartOutput {
         let n = names();
-        let plan = Plan { part: "content.xml", base: "", role: Role::Document, names: &n, max_depth: 64 };
+        let plan = Plan {
+            part: "content.xml",
+            base: "",
+            role: Role::Document,
+            names: &n,
+            max_depth: 64,
+            hyperlinks: HyperlinkPolicy::Web,
+        };
         rewrite(xml.as_bytes(), &plan, &Budget::new(&Config::default().limits)).unwrap()
     }
 
@@ -981,7 +995,14 @@ mod tests {
     #[test]
     fn markup_an_office_suite_would_read_differently_is_refused() {
         let n = names();
-        let plan = Plan { part: "p.xml", base: "", role: Role::Document, names: &n, max_depth: 64 };
+        let plan = Plan {
+            part: "p.xml",
+            base: "",
+            role: Role::Document,
+            names: &n,
+            max_depth: 64,
+            hyperlinks: HyperlinkPolicy::Web,
+        };
         let b = Budget::new(&Config::default().limits);
         for bad in [
             "<a x=\"1\" x=\"2\"/>",
@@ -1002,7 +1023,14 @@ mod tests {
     #[test]
     fn a_byte_order_mark_is_accepted() {
         let n = PackageNames::default();
-        let plan = Plan { part: "p.xml", base: "", role: Role::Document, names: &n, max_depth: 64 };
+        let plan = Plan {
+            part: "p.xml",
+            base: "",
+            role: Role::Document,
+            names: &n,
+            max_depth: 64,
+            hyperlinks: HyperlinkPolicy::Web,
+        };
         let b = Budget::new(&Config::default().limits);
         let doc = "\u{feff}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a><b/></a>\n";
         assert!(rewrite(doc.as_bytes(), &plan, &b).is_ok());
