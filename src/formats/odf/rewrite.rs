@@ -15,8 +15,8 @@
 //!   package (web addresses included), a template or auto-reload address in the metadata, form
 //!   submissions and database connections, spreadsheet formulas that call DDE, fetch from the
 //!   web or read other files (the cell keeps its value);
-//! - hyperlinks to anything but web pages, mail addresses and places inside the document (the
-//!   link text stays).
+//! - hyperlinks that `[odf] hyperlinks` does not allow (by default anything but web pages, mail
+//!   addresses and places inside the document; the link text stays).
 //!
 //! Names are matched on their local part whatever the prefix; the one place where the namespace
 //! decides (a presentation event listener may stay, a script one never does) resolves it.
