@@ -205,17 +205,19 @@ impl<'c, 'a> Rebuild<'c, 'a> {
 
     /// Entries removed by what they are.
     fn classify(&mut self, manifest: &Manifest, subdocs: &BTreeSet<String>) {
-        let roots: Vec<String> = std::iter::once(String::new()).chain(subdocs.iter().cloned()).collect();
+        let roots: HashSet<String> = subdocs.iter().map(|r| r.to_ascii_lowercase()).collect();
         let names: Vec<String> = self.parts.keys().cloned().collect();
+        let listed: HashSet<&str> = manifest.entries.iter().map(|e| e.full_path.as_str()).collect();
         let mut libraries: BTreeSet<(String, &str)> = BTreeSet::new();
         for name in &names {
             let lower = name.to_ascii_lowercase();
-            let lib = roots.iter().find_map(|r| {
-                let r = r.to_ascii_lowercase();
+            // The package root and every sub-document folder above the entry.
+            let starts = std::iter::once(0).chain(lower.match_indices('/').map(|(i, _)| i + 1));
+            let lib = starts.filter(|&at| at == 0 || roots.contains(&lower[..at])).find_map(|at| {
                 LIBRARY_DIRS
                     .iter()
-                    .find(|(d, _)| lower.starts_with(&format!("{r}{d}")))
-                    .map(|(d, what)| (format!("{}{}", &name[..r.len()], &name[r.len()..r.len() + d.len()]), *what))
+                    .find(|(d, _)| lower[at..].starts_with(d))
+                    .map(|(d, what)| (name[..at + d.len()].to_string(), *what))
             });
             if let Some((dir, what)) = lib {
                 libraries.insert((dir, what));
@@ -232,7 +234,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                 );
                 continue;
             }
-            if !manifest.lists(name) {
+            if !listed.contains(name.as_str()) {
                 self.remove(name, Some((ActionKind::RemovedUnreferencedPart, "not listed in the manifest".into())));
                 continue;
             }
@@ -367,10 +369,19 @@ impl<'c, 'a> Rebuild<'c, 'a> {
             }
         }
         // Storages only removed objects pointed to (their removal is reported with the object).
+        let dropped: BTreeSet<String> = dropped.into_iter().collect();
         for r in dropped {
             let prefix = if r.ends_with('/') { r.clone() } else { format!("{r}/") };
-            let under: Vec<String> =
-                self.parts.keys().filter(|k| **k == r || k.starts_with(&prefix)).cloned().collect();
+            let mut under: Vec<String> = self
+                .parts
+                .range(prefix.clone()..)
+                .map(|(k, _)| k)
+                .take_while(|k| k.starts_with(&prefix))
+                .cloned()
+                .collect();
+            if self.parts.contains_key(&r) {
+                under.push(r.clone());
+            }
             for k in under {
                 self.remove(&k, None);
             }
@@ -412,6 +423,11 @@ impl<'c, 'a> Rebuild<'c, 'a> {
     /// Folder entries of the zip that stay: not those of removed libraries or configuration,
     /// nor folders everything in which was removed.
     fn kept_dirs(&self) -> Vec<String> {
+        let folders_of = |names: &mut dyn Iterator<Item = &String>| -> HashSet<String> {
+            names.flat_map(|k| k.match_indices('/').map(move |(i, _)| k[..=i].to_string())).collect()
+        };
+        let with_removed = folders_of(&mut self.removed.iter());
+        let with_kept = folders_of(&mut self.parts.keys().filter(|k| !self.removed.contains(*k)));
         self.dirs
             .iter()
             .filter(|d| {
@@ -419,8 +435,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                 let library =
                     LIBRARY_DIRS.iter().any(|(l, _)| lower.starts_with(l) || lower.contains(&format!("/{l}")));
                 let config = self.config_removed && d.starts_with("Configurations2/");
-                let emptied = self.removed.iter().any(|r| r.starts_with(d.as_str()))
-                    && !self.parts.keys().any(|k| k.starts_with(d.as_str()) && !self.removed.contains(k));
+                let emptied = with_removed.contains(d.as_str()) && !with_kept.contains(d.as_str());
                 !(library || config || emptied)
             })
             .cloned()
