@@ -127,7 +127,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     let dirs = zip.entries().iter().filter(|e| e.is_dir).map(|e| e.name.clone()).collect();
     let mut rb = Rebuild { ctx, parts, dirs, removed: BTreeSet::new(), config_removed: false, actions: Vec::new() };
     let subdocs = rb.subdocuments(&manifest);
-    rb.classify(&manifest, &subdocs);
+    rb.classify(&manifest, &subdocs)?;
     rb.process_pdfs(&zip)?;
     rb.rewrite_xml(&subdocs)?;
     let manifest_out = rb.finish_manifest(&manifest);
@@ -204,12 +204,15 @@ impl<'c, 'a> Rebuild<'c, 'a> {
     }
 
     /// Entries removed by what they are.
-    fn classify(&mut self, manifest: &Manifest, subdocs: &BTreeSet<String>) {
+    fn classify(&mut self, manifest: &Manifest, subdocs: &BTreeSet<String>) -> Result<(), FormatError> {
         let roots: HashSet<String> = subdocs.iter().map(|r| r.to_ascii_lowercase()).collect();
         let names: Vec<String> = self.parts.keys().cloned().collect();
         let listed: HashSet<&str> = manifest.entries.iter().map(|e| e.full_path.as_str()).collect();
         let mut libraries: BTreeSet<(String, &str)> = BTreeSet::new();
-        for name in &names {
+        for (i, name) in names.iter().enumerate() {
+            if i % 256 == 0 {
+                self.ctx.budget.check_time()?;
+            }
             let lower = name.to_ascii_lowercase();
             // The package root and every sub-document folder above the entry.
             let starts = std::iter::once(0).chain(lower.match_indices('/').map(|(i, _)| i + 1));
@@ -266,6 +269,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
         for (dir, what) in libraries {
             self.actions.push(Action::with_detail(ActionKind::RemovedMacroLibrary, dir, what));
         }
+        Ok(())
     }
 
     /// PDFs stored in the package (pictures can be PDFs) go through the engine; a clean
