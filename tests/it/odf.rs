@@ -530,6 +530,26 @@ fn a_flat_document_under_the_keep_markup_policy_is_still_disarmed() {
 }
 
 #[test]
+fn an_encrypted_package_without_mimetype_is_blocked_as_encrypted() {
+    let mut zip = zip::ZipArchive::new(Cursor::new(odf::encrypted())).expect("zip");
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).expect("entry");
+        let name = f.name().expect("name").into_owned();
+        if name == "mimetype" {
+            continue;
+        }
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).expect("read");
+        w.start_file(name, zip::write::SimpleFileOptions::default()).expect("entry");
+        w.write_all(&data).expect("write");
+    }
+    let bytes = w.finish().expect("zip").into_inner();
+    let o = process("enc.odt", &bytes);
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Encrypted)), "{:?}", o.detail);
+}
+
+#[test]
 fn odf_limits_follow_the_configuration() {
     let with = |change: fn(&mut Config)| {
         let mut c = Config::default();

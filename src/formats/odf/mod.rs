@@ -94,7 +94,15 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     let max_depth = ctx.config.limits.max_xml_depth;
     let zip = ZipIndex::open(data, budget)?;
 
-    let mt_entry = zip.find(MIMETYPE).ok_or_else(|| FormatError::malformed("no mimetype entry"))?;
+    let man_entry = zip.find(manifest::NAME);
+    let Some(mt_entry) = zip.find(MIMETYPE) else {
+        // Without its type the package is malformed, unless its manifest shows it is encrypted:
+        // that is the better reason to give.
+        if let Some(m) = man_entry {
+            Manifest::parse(&zip.read(m, budget)?, max_depth)?;
+        }
+        return Err(FormatError::malformed("no mimetype entry"));
+    };
     if mt_entry.size > MAX_MIMETYPE {
         return Err(FormatError::malformed("the mimetype entry is too long"));
     }
@@ -110,7 +118,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     if media_type.starts_with(&format!("{ODF_PREFIX}base")) {
         return Err(FormatError::new(Reason::Unsupported, "OpenDocument database (odb)"));
     }
-    let man_entry = zip.find(manifest::NAME).ok_or_else(|| FormatError::malformed("no META-INF/manifest.xml"))?;
+    let man_entry = man_entry.ok_or_else(|| FormatError::malformed("no META-INF/manifest.xml"))?;
     let man_bytes = zip.read(man_entry, budget)?;
     let manifest = Manifest::parse(&man_bytes, max_depth)?;
 
