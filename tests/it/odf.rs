@@ -178,7 +178,13 @@ fn check_markup(name: &str, text: &str, problems: &mut Vec<String>) {
     let text = text.as_str();
     let lower = text.to_lowercase();
     for f in FORBIDDEN_MARKUP {
-        if let Some(i) = lower.find(f) {
+        // An element name must end where the pattern ends (`<text:scripts` is not `<text:script`).
+        let whole = |i: usize| {
+            !f.starts_with('<')
+                || !f.ends_with(|c: char| c.is_ascii_alphanumeric())
+                || lower[i + f.len()..].starts_with(|c: char| c.is_whitespace() || c == '/' || c == '>')
+        };
+        if let Some(i) = lower.match_indices(f).map(|(i, _)| i).find(|&i| whole(i)) {
             let from = text.floor_char_boundary(i.saturating_sub(60));
             let to = text.ceil_char_boundary((i + 60).min(text.len()));
             problems.push(format!("{name}: {f} is still there: …{}…", &text[from..to]));
@@ -247,14 +253,10 @@ fn check_package(out: &[u8], words: &[&str]) -> Vec<String> {
         if matches!(kind.family(), Family::Ole2 | Family::Executable) {
             problems.push(format!("{name}: holds a {kind} file"));
         }
-        // A PDF picture is rewritten by mugai without compressing its objects: a script left
-        // in it would show as a name.
-        if kind == Kind::Pdf
-            && [&b"/JavaScript"[..], b"/JS ", b"/JS(", b"/OpenAction"]
-                .iter()
-                .any(|n| data.windows(n.len()).any(|w| w == *n))
-        {
-            problems.push(format!("{name}: a PDF with a script or an open action"));
+        if kind == Kind::Pdf {
+            if let Some(p) = pdf_scripts(&data) {
+                problems.push(format!("{name}: {p}"));
+            }
         }
         if lower.starts_with("meta-inf/") && lower.contains("signatures") {
             problems.push(format!("{name}: a signature that no longer matches"));
@@ -303,6 +305,26 @@ fn check_package(out: &[u8], words: &[&str]) -> Vec<String> {
         }
     }
     problems
+}
+
+/// A script or automatic action in a PDF stored in the package, read with lopdf.
+fn pdf_scripts(data: &[u8]) -> Option<String> {
+    let doc = match lopdf::Document::load_mem(data) {
+        Ok(d) => d,
+        Err(e) => return Some(format!("a PDF lopdf cannot load: {e}")),
+    };
+    for (id, o) in &doc.objects {
+        let dict = match o {
+            lopdf::Object::Dictionary(d) => d,
+            lopdf::Object::Stream(s) => &s.dict,
+            _ => continue,
+        };
+        let js = dict.get(b"S").ok().and_then(|s| s.as_name().ok()) == Some(&b"JavaScript"[..]);
+        if js || dict.has(b"JS") || dict.has(b"AA") || dict.has(b"OpenAction") {
+            return Some(format!("a PDF with a script or an automatic action in object {id:?}"));
+        }
+    }
+    None
 }
 
 fn check_flat(out: &[u8], words: &[&str]) -> Vec<String> {

@@ -805,6 +805,12 @@ impl<'p, 'b> Rewriter<'p, 'b> {
                     self.action(ActionKind::RemovedProgramAction, format!("{qn}={v}"));
                     drop_keys.push(key.to_vec());
                 }
+                // Only a presentation event listener has an action; one that runs a program or
+                // an OLE verb is never kept, whatever element carries it.
+                b"action" if matches!(v.as_str(), "execute" | "verb") => {
+                    self.action(ActionKind::RemovedProgramAction, format!("{qn}={v}"));
+                    drop_keys.push(key.to_vec());
+                }
                 b"xforms-submission" => {
                     self.action(ActionKind::RemovedDangerousAction, format!("{qn}={v}"));
                     drop_keys.push(key.to_vec());
