@@ -1,6 +1,7 @@
 //! Writes every sample of `mugai::samples` to `<dir>/ooxml/` and every PDF sample of
-//! `mugai::samples::pdf` to `<dir>/pdf/` and every legacy Office sample of `mugai::samples::ole2`
-//! to `<dir>/ole2/`, each folder with its `EXPECTED.tsv`.
+//! `mugai::samples::pdf` to `<dir>/pdf/`, every legacy Office sample of `mugai::samples::ole2`
+//! to `<dir>/ole2/` and every ODF sample of `mugai::samples::odf` to `<dir>/odf/`, each folder
+//! with its `EXPECTED.tsv`.
 //!
 //!     cargo run --example gen_samples -- samples/
 //!
@@ -17,7 +18,12 @@ const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
 
 /// Each folder and the builder of its samples.
 type Builder = fn() -> Vec<Sample>;
-const SETS: [(&str, Builder); 3] = [("ooxml", samples::all), ("pdf", samples::pdf::all), ("ole2", samples::ole2::all)];
+const SETS: [(&str, Builder); 4] = [
+    ("ooxml", samples::all),
+    ("pdf", samples::pdf::all),
+    ("ole2", samples::ole2::all),
+    ("odf", samples::odf::all),
+];
 
 fn main() -> ExitCode {
     let Some(dir) = std::env::args_os().nth(1).map(PathBuf::from) else {

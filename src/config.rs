@@ -139,6 +139,11 @@ pub struct OoxmlConfig {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OdfConfig {
+    pub hyperlinks: HyperlinkPolicy,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PdfConfig {
     pub embedded_files: EmbeddedPolicy,
     pub links: LinkPolicy,
@@ -163,6 +168,7 @@ pub struct Config {
     pub limits: Limits,
     pub policy: PolicyConfig,
     pub ooxml: OoxmlConfig,
+    pub odf: OdfConfig,
     pub pdf: PdfConfig,
     pub quarantine: QuarantineConfig,
     pub log: LogConfig,
@@ -197,6 +203,7 @@ impl Default for Config {
             },
             policy: PolicyConfig { families, kinds: BTreeMap::new() },
             ooxml: OoxmlConfig { hyperlinks: HyperlinkPolicy::Web, embedded_documents: EmbeddedPolicy::Remove },
+            odf: OdfConfig { hyperlinks: HyperlinkPolicy::Web },
             pdf: PdfConfig { embedded_files: EmbeddedPolicy::Remove, links: LinkPolicy::Keep },
             quarantine: QuarantineConfig { dir: PathBuf::from("quarantine") },
             log: LogConfig { level: "info".into(), format: LogFormat::Text },
@@ -260,7 +267,7 @@ impl LogFormat {
 pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
 
 /// The sections of `config.toml`, in order.
-const SECTIONS: [&str; 7] = ["engine", "limits", "policy", "ooxml", "pdf", "quarantine", "log"];
+const SECTIONS: [&str; 8] = ["engine", "limits", "policy", "ooxml", "odf", "pdf", "quarantine", "log"];
 
 /// Values accepted by `log.level`, least verbose first.
 pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
@@ -354,6 +361,7 @@ struct RawConfig {
     limits: Option<RawLimits>,
     policy: Option<RawPolicy>,
     ooxml: Option<RawOoxml>,
+    odf: Option<RawOdf>,
     pdf: Option<RawPdf>,
     quarantine: Option<RawQuarantine>,
     log: Option<RawLog>,
@@ -422,6 +430,12 @@ impl RawPolicy {
 struct RawOoxml {
     hyperlinks: Option<HyperlinkPolicy>,
     embedded_documents: Option<EmbeddedPolicy>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOdf {
+    hyperlinks: Option<HyperlinkPolicy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -569,6 +583,9 @@ impl Config {
         out.push_str("\n[ooxml]\n");
         kv(&mut out, "hyperlinks", string(self.ooxml.hyperlinks.as_str()));
         kv(&mut out, "embedded_documents", string(self.ooxml.embedded_documents.as_str()));
+
+        out.push_str("\n[odf]\n");
+        kv(&mut out, "hyperlinks", string(self.odf.hyperlinks.as_str()));
 
         out.push_str("\n[pdf]\n");
         kv(&mut out, "embedded_files", string(self.pdf.embedded_files.as_str()));
@@ -853,6 +870,10 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
         if let Some(e) = o.embedded_documents {
             c.ooxml.embedded_documents = e;
         }
+    }
+
+    if let Some(h) = raw.odf.and_then(|o| o.hyperlinks) {
+        c.odf.hyperlinks = h;
     }
 
     if let Some(p) = raw.pdf {
@@ -1198,6 +1219,9 @@ mod tests {
         let c = parse(SHIPPED, &["quarantine.dir=/tmp/q", "ooxml.hyperlinks=remove"]).unwrap();
         assert_eq!(c.quarantine.dir, PathBuf::from("/tmp/q"));
         assert_eq!(c.ooxml.hyperlinks, HyperlinkPolicy::Remove);
+        let c = parse(SHIPPED, &["odf.hyperlinks=keep"]).unwrap();
+        assert_eq!(c.odf.hyperlinks, HyperlinkPolicy::Keep);
+        assert!(errors("[odf]\nhyperlinks = \"some\"\n", &[]).iter().any(|e| e.key == "odf.hyperlinks"));
         let c = parse(SHIPPED, &["quarantine.dir=\"held\"", "log.level=warn"]).unwrap();
         assert_eq!(c.quarantine.dir, PathBuf::from("/etc/mugai/held"));
         assert_eq!(c.log.level, "warn");

@@ -11,9 +11,9 @@
 
 use crate::config::Limits;
 use crate::engine::Budget;
-use crate::formats::ooxml;
 use crate::formats::zipread::ZipIndex;
 use crate::formats::FormatError;
+use crate::formats::{odf, ooxml};
 use crate::model::Reason;
 use crate::model::{Finding, FindingKind, Kind};
 use std::io::Cursor;
@@ -253,6 +253,10 @@ fn text_kind(data: &[u8]) -> Kind {
     if is_mail(head) {
         return Kind::Eml;
     }
+    // Before the HTML guesses: a flat OpenDocument holds `<script:...>` elements.
+    if trimmed.starts_with(b"<") && odf::is_flat_document(data) {
+        return Kind::FlatOdf;
+    }
     if trimmed.starts_with(b"<!doctype html") || trimmed.starts_with(b"<html") || has(b"<script") || has(b"<hta:") {
         return Kind::Html;
     }
@@ -366,17 +370,23 @@ fn detect_zip(data: &[u8], limits: &Limits) -> Detected {
         }
         return d;
     }
+    // OpenDocument: the `mimetype` entry names the type; a package without one is still told
+    // apart by its manifest (and then refused by the ODF module, which requires both).
     if let Ok(m) = read_small(&index, "mimetype", &budget) {
-        let m = String::from_utf8_lossy(&m);
-        if let Some(sub) = m.trim().strip_prefix("application/vnd.oasis.opendocument.") {
-            let kind = match sub.trim_end_matches("-template") {
-                "text" => Kind::Odt,
-                "spreadsheet" => Kind::Ods,
-                "presentation" => Kind::Odp,
-                "graphics" => Kind::Odg,
-                _ => Kind::OdfOther,
-            };
+        if let Some(kind) = std::str::from_utf8(&m).ok().and_then(odf::kind_of_media_type) {
             return Detected::of(kind);
+        }
+    }
+    if let Ok(m) = read_small(&index, odf::manifest::NAME, &budget) {
+        let max_depth = limits.max_xml_depth;
+        match odf::manifest::Manifest::parse(&m, max_depth) {
+            Ok(man) => {
+                if let Some(kind) = man.root_media_type().and_then(odf::kind_of_media_type) {
+                    return Detected::of(kind);
+                }
+            }
+            Err(e) if e.reason == Reason::Encrypted => return Detected::of(Kind::OdfOther),
+            Err(_) => {}
         }
     }
     if has("META-INF/MANIFEST.MF") || index.entries().iter().any(|e| e.name.ends_with(".class")) {

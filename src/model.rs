@@ -133,6 +133,8 @@ kinds! {
     Odp => "odp", Odf, ["odp", "otp"];
     Odg => "odg", Odf, ["odg", "otg"];
     OdfOther => "odf", Odf, ["odf", "odb", "odc", "odm"];
+    // A whole OpenDocument as one XML file (flat XML: fodt, fods, fodp, fodg).
+    FlatOdf => "fodf", Odf, ["fodt", "fods", "fodp", "fodg"];
     Pdf => "pdf", Pdf, ["pdf"];
     // Archives
     Zip => "zip", Archive, ["zip"];
@@ -376,7 +378,9 @@ pub enum ActionKind {
     /// A document-level add-in the document would load (`_AssemblyLocation` / `_AssemblyName`
     /// custom properties of a VSTO customization).
     RemovedAddinReference,
-    /// A PowerPoint action that runs a program, macro or OLE verb.
+    /// A link or action that runs a program, macro or OLE verb: a PowerPoint action, an
+    /// OpenDocument link or button to a macro URL (`vnd.sun.star.script:`, `macro:`), a macro
+    /// field (`text:execute-macro`).
     RemovedProgramAction,
     /// A part no relationship reaches (a hidden payload).
     RemovedUnreferencedPart,
@@ -404,6 +408,15 @@ pub enum ActionKind {
     RemovedXfa,
     /// The output is written without encryption (the input opened with an empty password).
     RemovedEncryption,
+    /// An OpenDocument macro or dialog library: StarBasic modules (`Basic/`), BeanShell,
+    /// JavaScript or Python scripts (`Scripts/`), dialogs that call them (`Dialogs/`).
+    RemovedMacroLibrary,
+    /// An event binding that runs a macro, script or program: document events (on load, on
+    /// save), events of shapes, form controls, links and validity checks
+    /// (`script:event-listener`, `presentation:event-listener`, `table:error-macro`).
+    RemovedEventListener,
+    /// Script code inside a document's XML: `text:script`, the content of `office:scripts`.
+    RemovedScript,
 }
 
 impl ActionKind {

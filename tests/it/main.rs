@@ -3,12 +3,14 @@
 //! `cli` runs the `mugai` binary on real files (exit codes, report, quarantine, config errors);
 //! `samples` runs every synthetic sample of `mugai::samples` through the engine and checks the
 //! outcome and the rebuilt package; `structure` holds the package checks those tests use; `pdf`
-//! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks, and `ole2` for the legacy Office
-//! samples of `mugai::samples::ole2`.
+//! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks; `ole2` for the
+//! legacy Office samples of `mugai::samples::ole2` and `odf` for the OpenDocument samples of
+//! `mugai::samples::odf`.
 
 mod cli;
 mod limits;
 mod mutations;
+mod odf;
 mod ole2;
 mod ooxml;
 mod pdf;

@@ -1,0 +1,784 @@
+//! Every ODF sample of `mugai::samples::odf` through the engine: the verdict, reason, actions and
+//! output name it must get under the default configuration, and for every rebuilt document an
+//! independent check (the zip reopened with the zip crate, not mugai's reader; XML searched as
+//! text): `mimetype` first, stored and without extra field; no macro, script or dialog library;
+//! no event listener that runs a macro or program, no macro URL, no OLE object, DDE, linked
+//! section or table, external picture or script element; the manifest lists exactly the
+//! entries there are; no OLE storage or program anywhere; every XML entry well-formed; the
+//! words of the document still there. Also determinism, idempotence, limits, mutated inputs,
+//! detection of templates, flat XML and packages without `mimetype`, and that the files
+//! committed under `samples/odf/` are what the builders make now.
+
+use mugai::config::{Config, HyperlinkPolicy};
+use mugai::engine::{Engine, Outcome};
+use mugai::model::{ActionKind, Family, Item, Kind, Reason, Verdict};
+use mugai::samples::{self, odf, Sample};
+use mugai::{detect, formats};
+use std::collections::BTreeSet;
+use std::io::{Cursor, Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::new(Arc::new(Config::default())).expect("engine"))
+}
+
+fn all() -> &'static [Sample] {
+    static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
+    ALL.get_or_init(odf::all)
+}
+
+fn process_with(engine: &Engine, name: &str, bytes: &[u8]) -> Outcome {
+    engine.process(Item::new(bytes.to_vec(), Some(name.to_string()), name))
+}
+
+fn process(name: &str, bytes: &[u8]) -> Outcome {
+    process_with(engine(), name, bytes)
+}
+
+fn outcomes() -> &'static [Outcome] {
+    static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
+    OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
+}
+
+fn kinds(o: &Outcome) -> Vec<ActionKind> {
+    o.actions.iter().map(|a| a.action).collect()
+}
+
+fn fail_with(problems: Vec<String>) {
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+}
+
+fn detail(o: &Outcome) -> &str {
+    o.detail.as_deref().unwrap_or("")
+}
+
+// ----------------------------------------------------------------------------------------------
+// The independent check
+
+/// Markup that must not be in any XML of a rebuilt document (searched lower-cased).
+const FORBIDDEN_MARKUP: &[&str] = &[
+    "<script:event-listener",
+    "presentation:action=\"execute\"",
+    "presentation:action=\"verb\"",
+    "vnd.sun.star.script:",
+    "vnd.sun.star.basic:",
+    "=\"macro:",
+    "=\" macro:",
+    "<draw:object-ole",
+    "<draw:applet",
+    "<text:script",
+    "<text:execute-macro",
+    "<table:error-macro",
+    "<text:dde-connection",
+    "<table:dde-link",
+    "<office:dde-source",
+    "<text:section-source",
+    "<table:table-source",
+    "<table:cell-range-source",
+    "<xforms:submission",
+    "xforms-submission",
+    "href=\"file:",
+    "href=\"\\\\",
+    "href=\"../",
+    "<office:script ",
+    "<office:script>",
+    "<meta:template",
+    "<meta:auto-reload",
+    "of:=dde(",
+    "webservice(",
+    "'file:",
+];
+
+/// The raw local header of the first entry: name, method and extra field length.
+fn first_entry(bytes: &[u8]) -> Result<(String, u16, u16), String> {
+    if bytes.len() < 30 || &bytes[..4] != b"PK\x03\x04" {
+        return Err("does not start with a local file header".into());
+    }
+    let method = u16::from_le_bytes([bytes[8], bytes[9]]);
+    let name_len = u16::from_le_bytes([bytes[26], bytes[27]]) as usize;
+    let extra_len = u16::from_le_bytes([bytes[28], bytes[29]]);
+    let name = bytes.get(30..30 + name_len).ok_or("first header cut short")?;
+    Ok((String::from_utf8_lossy(name).into_owned(), method, extra_len))
+}
+
+/// `full-path` values of a manifest, found as text.
+fn manifest_paths(manifest: &str) -> Vec<String> {
+    manifest
+        .split("manifest:full-path=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(|s| s.replace("&amp;", "&").replace("&quot;", "\"").replace("&apos;", "'"))
+        .collect()
+}
+
+fn well_formed(xml: &[u8]) -> Result<(), String> {
+    let mut r = quick_xml::Reader::from_reader(xml);
+    r.config_mut().check_end_names = true;
+    loop {
+        match r.read_event() {
+            Ok(quick_xml::events::Event::Eof) => return Ok(()),
+            Ok(quick_xml::events::Event::DocType(_)) => return Err("document type declaration".into()),
+            Ok(_) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// The markup of a part: what stands between `<` and `>`, text content, comments and
+/// processing instructions left out (none of them runs anything, and a sample's text may quote
+/// anything).
+fn tags_only(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let text = strip_between(&strip_between(text, "<!--", "-->"), "<?", "?>");
+    let mut in_tag = false;
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (in_tag, quote, c) {
+            (false, _, '<') => {
+                in_tag = true;
+                out.push(c);
+            }
+            (false, _, _) => {}
+            (true, None, '"' | '\'') => {
+                quote = Some(c);
+                out.push(c);
+            }
+            (true, Some(q), _) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (true, None, '>') => {
+                in_tag = false;
+                out.push_str(">\n");
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn strip_between(text: &str, open: &str, close: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(open) {
+        out.push_str(&rest[..i]);
+        match rest[i + open.len()..].find(close) {
+            Some(j) => rest = &rest[i + open.len() + j + close.len()..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn check_markup(name: &str, text: &str, problems: &mut Vec<String>) {
+    let text = tags_only(text);
+    let text = text.as_str();
+    let lower = text.to_lowercase();
+    for f in FORBIDDEN_MARKUP {
+        // An element name must end where the pattern ends (`<text:scripts` is not `<text:script`).
+        let whole = |i: usize| {
+            !f.starts_with('<')
+                || !f.ends_with(|c: char| c.is_ascii_alphanumeric())
+                || lower[i + f.len()..].starts_with(|c: char| c.is_whitespace() || c == '/' || c == '>')
+        };
+        if let Some(i) = lower.match_indices(f).map(|(i, _)| i).find(|&i| whole(i)) {
+            let from = text.floor_char_boundary(i.saturating_sub(60));
+            let to = text.ceil_char_boundary((i + 60).min(text.len()));
+            problems.push(format!("{name}: {f} is still there: …{}…", &text[from..to]));
+        }
+    }
+    // `office:scripts` may stay, empty.
+    if let Some(i) = lower.find("<office:scripts>") {
+        if !lower[i..].starts_with("<office:scripts></office:scripts>") {
+            problems.push(format!("{name}: office:scripts has content"));
+        }
+    }
+}
+
+/// Every problem found in a rebuilt package; `words` must be in `content.xml`.
+fn check_package(out: &[u8], words: &[&str]) -> Vec<String> {
+    let mut problems = Vec::new();
+    match first_entry(out) {
+        Ok((name, method, extra)) => {
+            if name != "mimetype" || method != 0 || extra != 0 {
+                problems.push(format!("first entry {name:?} method {method} extra {extra}: not a stored mimetype"));
+            }
+        }
+        Err(e) => problems.push(e),
+    }
+    let mut zip = match zip::ZipArchive::new(Cursor::new(out)) {
+        Ok(z) => z,
+        Err(e) => return vec![format!("the zip crate does not open it: {e}")],
+    };
+    let mut files: BTreeSet<String> = BTreeSet::new();
+    let mut dirs: BTreeSet<String> = BTreeSet::new();
+    let mut manifest = String::new();
+    let mut content = String::new();
+    let limits = Config::default().limits;
+    for i in 0..zip.len() {
+        let mut f = match zip.by_index(i) {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(format!("entry {i}: {e}"));
+                continue;
+            }
+        };
+        let name = f.name().map(|n| n.into_owned()).unwrap_or_default();
+        if f.is_dir() {
+            dirs.insert(name);
+            continue;
+        }
+        let mut data = Vec::new();
+        if let Err(e) = f.read_to_end(&mut data) {
+            problems.push(format!("{name}: {e}"));
+            continue;
+        }
+        let lower = name.to_lowercase();
+        let top = lower.rsplit_once("object ").map(|(_, r)| r).unwrap_or(&lower);
+        for lib in ["basic/", "scripts/", "dialogs/"] {
+            if lower.starts_with(lib) || lower.contains(&format!("/{lib}")) || top.contains(&format!("/{lib}")) {
+                problems.push(format!("{name}: a library entry"));
+            }
+        }
+        if name == "mimetype" {
+            if !String::from_utf8_lossy(&data).starts_with("application/vnd.oasis.opendocument.") {
+                problems.push("mimetype is not an OpenDocument type".into());
+            }
+            continue;
+        }
+        let kind = detect::detect(&data, None, None, &limits).kind;
+        if matches!(kind.family(), Family::Ole2 | Family::Executable) {
+            problems.push(format!("{name}: holds a {kind} file"));
+        }
+        if kind == Kind::Pdf {
+            if let Some(p) = pdf_scripts(&data) {
+                problems.push(format!("{name}: {p}"));
+            }
+        }
+        if lower.starts_with("meta-inf/") && lower.contains("signatures") {
+            problems.push(format!("{name}: a signature that no longer matches"));
+        }
+        if lower.ends_with(".xml") || lower.ends_with(".rdf") {
+            if let Err(e) = well_formed(&data) {
+                problems.push(format!("{name}: not well-formed: {e}"));
+            }
+            let text = String::from_utf8_lossy(&data).into_owned();
+            check_markup(&name, &text, &mut problems);
+            if name == "content.xml" {
+                content = text.clone();
+            }
+            if name == "META-INF/manifest.xml" {
+                manifest = text;
+                continue;
+            }
+        }
+        files.insert(name);
+    }
+    if manifest.is_empty() {
+        problems.push("no manifest".into());
+    }
+    let listed: BTreeSet<String> = manifest_paths(&manifest).into_iter().collect();
+    for f in &files {
+        if f != "mimetype" && !f.starts_with("META-INF/") && !listed.contains(f) {
+            problems.push(format!("{f} is not in the manifest"));
+        }
+    }
+    for l in &listed {
+        if l == "/" {
+            continue;
+        }
+        let exists = if l.ends_with('/') {
+            files.iter().chain(&dirs).any(|f| f.starts_with(l.as_str()))
+        } else {
+            files.contains(l)
+        };
+        if !exists {
+            problems.push(format!("the manifest lists {l}, which is not there"));
+        }
+    }
+    for w in words {
+        if !content.contains(w) {
+            problems.push(format!("{w:?} is gone from content.xml"));
+        }
+    }
+    problems
+}
+
+/// A script or automatic action in a PDF stored in the package, read with lopdf.
+fn pdf_scripts(data: &[u8]) -> Option<String> {
+    let doc = match lopdf::Document::load_mem(data) {
+        Ok(d) => d,
+        Err(e) => return Some(format!("a PDF lopdf cannot load: {e}")),
+    };
+    for (id, o) in &doc.objects {
+        let dict = match o {
+            lopdf::Object::Dictionary(d) => d,
+            lopdf::Object::Stream(s) => &s.dict,
+            _ => continue,
+        };
+        let js = dict.get(b"S").ok().and_then(|s| s.as_name().ok()) == Some(&b"JavaScript"[..]);
+        if js || dict.has(b"JS") || dict.has(b"AA") || dict.has(b"OpenAction") {
+            return Some(format!("a PDF with a script or an automatic action in object {id:?}"));
+        }
+    }
+    None
+}
+
+fn check_flat(out: &[u8], words: &[&str]) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Err(e) = well_formed(out) {
+        problems.push(format!("not well-formed: {e}"));
+    }
+    let text = String::from_utf8_lossy(out);
+    check_markup("document", &text, &mut problems);
+    for w in words {
+        if !text.contains(w) {
+            problems.push(format!("{w:?} is gone"));
+        }
+    }
+    problems
+}
+
+fn check_output(kind: Kind, out: &[u8], words: &[&str]) -> Vec<String> {
+    if kind == Kind::FlatOdf {
+        check_flat(out, words)
+    } else {
+        check_package(out, words)
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Outcomes
+
+#[test]
+fn every_odf_sample_gets_its_expected_outcome() {
+    let mut problems = Vec::new();
+    for (s, o) in all().iter().zip(outcomes()) {
+        let e = &s.expected;
+        let name = s.file_name;
+        let got = kinds(o);
+        if o.kind.family() != Family::Odf {
+            problems.push(format!("{name}: detected as {}", o.kind));
+        }
+        if o.verdict != e.verdict || o.reason != e.reason {
+            problems.push(format!(
+                "{name}: expected {:?}/{:?}, got {:?}/{:?} ({})",
+                e.verdict,
+                e.reason,
+                o.verdict,
+                o.reason,
+                detail(o)
+            ));
+            continue;
+        }
+        for a in &e.actions {
+            if !got.contains(a) {
+                problems.push(format!("{name}: action {a:?} missing; got {got:?}"));
+            }
+        }
+        if e.expects_no_actions() && !got.is_empty() {
+            problems.push(format!("{name}: a benign document got actions {:?}", o.actions));
+        }
+        match (e.verdict, &o.output) {
+            (Verdict::Blocked, None) => {}
+            (Verdict::Blocked, Some(_)) => problems.push(format!("{name}: blocked but has an output")),
+            (_, None) => problems.push(format!("{name}: no output")),
+            (_, Some(_)) => {
+                let ext = o.output_name.as_deref().and_then(detect::extension);
+                if ext.as_deref() != e.output_ext || o.output_kind != Some(o.kind) {
+                    problems.push(format!("{name}: output {:?} of kind {:?}", o.output_name, o.output_kind));
+                }
+            }
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn rebuilt_documents_hold_nothing_active_and_keep_their_words() {
+    let mut problems = Vec::new();
+    for (s, o) in all().iter().zip(outcomes()) {
+        if let (Verdict::Disarmed, Some(out)) = (o.verdict, &o.output) {
+            let words: Vec<&str> = s.expected.keeps_text.clone();
+            for p in check_output(o.kind, out, &words) {
+                problems.push(format!("{}: {p}", s.file_name));
+            }
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn the_check_sees_each_threat_in_the_inputs() {
+    // The check must be able to fail: every sample with something to remove fails it as it
+    // was made (or its threat sits where only the engine's actions report it).
+    let mut problems = Vec::new();
+    for s in all() {
+        let e = &s.expected;
+        if e.verdict != Verdict::Disarmed || e.expects_no_actions() {
+            continue;
+        }
+        let kind = detect::detect(&s.bytes, Some(s.file_name), None, &Config::default().limits).kind;
+        if check_output(kind, &s.bytes, &[]).is_empty() {
+            problems.push(format!("{}: the check finds nothing in the input", s.file_name));
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn benign_inputs_pass_the_check() {
+    let mut problems = Vec::new();
+    for s in all().iter().filter(|s| s.expected.expects_no_actions()) {
+        let kind = detect::detect(&s.bytes, Some(s.file_name), None, &Config::default().limits).kind;
+        for p in check_output(kind, &s.bytes, &s.expected.keeps_text) {
+            problems.push(format!("{}: {p}", s.file_name));
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn the_replacement_picture_of_an_ole_object_stays() {
+    let i = all().iter().position(|s| s.file_name == "ole_object.odt").expect("sample");
+    let out = outcomes()[i].output.as_ref().expect("rebuilt");
+    let mut zip = zip::ZipArchive::new(Cursor::new(out)).expect("zip");
+    assert!(zip.by_name("Object 1").is_err(), "the OLE storage is still there");
+    assert!(zip.by_name("ObjectReplacements/Object 1").is_ok(), "the replacement picture is gone");
+    let mut content = String::new();
+    zip.by_name("content.xml").expect("content").read_to_string(&mut content).expect("utf-8");
+    assert!(content.contains("xlink:href=\"./ObjectReplacements/Object 1\""), "{content}");
+}
+
+#[test]
+fn a_chart_subdocument_stays_and_a_benign_presentation_action_too() {
+    let find = |n: &str| {
+        let i = all().iter().position(|s| s.file_name == n).expect("sample");
+        outcomes()[i].output.clone().expect("rebuilt")
+    };
+    let chart = find("chart_subdocument.odt");
+    let mut zip = zip::ZipArchive::new(Cursor::new(&chart)).expect("zip");
+    assert!(zip.by_name("Object 1/content.xml").is_ok());
+    let mut content = String::new();
+    zip.by_name("content.xml").expect("content").read_to_string(&mut content).expect("utf-8");
+    assert!(content.contains("<draw:object xlink:href=\"./Object 1\""), "{content}");
+
+    let pres = find("presentation_program.odp");
+    let mut zip = zip::ZipArchive::new(Cursor::new(&pres)).expect("zip");
+    let mut content = String::new();
+    zip.by_name("content.xml").expect("content").read_to_string(&mut content).expect("utf-8");
+    assert!(content.contains("presentation:action=\"next-page\"") && !content.contains("cmd.exe"), "{content}");
+}
+
+#[test]
+fn web_links_stay_and_others_lose_their_target_but_keep_their_text() {
+    let i = all().iter().position(|s| s.file_name == "file_links.odt").expect("sample");
+    let out = outcomes()[i].output.as_ref().expect("rebuilt");
+    let mut zip = zip::ZipArchive::new(Cursor::new(out)).expect("zip");
+    let mut content = String::new();
+    zip.by_name("content.xml").expect("content").read_to_string(&mut content).expect("utf-8");
+    assert!(content.contains("href=\"https://example.com/\""), "{content}");
+    assert!(!content.contains("calc.exe") && !content.contains("secret.odt"), "{content}");
+    assert!(content.contains(odf::FILE_LINK_TEXT) && content.contains("relative"));
+}
+
+#[test]
+fn rebuilt_documents_are_deterministic_and_a_second_pass_finds_nothing() {
+    let mut problems = Vec::new();
+    for (s, o) in all().iter().zip(outcomes()) {
+        let Some(out) = &o.output else { continue };
+        let again = process(s.file_name, &s.bytes);
+        if again.output.as_ref() != Some(out) {
+            problems.push(format!("{}: two runs give different bytes", s.file_name));
+        }
+        let name = o.output_name.clone().unwrap_or_else(|| s.file_name.to_string());
+        let second = process(&name, out);
+        if second.verdict != Verdict::Disarmed {
+            problems.push(format!(
+                "{}: second pass {:?}/{:?} ({})",
+                s.file_name,
+                second.verdict,
+                second.reason,
+                detail(&second)
+            ));
+            continue;
+        }
+        let left: Vec<_> = second.actions.iter().filter(|a| !a.action.is_consequence()).collect();
+        if !left.is_empty() {
+            problems.push(format!("{}: second pass still removes {left:?}", s.file_name));
+        }
+        if second.output.as_ref() != Some(out) {
+            problems.push(format!("{}: second pass changes the bytes", s.file_name));
+        }
+    }
+    fail_with(problems);
+}
+
+// ----------------------------------------------------------------------------------------------
+// Detection and limits
+
+#[test]
+fn templates_flat_documents_and_packages_without_mimetype_are_odf() {
+    let limits = Config::default().limits;
+    let kind = |b: &[u8]| detect::detect(b, None, None, &limits).kind;
+    assert_eq!(kind(&odf::benign_template()), Kind::Odt);
+    assert_eq!(kind(&odf::benign_flat()), Kind::FlatOdf);
+    assert_eq!(kind(&odf::flat_macro()), Kind::FlatOdf);
+    assert_eq!(kind(&odf::missing_mimetype()), Kind::Odt);
+    assert_eq!(kind(&odf::database()), Kind::OdfOther);
+    assert_eq!(
+        formats::odf::kind_of_media_type("application/vnd.oasis.opendocument.spreadsheet-template"),
+        Some(Kind::Ods)
+    );
+    assert_eq!(formats::odf::kind_of_media_type("application/zip"), None);
+    // A flat document is never taken for HTML (it holds `<script:` elements).
+    assert!(!formats::odf::is_flat_document(b"<html><script>1</script></html>"));
+}
+
+#[test]
+fn a_flat_document_under_the_keep_markup_policy_is_still_disarmed() {
+    let engine = Engine::new(Arc::new({
+        let mut c = Config::default();
+        c.policy.families.insert(Family::Markup, mugai::config::KindAction::Keep);
+        c
+    }))
+    .expect("engine");
+    let o = process_with(&engine, "macro.fodt", &odf::flat_macro());
+    assert_eq!(o.verdict, Verdict::Disarmed, "{:?}", o.detail);
+    assert!(kinds(&o).contains(&ActionKind::RemovedEventListener));
+}
+
+#[test]
+fn an_encrypted_package_without_mimetype_is_blocked_as_encrypted() {
+    let mut zip = zip::ZipArchive::new(Cursor::new(odf::encrypted())).expect("zip");
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).expect("entry");
+        let name = f.name().expect("name").into_owned();
+        if name == "mimetype" {
+            continue;
+        }
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).expect("read");
+        w.start_file(name, zip::write::SimpleFileOptions::default()).expect("entry");
+        w.write_all(&data).expect("write");
+    }
+    let bytes = w.finish().expect("zip").into_inner();
+    let o = process("enc.odt", &bytes);
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Encrypted)), "{:?}", o.detail);
+}
+
+#[test]
+fn odf_limits_follow_the_configuration() {
+    let with = |change: fn(&mut Config)| {
+        let mut c = Config::default();
+        change(&mut c);
+        Engine::new(Arc::new(c)).expect("engine")
+    };
+    let doc = odf::benign_text();
+    let o = process_with(&with(|c| c.limits.max_entries = 4), "a.odt", &doc);
+    assert_eq!(o.reason, Some(Reason::LimitEntries), "{:?}", o.detail);
+    let o = process_with(&with(|c| c.limits.max_xml_depth = 4), "a.odt", &doc);
+    assert_eq!(o.reason, Some(Reason::LimitXmlDepth), "{:?}", o.detail);
+    let o = process_with(&with(|c| c.limits.max_total_bytes = 1000), "a.odt", &doc);
+    assert_eq!(o.reason, Some(Reason::LimitTotalBytes), "{:?}", o.detail);
+}
+
+// ----------------------------------------------------------------------------------------------
+// Mutated inputs
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn mutate(data: &mut Vec<u8>, rng: &mut Rng) {
+    if data.is_empty() {
+        return;
+    }
+    match rng.below(4) {
+        0 => {
+            for _ in 0..1 + rng.below(8) {
+                let i = rng.below(data.len());
+                data[i] = rng.next() as u8;
+            }
+        }
+        1 => {
+            let at = rng.below(data.len());
+            data.truncate(at);
+        }
+        2 => {
+            let from = rng.below(data.len());
+            let len = rng.below(64).min(data.len() - from);
+            let chunk: Vec<u8> = data[from..from + len].to_vec();
+            let at = rng.below(data.len());
+            data.splice(at..at, chunk);
+        }
+        _ => {
+            let at = rng.below(data.len());
+            let tokens: [&[u8]; 8] = [
+                b"<",
+                b"</text:p>",
+                b"<script:event-listener xlink:href=\"macro:x\"/>",
+                b"&#0;",
+                b"]]>",
+                b"<!DOCTYPE x>",
+                b"<office:event-listeners>",
+                b" xlink:href=\"../x\"",
+            ];
+            let t = tokens[rng.below(tokens.len())];
+            data.splice(at..at, t.iter().copied());
+        }
+    }
+}
+
+/// The package with one entry mutated and every entry re-zipped (valid CRCs), `mimetype` kept
+/// first and stored.
+fn mutate_entry(package: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(package)).ok()?;
+    let target = rng.below(zip.len());
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).ok()?;
+        let name = f.name().ok()?.into_owned();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).ok()?;
+        if i == target {
+            mutate(&mut data, rng);
+        }
+        let method = if name == "mimetype" { zip::CompressionMethod::Stored } else { zip::CompressionMethod::Deflated };
+        w.start_file(name, zip::write::SimpleFileOptions::default().compression_method(method)).ok()?;
+        w.write_all(&data).ok()?;
+    }
+    Some(w.finish().ok()?.into_inner())
+}
+
+#[test]
+fn mutated_odf_samples_never_crash_the_engine_or_leave_active_content() {
+    let mut rng = Rng(0x1234_0df0_aaaa_7777);
+    let mut problems = Vec::new();
+    for s in all() {
+        for round in 0..48 {
+            let data = if round % 2 == 0 || s.file_name.ends_with(".fodt") {
+                let mut d = s.bytes.clone();
+                mutate(&mut d, &mut rng);
+                d
+            } else {
+                match mutate_entry(&s.bytes, &mut rng) {
+                    Some(d) => d,
+                    None => continue,
+                }
+            };
+            let o = process(s.file_name, &data);
+            if o.reason == Some(Reason::InternalError) {
+                problems.push(format!("{} round {round}: {}", s.file_name, detail(&o)));
+            }
+            if let (Verdict::Disarmed, Some(out)) = (o.verdict, &o.output) {
+                if o.kind.family() == Family::Odf {
+                    for p in check_output(o.kind, out, &[]) {
+                        problems.push(format!("{} round {round}: {p}", s.file_name));
+                    }
+                }
+            }
+        }
+    }
+    fail_with(problems);
+}
+
+// ----------------------------------------------------------------------------------------------
+// Committed samples
+
+#[test]
+fn odf_sample_names_are_unique_and_builders_are_deterministic() {
+    let mut names: Vec<_> = all().iter().map(|s| s.file_name).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), all().len(), "duplicate sample names");
+    for (a, b) in all().iter().zip(&odf::all()) {
+        assert!(a.bytes == b.bytes, "{} is not deterministic", a.file_name);
+    }
+}
+
+#[test]
+fn committed_odf_samples_match_the_builders() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join("odf");
+    let mut problems = Vec::new();
+    let mut expected_files = vec!["EXPECTED.tsv".to_string()];
+    for s in all() {
+        expected_files.push(s.file_name.to_string());
+        match std::fs::read(dir.join(s.file_name)) {
+            Ok(b) if b == s.bytes => {}
+            Ok(_) => problems.push(format!("{} differs from the builder's output", s.file_name)),
+            Err(e) => problems.push(format!("{}: {e}", s.file_name)),
+        }
+    }
+    match std::fs::read_to_string(dir.join("EXPECTED.tsv")) {
+        Ok(t) if t == samples::expected_tsv(all()) => {}
+        Ok(_) => problems.push("EXPECTED.tsv differs from samples::expected_tsv".into()),
+        Err(e) => problems.push(format!("EXPECTED.tsv: {e}")),
+    }
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let n = entry.file_name().to_string_lossy().into_owned();
+            if !expected_files.contains(&n) {
+                problems.push(format!("{n}: no sample makes this file"));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        problems.push("run `cargo run --example gen_samples -- samples/` and commit the result".into());
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn a_large_document_is_rebuilt_whole() {
+    let doc = odf::large_odt(2 * 1024 * 1024);
+    assert!(doc.len() > 2 * 1024 * 1024);
+    let o = process("large.odt", &doc);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{:?}", o.detail);
+    assert!(o.actions.is_empty(), "{:?}", o.actions);
+    let out = o.output.expect("rebuilt");
+    fail_with(check_package(&out, &odf::TEXT_WORDS));
+}
+
+fn content_of(out: &[u8]) -> String {
+    let mut zip = zip::ZipArchive::new(Cursor::new(out)).expect("zip");
+    let mut content = String::new();
+    zip.by_name("content.xml").expect("content").read_to_string(&mut content).expect("utf-8");
+    content
+}
+
+#[test]
+fn hyperlinks_follow_the_odf_policy() {
+    let with = |p: HyperlinkPolicy| {
+        let mut c = Config::default();
+        c.odf.hyperlinks = p;
+        Engine::new(Arc::new(c)).expect("engine")
+    };
+    // remove: the web link goes, the link to a place in the document stays, the text too.
+    let o = process_with(&with(HyperlinkPolicy::Remove), "a.odt", &odf::benign_text());
+    assert!(kinds(&o).contains(&ActionKind::RemovedExternalReference), "{:?}", o.actions);
+    let c = content_of(o.output.as_ref().expect("rebuilt"));
+    assert!(!c.contains("example.com") && c.contains("href=\"#Top\"") && c.contains("the guideline"), "{c}");
+    // keep: file links stay, macro links still go.
+    let keep = with(HyperlinkPolicy::Keep);
+    let o = process_with(&keep, "a.odt", &odf::file_links());
+    assert!(o.actions.is_empty(), "{:?}", o.actions);
+    assert!(content_of(o.output.as_ref().expect("rebuilt")).contains("calc.exe"));
+    let o = process_with(&keep, "a.odt", &odf::macro_hyperlink());
+    assert!(kinds(&o).contains(&ActionKind::RemovedProgramAction), "{:?}", o.actions);
+    assert!(!content_of(o.output.as_ref().expect("rebuilt")).contains("vnd.sun.star.script"));
+}
