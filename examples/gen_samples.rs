@@ -18,12 +18,8 @@ const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
 
 /// Each folder and the builder of its samples.
 type Builder = fn() -> Vec<Sample>;
-const SETS: [(&str, Builder); 4] = [
-    ("ooxml", samples::all),
-    ("pdf", samples::pdf::all),
-    ("ole2", samples::ole2::all),
-    ("odf", samples::odf::all),
-];
+const SETS: [(&str, Builder); 4] =
+    [("ooxml", samples::all), ("pdf", samples::pdf::all), ("ole2", samples::ole2::all), ("odf", samples::odf::all)];
 
 fn main() -> ExitCode {
     let Some(dir) = std::env::args_os().nth(1).map(PathBuf::from) else {
