@@ -404,6 +404,15 @@ pub enum ActionKind {
     RemovedXfa,
     /// The output is written without encryption (the input opened with an empty password).
     RemovedEncryption,
+    /// An RTF data store (`\*\datastore`): binary data Word loads into the document's storage,
+    /// a known way to carry OLE payloads past scanners.
+    RemovedDataStore,
+    /// Bytes after the end of the document (after an RTF file's final closing brace), which
+    /// readers skip and scanners may not: a hiding place for payloads.
+    RemovedTrailingData,
+    /// A damaged structure the rebuild repaired (RTF groups left open at the end of the file,
+    /// closed as readers close them).
+    RepairedStructure,
 }
 
 impl ActionKind {
@@ -416,6 +425,7 @@ impl ActionKind {
                 | ActionKind::RemovedContentType
                 | ActionKind::RemovedSignature
                 | ActionKind::RemovedEncryption
+                | ActionKind::RepairedStructure
         )
     }
 }

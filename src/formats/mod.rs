@@ -6,6 +6,7 @@
 
 pub mod ooxml;
 pub mod pdf;
+pub mod rtf;
 pub mod xml;
 pub mod zipread;
 
@@ -79,6 +80,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         }
         k if k.family() == crate::model::Family::Ooxml => ooxml::disarm(kind, data, ctx),
         Kind::Pdf => pdf::disarm(data, ctx),
+        Kind::Rtf => rtf::disarm(data, ctx),
         _ => Err(FormatError::new(Reason::Unsupported, format!("no disarm for {kind} yet"))),
     }
 }
