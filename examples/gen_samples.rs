@@ -1,5 +1,6 @@
-//! Writes every sample of `mugai::samples` to `<dir>/ooxml/` and every PDF sample of
-//! `mugai::samples::pdf` to `<dir>/pdf/`, each folder with its `EXPECTED.tsv`.
+//! Writes every sample of `mugai::samples` to `<dir>/ooxml/`, every PDF sample of
+//! `mugai::samples::pdf` to `<dir>/pdf/` and every RTF sample of `mugai::samples::rtf` to
+//! `<dir>/rtf/`, each folder with its `EXPECTED.tsv`.
 //!
 //!     cargo run --example gen_samples -- samples/
 //!
@@ -16,7 +17,7 @@ const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
 
 /// Each folder and the builder of its samples.
 type Builder = fn() -> Vec<Sample>;
-const SETS: [(&str, Builder); 2] = [("ooxml", samples::all), ("pdf", samples::pdf::all)];
+const SETS: [(&str, Builder); 3] = [("ooxml", samples::all), ("pdf", samples::pdf::all), ("rtf", samples::rtf::all)];
 
 fn main() -> ExitCode {
     let Some(dir) = std::env::args_os().nth(1).map(PathBuf::from) else {

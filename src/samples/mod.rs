@@ -3,7 +3,8 @@
 //! Every file here is made by this module's code: OOXML packages (Word, Excel, PowerPoint,
 //! Visio) that open in their applications, each variant carrying one threat from the project's
 //! checklist, and hostile inputs that must be blocked; and, in [`pdf`], PDF documents made by a
-//! small raw writer, one per row of the PDF checklist, with their own list of samples. Nothing
+//! small raw writer, one per row of the PDF checklist, with their own list of samples; and, in
+//! [`rtf`], RTF documents written as text, one per row of the RTF checklist. Nothing
 //! is downloaded or copied, and the payloads are inert (a message box macro or script, a batch
 //! file that echoes, a PE header without code).
 //!
@@ -24,6 +25,7 @@ pub mod media;
 pub mod package;
 pub mod pdf;
 pub mod powerpoint;
+pub mod rtf;
 pub mod visio;
 pub mod word;
 

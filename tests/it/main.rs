@@ -3,12 +3,14 @@
 //! `cli` runs the `mugai` binary on real files (exit codes, report, quarantine, config errors);
 //! `samples` runs every synthetic sample of `mugai::samples` through the engine and checks the
 //! outcome and the rebuilt package; `structure` holds the package checks those tests use; `pdf`
-//! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks.
+//! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks, and `rtf` for
+//! the RTF samples of `mugai::samples::rtf`.
 
 mod cli;
 mod limits;
 mod mutations;
 mod ooxml;
 mod pdf;
+mod rtf;
 mod samples;
 mod structure;
