@@ -284,7 +284,7 @@ pub fn ambiguous_escape() -> Vec<u8> {
 /// A benign document of about `target` bytes: paragraphs of text with a noise picture (in hex)
 /// every few paragraphs.
 pub fn large_rtf(target: usize) -> Vec<u8> {
-    let mut rng = Prng::new(0x5EED_0F_27F);
+    let mut rng = Prng::new(0x0005_EED0_F27F);
     let mut out = HEADER.as_bytes().to_vec();
     out.extend_from_slice(letter_body().as_bytes());
     let mut i = 0usize;
@@ -296,7 +296,7 @@ pub fn large_rtf(target: usize) -> Vec<u8> {
             )
             .as_bytes(),
         );
-        if i % 8 == 0 {
+        if i.is_multiple_of(8) {
             let png = media::noise_png(48, 48, &mut rng);
             out.extend_from_slice(
                 format!("{{\\pict\\pngblip\\picw48\\pich48\r\n{}\r\n}}\\par\r\n", hex_lines(&png, false)).as_bytes(),

@@ -187,11 +187,7 @@ fn scan(d: &[u8]) -> Scan {
                             s.props.push((String::new(), String::new()));
                             cur.prop = Some((s.props.len() - 1, false));
                         }
-                        "sv" => {
-                            if !s.props.is_empty() {
-                                cur.prop = Some((s.props.len() - 1, true));
-                            }
-                        }
+                        "sv" if !s.props.is_empty() => cur.prop = Some((s.props.len() - 1, true)),
                         "par" | "tab" | "line" | "cell" => put(&mut s, &cur, ' ', &mut skip_chars),
                         "uc" => cur.uc = param.unwrap_or(1).max(0) as usize,
                         "u" => {

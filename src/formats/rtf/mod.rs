@@ -132,8 +132,9 @@ enum Decision {
 }
 
 struct Analysis {
-    /// Decisions by the offset of the group's opening brace.
-    decisions: HashMap<usize, Decision>,
+    /// Decisions by the offset of the group's opening brace, in file order (the writer meets
+    /// the groups in the same order and walks this list alongside).
+    decisions: Vec<(usize, Decision)>,
     /// Where the document's own group ends (after its closing brace), if it does.
     root_end: Option<usize>,
 }
@@ -181,17 +182,31 @@ struct Frame1 {
     role: Option<TextRole>,
     /// Stack index of the group collecting this group's text (itself when it has a role).
     collector: Option<usize>,
-    code: Code,
     /// The code started with a nested field: the instruction is built when the field updates.
     dynamic: bool,
     uc: i64,
     skip: i64,
+    /// What only some groups need, allocated when first used: most groups are plain, and a
+    /// file of millions of them must not pay for it.
+    x: Option<Box<Extra>>,
+}
+
+#[derive(Default)]
+struct Extra {
+    code: Code,
     /// The worst class among this field's instructions, with the code for the report.
     child_class: Option<(FieldClass, String)>,
+    /// Direct `\result` / `\fldrslt` groups, by the offset of their opening brace.
     kids: Vec<usize>,
     objclass: String,
     sn: String,
     sv: String,
+}
+
+impl Frame1 {
+    fn x(&mut self) -> &mut Extra {
+        self.x.get_or_insert_with(Box::default)
+    }
 }
 
 impl Frame1 {
@@ -210,15 +225,10 @@ impl Frame1 {
             risky: None,
             role: None,
             collector,
-            code: Code::default(),
             dynamic: false,
             uc: parent.map(|(_, p)| p.uc).unwrap_or(1),
             skip: 0,
-            child_class: None,
-            kids: Vec::new(),
-            objclass: String::new(),
-            sn: String::new(),
-            sv: String::new(),
+            x: None,
         }
     }
 }
@@ -275,7 +285,7 @@ impl Analyzer<'_> {
         };
         if let Some(c) = top.collector {
             if let Some(f) = self.stack.get_mut(c) {
-                f.code.push(word, fallback);
+                f.x().code.push(word, fallback);
             }
         }
     }
@@ -301,7 +311,10 @@ impl Analyzer<'_> {
                 // built when the outer field updates.
                 if let Some(c) = top.collector.filter(|c| *c + 1 < depth) {
                     if let Some(f) = self.stack.get_mut(c) {
-                        if f.code.word.trim().is_empty() && f.code.fallback.trim().is_empty() {
+                        if f.x
+                            .as_ref()
+                            .is_none_or(|x| x.code.word.trim().is_empty() && x.code.fallback.trim().is_empty())
+                        {
                             f.dynamic = true;
                         }
                     }
@@ -338,7 +351,7 @@ impl Analyzer<'_> {
                 let skip = top.uc;
                 if let Some(ci) = top.collector {
                     if let Some(f) = self.stack.get_mut(ci) {
-                        f.code.push(Some(c), None);
+                        f.x().code.push(Some(c), None);
                     }
                 }
                 if let Some(top) = self.stack.last_mut() {
@@ -409,60 +422,62 @@ impl Analyzer<'_> {
 
     /// Closes the innermost group and decides what becomes of it.
     fn close(&mut self) -> Result<(), FormatError> {
-        let Some(f) = self.stack.pop() else { return Ok(()) };
-        let class = f.fldinst.then(|| self.classify(&f));
+        let Some(mut f) = self.stack.pop() else { return Ok(()) };
+        let x = f.x.take().map(|b| *b).unwrap_or_default();
+        let class = f.fldinst.then(|| self.classify(&x.code, f.dynamic));
         let parent_is_field = self.stack.last().is_some_and(|p| p.field);
         if let Some((action, what)) = f.risky {
             let detail = match f.role {
-                Some(TextRole::Template) | Some(TextRole::ObjClass) => format!("{what} {}", short(&f.code.word)),
+                Some(TextRole::Template) | Some(TextRole::ObjClass) => format!("{what} {}", short(&x.code.word)),
                 _ => what.to_string(),
             };
             self.decide(f.open, Decision::Drop(action, detail.trim().to_string()))?;
         } else if f.object {
             let detail =
-                if f.objclass.is_empty() { "\\object".to_string() } else { format!("\\object {}", f.objclass) };
-            self.unwrap(&f, ActionKind::RemovedOleObject, detail)?;
+                if x.objclass.is_empty() { "\\object".to_string() } else { format!("\\object {}", x.objclass) };
+            self.unwrap(f.open, &x.kids, ActionKind::RemovedOleObject, detail)?;
         } else if let Some(c) = class.filter(|c| *c != FieldClass::Safe && (f.field || !parent_is_field)) {
-            self.decide(f.open, Decision::Drop(field_action(c), format!("field {}", short(&f.code.word))))?;
-        } else if let Some((c, code)) = f.child_class.as_ref().filter(|(c, _)| f.field && *c != FieldClass::Safe) {
-            self.unwrap(&f, field_action(*c), format!("field {code}"))?;
-        } else if f.sp && linked_picture_property(&f.sn) && external_target(&f.sv) {
-            let detail = format!("linked picture {}", short(&f.sv));
+            self.decide(f.open, Decision::Drop(field_action(c), format!("field {}", short(&x.code.word))))?;
+        } else if let Some((c, code)) = x.child_class.as_ref().filter(|(c, _)| f.field && *c != FieldClass::Safe) {
+            self.unwrap(f.open, &x.kids, field_action(*c), format!("field {code}"))?;
+        } else if f.sp && linked_picture_property(&x.sn) && external_target(&x.sv) {
+            let detail = format!("linked picture {}", short(&x.sv));
             self.decide(f.open, Decision::Drop(ActionKind::RemovedExternalReference, detail))?;
         }
         let Some(p) = self.stack.last_mut() else { return Ok(()) };
         if f.fldrslt || f.result {
             self.budget.charge_bytes(8)?;
-            p.kids.push(f.open);
+            p.x().kids.push(f.open);
         }
         if let Some(c) = class.filter(|_| !f.field && p.field) {
-            if p.child_class.as_ref().is_none_or(|(old, _)| severity(c) > severity(*old)) {
-                p.child_class = Some((c, short(&f.code.word)));
+            let px = p.x();
+            if px.child_class.as_ref().is_none_or(|(old, _)| severity(c) > severity(*old)) {
+                px.child_class = Some((c, short(&x.code.word)));
             }
         }
         match f.role {
-            Some(TextRole::ObjClass) => p.objclass = short(&f.code.word),
-            Some(TextRole::Sn) => p.sn = f.code.word,
-            Some(TextRole::Sv) => p.sv = f.code.word,
+            Some(TextRole::ObjClass) => p.x().objclass = short(&x.code.word),
+            Some(TextRole::Sn) => p.x().sn = x.code.word,
+            Some(TextRole::Sv) => p.x().sv = x.code.word,
             _ => {}
         }
         Ok(())
     }
 
-    fn unwrap(&mut self, f: &Frame1, action: ActionKind, detail: String) -> Result<(), FormatError> {
-        self.decide(f.open, Decision::Unwrap(action, detail))?;
-        for k in &f.kids {
+    fn unwrap(&mut self, open: usize, kids: &[usize], action: ActionKind, detail: String) -> Result<(), FormatError> {
+        self.decide(open, Decision::Unwrap(action, detail))?;
+        for k in kids {
             self.decide(*k, Decision::Inner)?;
         }
         Ok(())
     }
 
-    fn classify(&self, f: &Frame1) -> FieldClass {
-        if f.code.overflow {
+    fn classify(&self, code: &Code, dynamic: bool) -> FieldClass {
+        if code.overflow {
             return FieldClass::Dangerous;
         }
-        let a = classify(&f.code.word, f.dynamic, self.opts.hyperlinks);
-        let b = classify(&f.code.fallback, f.dynamic, self.opts.hyperlinks);
+        let a = classify(&code.word, dynamic, self.opts.hyperlinks);
+        let b = classify(&code.fallback, dynamic, self.opts.hyperlinks);
         if severity(b) > severity(a) {
             b
         } else {
@@ -478,7 +493,7 @@ fn analyze(data: &[u8], opts: Options, budget: &Budget) -> Result<Analysis, Form
     let mut n = 0u32;
     while let Some(t) = tokens.next_tok()? {
         n = n.wrapping_add(1);
-        if n % TIME_CHECK_EVERY == 0 {
+        if n.is_multiple_of(TIME_CHECK_EVERY) {
             budget.check_time()?;
         }
         match t.kind {
@@ -516,7 +531,9 @@ fn analyze(data: &[u8], opts: Options, budget: &Budget) -> Result<Analysis, Form
             "an object, field or removed destination directly in the document's own group",
         ));
     }
-    Ok(Analysis { decisions: a.decisions, root_end })
+    let mut decisions: Vec<(usize, Decision)> = a.decisions.into_iter().collect();
+    decisions.sort_unstable_by_key(|(at, _)| *at);
+    Ok(Analysis { decisions, root_end })
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -616,14 +633,18 @@ fn emit(data: &[u8], an: &Analysis, budget: &Budget) -> Result<Rebuilt, FormatEr
     let mut stack: Vec<Frame2> = Vec::new();
     let mut reports = Reports::default();
     let mut n = 0u32;
+    let mut next_decision = 0usize;
     while let Some(t) = tokens.next_tok()? {
         n = n.wrapping_add(1);
-        if n % TIME_CHECK_EVERY == 0 {
+        if n.is_multiple_of(TIME_CHECK_EVERY) {
             budget.check_time()?;
         }
         match t.kind {
             T::Open => {
-                let decision = an.decisions.get(&t.start);
+                while an.decisions.get(next_decision).is_some_and(|(at, _)| *at < t.start) {
+                    next_decision += 1;
+                }
+                let decision = an.decisions.get(next_decision).filter(|(at, _)| *at == t.start).map(|(_, d)| d);
                 let parent = stack.last();
                 let pict = parent.is_some_and(|p| p.pict);
                 let (mode, inner) = match (parent.map(|p| p.mode), decision) {

@@ -161,7 +161,9 @@ fn hex_digit(c: u8) -> Option<u8> {
 mod tests {
     use super::*;
 
-    fn toks(data: &[u8]) -> Result<Vec<(Kind, Vec<u8>, Option<i64>)>, FormatError> {
+    type Listed = Vec<(Kind, Vec<u8>, Option<i64>)>;
+
+    fn toks(data: &[u8]) -> Result<Listed, FormatError> {
         let mut t = Tokenizer::new(data);
         let mut out = Vec::new();
         while let Some(x) = t.next_tok()? {
