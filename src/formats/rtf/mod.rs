@@ -116,6 +116,17 @@ fn rebuild(data: &[u8], opts: Options, budget: &Budget) -> Result<Rebuilt, Forma
     emit(data, &analysis, budget)
 }
 
+/// A control word name in lower case. Word's own words are lower case, but whether every
+/// reader matches them that strictly is not something to rely on: `\OBJDATA` is judged as
+/// `\objdata`. Names are at most [`token::MAX_NAME`] letters (the tokenizer refuses longer).
+fn lower<'b>(name: &[u8], buf: &'b mut [u8; token::MAX_NAME]) -> &'b [u8] {
+    let n = name.len().min(buf.len());
+    let out = &mut buf[..n];
+    out.copy_from_slice(&name[..n]);
+    out.make_ascii_lowercase();
+    out
+}
+
 // ----------------------------------------------------------------------------------------------
 // Pass 1: what becomes of each group
 
@@ -301,7 +312,8 @@ impl Analyzer<'_> {
         let Some(top) = self.stack.last_mut() else { return };
         let first = !top.started;
         top.started = true;
-        let name = t.name;
+        let mut buf = [0u8; token::MAX_NAME];
+        let name = lower(t.name, &mut buf);
         let mut role = None;
         match name {
             b"object" => top.object = true,
@@ -685,17 +697,19 @@ fn emit(data: &[u8], an: &Analysis, budget: &Budget) -> Result<Rebuilt, FormatEr
                 let Some(top) = stack.last_mut() else {
                     return Err(FormatError::malformed("RTF content outside any group"));
                 };
+                let mut buf = [0u8; token::MAX_NAME];
+                let name = lower(t.name, &mut buf);
                 if top.mode != Mode::Keep {
                     w.skip();
                     continue;
                 }
                 match t.kind {
-                    T::Word if top.inner && matches!(t.name, b"result" | b"fldrslt") => w.skip_word(),
-                    T::Word if t.name.starts_with(b"obj") => {
+                    T::Word if top.inner && matches!(name, b"result" | b"fldrslt") => w.skip_word(),
+                    T::Word if name.starts_with(b"obj") => {
                         reports.add(ActionKind::RemovedOleObject, format!("\\{}", String::from_utf8_lossy(t.name)));
                         w.skip_word();
                     }
-                    T::Word if t.name == b"subdocument" => {
+                    T::Word if name == b"subdocument" => {
                         reports.add(ActionKind::RemovedExternalReference, "\\subdocument");
                         w.skip_word();
                     }
@@ -707,7 +721,7 @@ fn emit(data: &[u8], an: &Analysis, budget: &Budget) -> Result<Rebuilt, FormatEr
                     }
                     T::Symbol if t.name == b"*" => w.hold_star(&t),
                     _ => {
-                        if t.kind == T::Word && t.name == b"pict" {
+                        if t.kind == T::Word && name == b"pict" {
                             top.pict = true;
                         }
                         w.put(&t);
@@ -791,6 +805,7 @@ mod tests {
     fn destinations_are_found_anywhere_in_their_group() {
         assert_eq!(out("{\\rtf1 a{\\b \\objdata 0105}b}"), "{\\rtf1 ab}");
         assert_eq!(out("{\\rtf1 a{\\*\\template http://x/t.dotm}b}"), "{\\rtf1 ab}");
+        assert_eq!(out("{\\rtf1 a{\\*\\OBJDATA 0105}{\\ObjUpdate}\\OBJEMB b}"), "{\\rtf1 ab}");
     }
 
     #[test]
