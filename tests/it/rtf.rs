@@ -500,7 +500,7 @@ fn mutated_rtf_samples_never_crash_the_engine() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut problems = Vec::new();
     for s in all() {
-        for round in 0..24 {
+        for round in 0..64 {
             let mut data = s.bytes.clone();
             mutate(&mut data, &mut rng);
             let o = process(s.file_name, &data);

@@ -159,13 +159,17 @@ enum TextRole {
     Sv,
 }
 
-/// Field code text as Word reads it (`\uN` shown, its fallback skipped) and as a reader that
-/// ignores `\uN` does (fallback shown). A field is judged by both.
+/// Field code text as Word reads it (`\uN` shown, its fallback skipped, `\*` groups skipped)
+/// and as a reader that ignores `\uN` and reads every group does (fallback and `\*` group text
+/// shown). A field is judged by both.
 #[derive(Default)]
 struct Code {
     word: String,
     fallback: String,
     overflow: bool,
+    /// A group inside the code is removed: the code left in the output is not the code that
+    /// was read, so it cannot be judged safe.
+    tainted: bool,
 }
 
 impl Code {
@@ -188,13 +192,18 @@ struct Frame1 {
     fldinst: bool,
     fldrslt: bool,
     result: bool,
-    sp: bool,
     risky: Option<(ActionKind, &'static str)>,
     role: Option<TextRole>,
     /// Stack index of the group collecting this group's text (itself when it has a role).
     collector: Option<usize>,
     /// The code started with a nested field: the instruction is built when the field updates.
     dynamic: bool,
+    /// Text or a group came directly in this group (before its destination word, if any).
+    had_content: bool,
+    /// Inside a `\*` group below the collecting group: Word does not read this text as code.
+    hidden: bool,
+    /// A `\sv` here follows a property name that names a linked picture.
+    sv_linked: bool,
     uc: i64,
     skip: i64,
     /// What only some groups need, allocated when first used: most groups are plain, and a
@@ -210,8 +219,6 @@ struct Extra {
     /// Direct `\result` / `\fldrslt` groups, by the offset of their opening brace.
     kids: Vec<usize>,
     objclass: String,
-    sn: String,
-    sv: String,
 }
 
 impl Frame1 {
@@ -232,11 +239,13 @@ impl Frame1 {
             fldinst: false,
             fldrslt: false,
             result: false,
-            sp: false,
             risky: None,
             role: None,
             collector,
             dynamic: false,
+            had_content: false,
+            hidden: parent.is_some_and(|(_, p)| p.role.is_none() && p.hidden),
+            sv_linked: false,
             uc: parent.map(|(_, p)| p.uc).unwrap_or(1),
             skip: 0,
             x: None,
@@ -268,6 +277,8 @@ fn short(s: &str) -> String {
 
 struct Analyzer<'b> {
     stack: Vec<Frame1>,
+    /// The last shape property name read names a linked picture.
+    last_name_linked: bool,
     decisions: HashMap<usize, Decision>,
     opts: Options,
     budget: &'b Budget,
@@ -291,6 +302,8 @@ impl Analyzer<'_> {
         let word = if top.skip > 0 {
             top.skip -= 1;
             None
+        } else if top.hidden {
+            None
         } else {
             word
         };
@@ -304,16 +317,26 @@ impl Analyzer<'_> {
     fn significant(&mut self) {
         if let Some(top) = self.stack.last_mut() {
             top.started = true;
+            top.had_content = true;
         }
     }
 
     fn word(&mut self, t: &Tok<'_>) {
         let depth = self.stack.len();
+        let mut buf = [0u8; token::MAX_NAME];
+        let name = lower(t.name, &mut buf);
+        // A value may also stand inside the group of its name, before that name is complete.
+        let sv_linked = name == b"sv"
+            && (self.last_name_linked
+                || self.stack.iter().any(|f| {
+                    f.role == Some(TextRole::Sn)
+                        && f.x
+                            .as_ref()
+                            .is_some_and(|x| x.code.word.split_whitespace().next().is_some_and(linked_picture_property))
+                }));
         let Some(top) = self.stack.last_mut() else { return };
         let first = !top.started;
         top.started = true;
-        let mut buf = [0u8; token::MAX_NAME];
-        let name = lower(t.name, &mut buf);
         let mut role = None;
         match name {
             b"object" => top.object = true,
@@ -333,15 +356,31 @@ impl Analyzer<'_> {
                 }
                 return;
             }
-            b"fldinst" => {
+            b"fldinst" if !top.fldinst => {
+                // The instruction starts here: what the group held before went to the previous
+                // destination. Writers put nothing there; if something is, the code cannot be
+                // told for sure and is not judged safe.
                 top.fldinst = true;
-                role = Some(TextRole::FldInst);
+                top.role = Some(TextRole::FldInst);
+                top.collector = Some(depth - 1);
+                top.hidden = false;
+                top.dynamic = false;
+                let had_content = top.had_content;
+                let code = &mut top.x().code;
+                *code = Code::default();
+                code.tainted = had_content;
             }
+            // A second instruction word in the same group: readers may start the code again
+            // there or go on; either way it is not judged safe.
+            b"fldinst" => top.x().code.tainted = true,
             b"fldrslt" => top.fldrslt = true,
             b"result" => top.result = true,
-            b"sp" => top.sp = true,
             b"sn" => role = Some(TextRole::Sn),
-            b"sv" => role = Some(TextRole::Sv),
+            b"sv" => {
+                role = Some(TextRole::Sv);
+                // The value belongs to the name read last before it, whatever comes inside.
+                top.sv_linked = sv_linked;
+            }
             b"datastore" => {
                 top.risky.get_or_insert((ActionKind::RemovedDataStore, "\\*\\datastore"));
             }
@@ -361,9 +400,11 @@ impl Analyzer<'_> {
                 let v = if v < 0 { v + 65536 } else { v };
                 let c = u32::try_from(v).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
                 let skip = top.uc;
+                let c = if top.hidden { None } else { Some(c) };
+                top.had_content = true;
                 if let Some(ci) = top.collector {
                     if let Some(f) = self.stack.get_mut(ci) {
-                        f.x().code.push(Some(c), None);
+                        f.x().code.push(c, None);
                     }
                 }
                 if let Some(top) = self.stack.last_mut() {
@@ -387,6 +428,7 @@ impl Analyzer<'_> {
             if top.role.is_none() {
                 top.role = Some(r);
                 top.collector = Some(depth - 1);
+                top.hidden = false;
             }
         }
         if top.skip > 0 {
@@ -400,7 +442,7 @@ impl Analyzer<'_> {
             if !top.started {
                 top.ignorable = true;
                 if top.role.is_none() {
-                    top.collector = None;
+                    top.hidden = true;
                 }
             }
             return;
@@ -436,8 +478,21 @@ impl Analyzer<'_> {
     fn close(&mut self) -> Result<(), FormatError> {
         let Some(mut f) = self.stack.pop() else { return Ok(()) };
         let x = f.x.take().map(|b| *b).unwrap_or_default();
+        // A shape property value is paired with the name read last, wherever the two groups
+        // stand (a damaged shape must not hide the pair from this check but not from a reader).
+        let linked_value = match f.role {
+            Some(TextRole::Sn) => {
+                let words: Vec<&str> = x.code.word.split_whitespace().collect();
+                self.last_name_linked = words.first().is_some_and(|w| linked_picture_property(w));
+                // A name and value run together in one group.
+                self.last_name_linked && words.iter().skip(1).any(|w| external_target(w))
+            }
+            Some(TextRole::Sv) => f.sv_linked && external_target(&x.code.word),
+            _ => false,
+        };
         let class = f.fldinst.then(|| self.classify(&x.code, f.dynamic));
         let parent_is_field = self.stack.last().is_some_and(|p| p.field);
+        let decided = self.decisions.len();
         if let Some((action, what)) = f.risky {
             let detail = match f.role {
                 Some(TextRole::Template) | Some(TextRole::ObjClass) => format!("{what} {}", short(&x.code.word)),
@@ -452,12 +507,16 @@ impl Analyzer<'_> {
             self.decide(f.open, Decision::Drop(field_action(c), format!("field {}", short(&x.code.word))))?;
         } else if let Some((c, code)) = x.child_class.as_ref().filter(|(c, _)| f.field && *c != FieldClass::Safe) {
             self.unwrap(f.open, &x.kids, field_action(*c), format!("field {code}"))?;
-        } else if f.sp && linked_picture_property(&x.sn) && external_target(&x.sv) {
-            let detail = format!("linked picture {}", short(&x.sv));
+        } else if linked_value {
+            let detail = format!("linked picture {}", short(&x.code.word));
             self.decide(f.open, Decision::Drop(ActionKind::RemovedExternalReference, detail))?;
         }
+        if self.decisions.len() > decided || self.decisions.contains_key(&f.open) {
+            self.taint_code_around(&f);
+        }
         let Some(p) = self.stack.last_mut() else { return Ok(()) };
-        if f.fldrslt || f.result {
+        // A result group that also holds an instruction is no result to keep.
+        if (f.fldrslt || f.result) && !f.fldinst {
             self.budget.charge_bytes(8)?;
             p.x().kids.push(f.open);
         }
@@ -469,11 +528,22 @@ impl Analyzer<'_> {
         }
         match f.role {
             Some(TextRole::ObjClass) => p.x().objclass = short(&x.code.word),
-            Some(TextRole::Sn) => p.x().sn = x.code.word,
-            Some(TextRole::Sv) => p.x().sv = x.code.word,
             _ => {}
         }
         Ok(())
+    }
+
+    /// Marks the field code (or other collected text) this removed group was part of.
+    fn taint_code_around(&mut self, f: &Frame1) {
+        let target = if f.role.is_some() {
+            let n = self.stack.len();
+            self.stack.last().and_then(|p| if p.role.is_some() { Some(n - 1) } else { p.collector })
+        } else {
+            f.collector
+        };
+        if let Some(t) = target.and_then(|c| self.stack.get_mut(c)) {
+            t.x().code.tainted = true;
+        }
     }
 
     fn unwrap(&mut self, open: usize, kids: &[usize], action: ActionKind, detail: String) -> Result<(), FormatError> {
@@ -485,21 +555,43 @@ impl Analyzer<'_> {
     }
 
     fn classify(&self, code: &Code, dynamic: bool) -> FieldClass {
-        if code.overflow {
+        if code.overflow || code.tainted {
             return FieldClass::Dangerous;
         }
-        let a = classify(&code.word, dynamic, self.opts.hyperlinks);
-        let b = classify(&code.fallback, dynamic, self.opts.hyperlinks);
+        let a = self.classify_one(&code.word, dynamic);
+        let b = self.classify_one(&code.fallback, dynamic);
         if severity(b) > severity(a) {
             b
         } else {
             a
         }
     }
+
+    /// The OOXML classification, made stricter where a damaged code may be read differently by
+    /// another reader: DDE as any word of the code, and under the web-links policy a HYPERLINK
+    /// whose code names a share or a file anywhere (not only as its first argument).
+    fn classify_one(&self, code: &str, dynamic: bool) -> FieldClass {
+        // DDE as a word anywhere, even inside a path or URL (`.../DDE`): scanners read it so,
+        // and a code that says DDE is not worth keeping.
+        if code
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w.eq_ignore_ascii_case("dde") || w.eq_ignore_ascii_case("ddeauto"))
+        {
+            return FieldClass::Dde;
+        }
+        let class = classify(code, dynamic, self.opts.hyperlinks);
+        if class == FieldClass::Safe && self.opts.hyperlinks == HyperlinkPolicy::Web {
+            let upper = code.trim_start().to_ascii_uppercase();
+            if upper.starts_with("HYPERLINK") && (upper.contains("\"\\\\") || upper.contains("FILE:")) {
+                return FieldClass::ExternalLink;
+            }
+        }
+        class
+    }
 }
 
 fn analyze(data: &[u8], opts: Options, budget: &Budget) -> Result<Analysis, FormatError> {
-    let mut a = Analyzer { stack: Vec::new(), decisions: HashMap::new(), opts, budget };
+    let mut a = Analyzer { stack: Vec::new(), last_name_linked: false, decisions: HashMap::new(), opts, budget };
     let mut tokens = Tokenizer::new(data);
     let mut root_end = None;
     let mut n = 0u32;
@@ -792,6 +884,32 @@ mod tests {
         assert_eq!(out(nested), "{\\rtf1 {S}}");
         let web = "{\\rtf1 {\\field{\\*\\fldinst HYPERLINK \"https://example.org\"}{\\fldrslt site}}}";
         assert_eq!(out(web), web);
+    }
+
+    #[test]
+    fn damaged_or_ambiguous_codes_are_not_judged_safe() {
+        // A removed object inside the code: what is left is not what was read.
+        let tainted = "{\\rtf1 {\\field{\\*\\fldinst HYPERLINK {\\object\\objdata 01}\"https://x\"}{\\fldrslt S}}}";
+        assert_eq!(out(tainted), "{\\rtf1 {S}}");
+        // Text before the instruction word, a second instruction word.
+        assert_eq!(out("{\\rtf1 {\\field{D\\fldinst PAGE}{\\fldrslt S}}}"), "{\\rtf1 {S}}");
+        assert_eq!(out("{\\rtf1 {\\field{\\*\\fldinst PAGE \\fldinst X}{\\fldrslt S}}}"), "{\\rtf1 {S}}");
+        // DDE as a word anywhere; a share anywhere in a HYPERLINK code; ignorable groups in
+        // the code count for the strict reading.
+        assert_eq!(out("{\\rtf1 {\\field{\\*\\fldinst HYPERLINK \"https://x/DDE\"}{\\fldrslt S}}}"), "{\\rtf1 {S}}");
+        let share = "{\\rtf1 {\\field{\\*\\fldinst HYPERLINK \"https://x\" \"\\\\\\\\s\\\\x\"}{\\fldrslt S}}}";
+        assert_eq!(out(share), "{\\rtf1 {S}}");
+        assert_eq!(out("{\\rtf1 {\\field{\\*\\fldinst FORMTEXT {\\*\\ffdeftext DDE}}{\\fldrslt S}}}"), "{\\rtf1 {S}}");
+    }
+
+    #[test]
+    fn a_linked_picture_value_goes_wherever_it_stands() {
+        let sp = "{\\rtf1 {\\shp{\\*\\shpinst{\\sp{\\sn pibName}{\\sv http://t/p.png}}}}x}";
+        assert_eq!(out(sp), "{\\rtf1 {\\shp{\\*\\shpinst{\\sp{\\sn pibName}}}}x}");
+        let apart = "{\\rtf1 {\\sp{\\sn pibName}}{\\b{\\sv \\\\\\\\s\\\\p.png}}x}";
+        assert_eq!(out(apart), "{\\rtf1 {\\sp{\\sn pibName}}{\\b}x}");
+        let local = "{\\rtf1 {\\sp{\\sn pibName}{\\sv C:\\\\p.png}}{\\sp{\\sn wzName}{\\sv http://t}}x}";
+        assert_eq!(out(local), local);
     }
 
     #[test]
