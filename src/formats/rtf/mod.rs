@@ -526,9 +526,8 @@ impl Analyzer<'_> {
                 px.child_class = Some((c, short(&x.code.word)));
             }
         }
-        match f.role {
-            Some(TextRole::ObjClass) => p.x().objclass = short(&x.code.word),
-            _ => {}
+        if f.role == Some(TextRole::ObjClass) {
+            p.x().objclass = short(&x.code.word);
         }
         Ok(())
     }
