@@ -26,6 +26,12 @@
 //!
 //! A group is judged by every control word directly in it, not only its first one, since Word
 //! switches destination wherever such a word stands (`{\b \objdata ...}` is object data too).
+//! Control words are compared without regard to case. Where a damaged file could be read two
+//! ways, the reading that removes more wins: a field code is read both as Word reads it and as a
+//! reader that ignores `\uN` and `\*` groups would, DDE counts as any word of the code, a
+//! HYPERLINK naming a share anywhere is not a web link, a code that loses a removed group or has
+//! text before its instruction word is not judged safe, and a linked picture value goes
+//! wherever it stands after its property name.
 //!
 //! Refused (blocked): a file that does not start with `{\rt`; the constructs the tokenizer
 //! refuses (see [`token`]: unterminated or negative `\bin`, cut or ambiguous `\'` escapes,
