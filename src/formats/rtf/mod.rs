@@ -623,8 +623,17 @@ fn analyze(data: &[u8], opts: Options, budget: &Budget) -> Result<Analysis, Form
             }
             T::Text => {
                 a.significant();
-                for &b in &data[t.start..t.end] {
-                    a.text(Some(b as char), Some(b as char));
+                let run = &data[t.start..t.end];
+                match a.stack.last_mut() {
+                    // Nothing collects this text: only the `\uN` fallback count moves on.
+                    Some(top) if top.collector.is_none() => {
+                        top.skip = top.skip.saturating_sub(run.len() as i64).max(0);
+                    }
+                    _ => {
+                        for &b in run {
+                            a.text(Some(b as char), Some(b as char));
+                        }
+                    }
                 }
             }
             T::Newline => {}

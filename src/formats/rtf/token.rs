@@ -82,7 +82,9 @@ impl<'a> Tokenizer<'a> {
             }
             b'\\' => return self.escape(start).map(Some),
             _ => {
-                let n = d[start..].iter().take_while(|c| !matches!(c, b'\\' | b'{' | b'}' | b'\r' | b'\n')).count();
+                let rest = &d[start..];
+                let n = memchr::memchr3(b'\\', b'{', b'}', rest).unwrap_or(rest.len());
+                let n = memchr::memchr2(b'\r', b'\n', &rest[..n]).unwrap_or(n);
                 tok(Kind::Text, start + n, &[][..], None)
             }
         };
