@@ -15,9 +15,9 @@
 //!   (an attached template, possibly remote: an injection route);
 //! - field instructions that run or fetch something (DDE, DDEAUTO, INCLUDETEXT,
 //!   INCLUDEPICTURE, LINK, IMPORT, MACROBUTTON, DATABASE, codes built from nested fields),
-//!   classified exactly as Word fields in OOXML are: the field becomes a plain group holding its
-//!   `\fldrslt`; HYPERLINK fields follow `[ooxml] hyperlinks`; form field entry and exit macros
-//!   (`\*\ffentrymcr`, `\*\ffexitmcr`);
+//!   classified as Word fields in OOXML are (the same code, with the stricter readings below):
+//!   the field becomes a plain group holding its `\fldrslt`; HYPERLINK fields follow
+//!   `[ooxml] hyperlinks`; form field entry and exit macros (`\*\ffentrymcr`, `\*\ffexitmcr`);
 //! - shape pictures linked from a URL or a network share (`pibName` and the like), subdocument
 //!   references (`\subdocumentN`);
 //! - `\binN` raw data outside a picture, where no reader shows it;
@@ -28,10 +28,10 @@
 //! switches destination wherever such a word stands (`{\b \objdata ...}` is object data too).
 //! Control words are compared without regard to case. Where a damaged file could be read two
 //! ways, the reading that removes more wins: a field code is read both as Word reads it and as a
-//! reader that ignores `\uN` and `\*` groups would, DDE counts as any word of the code, a
-//! HYPERLINK naming a share anywhere is not a web link, a code that loses a removed group or has
-//! text before its instruction word is not judged safe, and a linked picture value goes
-//! wherever it stands after its property name.
+//! reader that ignores `\uN` (showing its fallback) and reads `\*` groups too would; DDE counts
+//! as any word of the code; a HYPERLINK naming a share anywhere is not a web link; a code that
+//! loses a removed group, or has text before its instruction word, is not judged safe; and a
+//! linked picture value goes wherever it stands after its property name.
 //!
 //! Refused (blocked): a file that does not start with `{\rt`; the constructs the tokenizer
 //! refuses (see [`token`]: unterminated or negative `\bin`, cut or ambiguous `\'` escapes,
