@@ -1,7 +1,6 @@
-//! Writes every sample of `mugai::samples` to `<dir>/ooxml/` and every PDF sample of
-//! `mugai::samples::pdf` to `<dir>/pdf/`, every legacy Office sample of `mugai::samples::ole2`
-//! to `<dir>/ole2/` and every ODF sample of `mugai::samples::odf` to `<dir>/odf/`, each folder
-//! with its `EXPECTED.tsv`.
+//! Writes every sample of `mugai::samples` to `<dir>/ooxml/`, and the samples of
+//! `mugai::samples::{pdf, ole2, odf, rtf}` to `<dir>/pdf/`, `<dir>/ole2/`, `<dir>/odf/` and
+//! `<dir>/rtf/`, each folder with its `EXPECTED.tsv`.
 //!
 //!     cargo run --example gen_samples -- samples/
 //!
@@ -18,8 +17,13 @@ const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
 
 /// Each folder and the builder of its samples.
 type Builder = fn() -> Vec<Sample>;
-const SETS: [(&str, Builder); 4] =
-    [("ooxml", samples::all), ("pdf", samples::pdf::all), ("ole2", samples::ole2::all), ("odf", samples::odf::all)];
+const SETS: [(&str, Builder); 5] = [
+    ("ooxml", samples::all),
+    ("pdf", samples::pdf::all),
+    ("ole2", samples::ole2::all),
+    ("odf", samples::odf::all),
+    ("rtf", samples::rtf::all),
+];
 
 fn main() -> ExitCode {
     let Some(dir) = std::env::args_os().nth(1).map(PathBuf::from) else {

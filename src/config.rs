@@ -104,7 +104,7 @@ pub struct Limits {
     pub max_objects: u64,
     /// Largest size one stream may expand to, in bytes.
     pub max_stream_bytes: u64,
-    /// Deepest nesting inside one file: PDF dictionaries and arrays, page trees.
+    /// Deepest nesting inside one file: PDF dictionaries and arrays, page trees, RTF groups.
     pub max_nesting: u32,
     /// Time allowed for one input item (`item_timeout_secs` in `config.toml`).
     #[serde(serialize_with = "ser_secs")]

@@ -417,6 +417,15 @@ pub enum ActionKind {
     RemovedEventListener,
     /// Script code inside a document's XML: `text:script`, the content of `office:scripts`.
     RemovedScript,
+    /// An RTF data store (`\*\datastore`): binary data Word loads into the document's storage,
+    /// a known way to carry OLE payloads past scanners.
+    RemovedDataStore,
+    /// Bytes after the end of the document (after an RTF file's final closing brace), which
+    /// readers skip and scanners may not: a hiding place for payloads.
+    RemovedTrailingData,
+    /// A damaged structure the rebuild repaired (RTF groups left open at the end of the file,
+    /// closed as readers close them).
+    RepairedStructure,
 }
 
 impl ActionKind {
@@ -429,6 +438,7 @@ impl ActionKind {
                 | ActionKind::RemovedContentType
                 | ActionKind::RemovedSignature
                 | ActionKind::RemovedEncryption
+                | ActionKind::RepairedStructure
         )
     }
 }

@@ -8,6 +8,7 @@ pub mod odf;
 pub mod ole2;
 pub mod ooxml;
 pub mod pdf;
+pub mod rtf;
 pub mod xml;
 pub mod zipread;
 
@@ -83,6 +84,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         Kind::Pdf => pdf::disarm(data, ctx),
         k if k.family() == crate::model::Family::Ole2 => ole2::disarm(kind, data, ctx),
         k if k.family() == crate::model::Family::Odf => odf::disarm(kind, data, ctx),
+        Kind::Rtf => rtf::disarm(data, ctx),
         _ => Err(FormatError::new(Reason::Unsupported, format!("no disarm for {kind} yet"))),
     }
 }

@@ -4,10 +4,11 @@
 //! Visio) that open in their applications, each variant carrying one threat from the project's
 //! checklist, and hostile inputs that must be blocked; and, in [`pdf`], PDF documents made by a
 //! small raw writer, one per row of the PDF checklist, with their own list of samples; and, in
-//! [`ole2`], legacy Office compound files (Word 97, BIFF8, PowerPoint records); and, in
-//! [`odf`], OpenDocument packages and flat XML documents, one per row of the ODF checklist.
-//! Nothing is downloaded or copied, and the payloads are inert (a message box macro or script, a
-//! batch file that echoes, a PE header without code).
+//! [`ole2`], legacy Office compound files (Word 97, BIFF8, PowerPoint records); in [`odf`],
+//! OpenDocument packages and flat XML documents, one per row of the ODF checklist; and, in
+//! [`rtf`], RTF documents written as text, one per row of the RTF checklist. Nothing is
+//! downloaded or copied, and the payloads are inert (a message box macro or script, a batch file
+//! that echoes, a PE header without code).
 //!
 //! [`all`] lists every sample with the outcome the engine must reach under the default
 //! configuration; `examples/gen_samples.rs` writes them to `samples/ooxml/` together with
@@ -28,6 +29,7 @@ pub mod ole2;
 pub mod package;
 pub mod pdf;
 pub mod powerpoint;
+pub mod rtf;
 pub mod visio;
 pub mod word;
 

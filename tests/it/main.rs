@@ -3,9 +3,8 @@
 //! `cli` runs the `mugai` binary on real files (exit codes, report, quarantine, config errors);
 //! `samples` runs every synthetic sample of `mugai::samples` through the engine and checks the
 //! outcome and the rebuilt package; `structure` holds the package checks those tests use; `pdf`
-//! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks; `ole2` for the
-//! legacy Office samples of `mugai::samples::ole2` and `odf` for the OpenDocument samples of
-//! `mugai::samples::odf`.
+//! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks; `ole2`, `odf`
+//! and `rtf` for the legacy Office, OpenDocument and RTF samples of `mugai::samples`.
 
 mod cli;
 mod limits;
@@ -14,5 +13,6 @@ mod odf;
 mod ole2;
 mod ooxml;
 mod pdf;
+mod rtf;
 mod samples;
 mod structure;

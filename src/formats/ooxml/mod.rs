@@ -22,7 +22,7 @@
 //! a reference are not edited; such packages are blocked as unsupported.
 
 pub mod content_types;
-mod fields;
+pub(crate) mod fields;
 pub mod package;
 pub mod rewrite;
 
