@@ -7,6 +7,7 @@
 //! and `rtf` for the legacy Office, OpenDocument and RTF samples of `mugai::samples`.
 
 mod cli;
+mod common;
 mod limits;
 mod mutations;
 mod odf;

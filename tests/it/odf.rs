@@ -9,49 +9,27 @@
 //! detection of templates, flat XML and packages without `mimetype`, and that the files
 //! committed under `samples/odf/` are what the builders make now.
 
+use super::common::{
+    committed_sample_problems, damage, damage_one_entry, detail, engine_with, fail_with, kinds, process, process_with,
+    unique_and_deterministic, Rng,
+};
 use mugai::config::{Config, HyperlinkPolicy};
-use mugai::engine::{Engine, Outcome};
-use mugai::model::{ActionKind, Family, Item, Kind, Reason, Verdict};
-use mugai::samples::{self, odf, Sample};
+use mugai::engine::Outcome;
+use mugai::model::{ActionKind, Family, Kind, Reason, Verdict};
+use mugai::samples::{odf, Sample};
 use mugai::{detect, formats};
 use std::collections::BTreeSet;
 use std::io::{Cursor, Read, Write};
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
-
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::new(Arc::new(Config::default())).expect("engine"))
-}
+use std::sync::OnceLock;
 
 fn all() -> &'static [Sample] {
     static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
     ALL.get_or_init(odf::all)
 }
 
-fn process_with(engine: &Engine, name: &str, bytes: &[u8]) -> Outcome {
-    engine.process(Item::new(bytes.to_vec(), Some(name.to_string()), name))
-}
-
-fn process(name: &str, bytes: &[u8]) -> Outcome {
-    process_with(engine(), name, bytes)
-}
-
 fn outcomes() -> &'static [Outcome] {
     static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
     OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
-}
-
-fn kinds(o: &Outcome) -> Vec<ActionKind> {
-    o.actions.iter().map(|a| a.action).collect()
-}
-
-fn fail_with(problems: Vec<String>) {
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
-}
-
-fn detail(o: &Outcome) -> &str {
-    o.detail.as_deref().unwrap_or("")
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -540,12 +518,9 @@ fn templates_flat_documents_and_packages_without_mimetype_are_odf() {
 
 #[test]
 fn a_flat_document_under_the_keep_markup_policy_is_still_disarmed() {
-    let engine = Engine::new(Arc::new({
-        let mut c = Config::default();
+    let engine = engine_with(|c| {
         c.policy.families.insert(Family::Markup, mugai::config::KindAction::Keep);
-        c
-    }))
-    .expect("engine");
+    });
     let o = process_with(&engine, "macro.fodt", &odf::flat_macro());
     assert_eq!(o.verdict, Verdict::Disarmed, "{:?}", o.detail);
     assert!(kinds(&o).contains(&ActionKind::RemovedEventListener));
@@ -573,11 +548,7 @@ fn an_encrypted_package_without_mimetype_is_blocked_as_encrypted() {
 
 #[test]
 fn odf_limits_follow_the_configuration() {
-    let with = |change: fn(&mut Config)| {
-        let mut c = Config::default();
-        change(&mut c);
-        Engine::new(Arc::new(c)).expect("engine")
-    };
+    let with = |change: fn(&mut Config)| engine_with(change);
     let doc = odf::benign_text();
     let o = process_with(&with(|c| c.limits.max_entries = 4), "a.odt", &doc);
     assert_eq!(o.reason, Some(Reason::LimitEntries), "{:?}", o.detail);
@@ -590,80 +561,17 @@ fn odf_limits_follow_the_configuration() {
 // ----------------------------------------------------------------------------------------------
 // Mutated inputs
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-fn mutate(data: &mut Vec<u8>, rng: &mut Rng) {
-    if data.is_empty() {
-        return;
-    }
-    match rng.below(4) {
-        0 => {
-            for _ in 0..1 + rng.below(8) {
-                let i = rng.below(data.len());
-                data[i] = rng.next() as u8;
-            }
-        }
-        1 => {
-            let at = rng.below(data.len());
-            data.truncate(at);
-        }
-        2 => {
-            let from = rng.below(data.len());
-            let len = rng.below(64).min(data.len() - from);
-            let chunk: Vec<u8> = data[from..from + len].to_vec();
-            let at = rng.below(data.len());
-            data.splice(at..at, chunk);
-        }
-        _ => {
-            let at = rng.below(data.len());
-            let tokens: [&[u8]; 8] = [
-                b"<",
-                b"</text:p>",
-                b"<script:event-listener xlink:href=\"macro:x\"/>",
-                b"&#0;",
-                b"]]>",
-                b"<!DOCTYPE x>",
-                b"<office:event-listeners>",
-                b" xlink:href=\"../x\"",
-            ];
-            let t = tokens[rng.below(tokens.len())];
-            data.splice(at..at, t.iter().copied());
-        }
-    }
-}
-
-/// The package with one entry mutated and every entry re-zipped (valid CRCs), `mimetype` kept
-/// first and stored.
-fn mutate_entry(package: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(package)).ok()?;
-    let target = rng.below(zip.len());
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for i in 0..zip.len() {
-        let mut f = zip.by_index(i).ok()?;
-        let name = f.name().ok()?.into_owned();
-        let mut data = Vec::new();
-        f.read_to_end(&mut data).ok()?;
-        if i == target {
-            mutate(&mut data, rng);
-        }
-        let method = if name == "mimetype" { zip::CompressionMethod::Stored } else { zip::CompressionMethod::Deflated };
-        w.start_file(name, zip::write::SimpleFileOptions::default().compression_method(method)).ok()?;
-        w.write_all(&data).ok()?;
-    }
-    Some(w.finish().ok()?.into_inner())
-}
+/// Markup inserted into damaged samples.
+const ODF_TOKENS: [&[u8]; 8] = [
+    b"<",
+    b"</text:p>",
+    b"<script:event-listener xlink:href=\"macro:x\"/>",
+    b"&#0;",
+    b"]]>",
+    b"<!DOCTYPE x>",
+    b"<office:event-listeners>",
+    b" xlink:href=\"../x\"",
+];
 
 #[test]
 fn mutated_odf_samples_never_crash_the_engine_or_leave_active_content() {
@@ -673,10 +581,10 @@ fn mutated_odf_samples_never_crash_the_engine_or_leave_active_content() {
         for round in 0..48 {
             let data = if round % 2 == 0 || s.file_name.ends_with(".fodt") {
                 let mut d = s.bytes.clone();
-                mutate(&mut d, &mut rng);
+                damage(&mut d, &mut rng, &ODF_TOKENS);
                 d
             } else {
-                match mutate_entry(&s.bytes, &mut rng) {
+                match damage_one_entry(&s.bytes, &mut rng, &ODF_TOKENS, |_| true) {
                     Some(d) => d,
                     None => continue,
                 }
@@ -702,45 +610,12 @@ fn mutated_odf_samples_never_crash_the_engine_or_leave_active_content() {
 
 #[test]
 fn odf_sample_names_are_unique_and_builders_are_deterministic() {
-    let mut names: Vec<_> = all().iter().map(|s| s.file_name).collect();
-    names.sort();
-    names.dedup();
-    assert_eq!(names.len(), all().len(), "duplicate sample names");
-    for (a, b) in all().iter().zip(&odf::all()) {
-        assert!(a.bytes == b.bytes, "{} is not deterministic", a.file_name);
-    }
+    fail_with(unique_and_deterministic(all(), &odf::all()));
 }
 
 #[test]
 fn committed_odf_samples_match_the_builders() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join("odf");
-    let mut problems = Vec::new();
-    let mut expected_files = vec!["EXPECTED.tsv".to_string()];
-    for s in all() {
-        expected_files.push(s.file_name.to_string());
-        match std::fs::read(dir.join(s.file_name)) {
-            Ok(b) if b == s.bytes => {}
-            Ok(_) => problems.push(format!("{} differs from the builder's output", s.file_name)),
-            Err(e) => problems.push(format!("{}: {e}", s.file_name)),
-        }
-    }
-    match std::fs::read_to_string(dir.join("EXPECTED.tsv")) {
-        Ok(t) if t == samples::expected_tsv(all()) => {}
-        Ok(_) => problems.push("EXPECTED.tsv differs from samples::expected_tsv".into()),
-        Err(e) => problems.push(format!("EXPECTED.tsv: {e}")),
-    }
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for entry in entries.flatten() {
-            let n = entry.file_name().to_string_lossy().into_owned();
-            if !expected_files.contains(&n) {
-                problems.push(format!("{n}: no sample makes this file"));
-            }
-        }
-    }
-    if !problems.is_empty() {
-        problems.push("run `cargo run --example gen_samples -- samples/` and commit the result".into());
-    }
-    fail_with(problems);
+    fail_with(committed_sample_problems("odf", all()));
 }
 
 #[test]
@@ -763,11 +638,7 @@ fn content_of(out: &[u8]) -> String {
 
 #[test]
 fn hyperlinks_follow_the_odf_policy() {
-    let with = |p: HyperlinkPolicy| {
-        let mut c = Config::default();
-        c.odf.hyperlinks = p;
-        Engine::new(Arc::new(c)).expect("engine")
-    };
+    let with = |p: HyperlinkPolicy| engine_with(|c| c.odf.hyperlinks = p);
     // remove: the web link goes, the link to a place in the document stays, the text too.
     let o = process_with(&with(HyperlinkPolicy::Remove), "a.odt", &odf::benign_text());
     assert!(kinds(&o).contains(&ActionKind::RemovedExternalReference), "{:?}", o.actions);

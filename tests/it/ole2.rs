@@ -8,36 +8,24 @@
 //! the limits, mutated inputs, and that the files under `samples/ole2/` are what the builders
 //! make now.
 
-use mugai::config::Config;
-use mugai::engine::{Engine, Outcome};
-use mugai::model::{ActionKind, Item, Reason, Verdict};
-use mugai::samples::{self, media, ole2, Sample};
+use super::common::{
+    committed_sample_problems, damage, engine_with, fail_with, process, process_with, unique_and_deterministic, Rng,
+};
+use mugai::engine::Outcome;
+use mugai::model::{ActionKind, Reason, Verdict};
+use mugai::samples::{media, ole2, Sample};
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
-
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::new(Arc::new(Config::default())).expect("engine"))
-}
+use std::sync::OnceLock;
 
 fn all() -> &'static [Sample] {
     static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
     ALL.get_or_init(ole2::all)
 }
 
-fn process_with(engine: &Engine, name: &str, bytes: &[u8]) -> Outcome {
-    engine.process(Item::new(bytes.to_vec(), Some(name.to_string()), name))
-}
-
 fn outcomes() -> &'static [Outcome] {
     static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
-    OUT.get_or_init(|| all().iter().map(|s| process_with(engine(), s.file_name, &s.bytes)).collect())
-}
-
-fn fail_with(problems: Vec<String>) {
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> bool {
@@ -361,11 +349,11 @@ fn rebuilt_compound_files_are_deterministic_and_a_second_pass_finds_nothing() {
     let mut problems = Vec::new();
     for (s, o) in all().iter().zip(outcomes()) {
         let Some(out) = &o.output else { continue };
-        let again = process_with(engine(), s.file_name, &s.bytes);
+        let again = process(s.file_name, &s.bytes);
         if again.output.as_deref() != Some(&out[..]) {
             problems.push(format!("{}: a second run gave other bytes", s.file_name));
         }
-        let second = process_with(engine(), s.file_name, out);
+        let second = process(s.file_name, out);
         if second.verdict != Verdict::Disarmed || !second.actions.is_empty() {
             problems.push(format!(
                 "{}: second pass {:?} {:?} {:?}",
@@ -380,7 +368,7 @@ fn rebuilt_compound_files_are_deterministic_and_a_second_pass_finds_nothing() {
 
 #[test]
 fn macro_sheet_and_name_are_neutralised_in_place() {
-    let o = process_with(engine(), "x.xls", &ole2::xls_xlm());
+    let o = process("x.xls", &ole2::xls_xlm());
     let out = o.output.expect("output");
     let read = read_cfb(&out).expect("opens");
     let wb = &read.entries["/Workbook"].2;
@@ -397,7 +385,7 @@ fn macro_sheet_and_name_are_neutralised_in_place() {
 
 #[test]
 fn every_saved_version_of_a_presentation_loses_its_vba_and_the_edits_still_chain() {
-    let o = process_with(engine(), "x.ppt", &ole2::ppt_vba_saved_twice());
+    let o = process("x.ppt", &ole2::ppt_vba_saved_twice());
     let out = o.output.expect("output");
     let read = read_cfb(&out).expect("opens");
     let doc = &read.entries["/PowerPoint Document"].2;
@@ -413,7 +401,7 @@ fn every_saved_version_of_a_presentation_loses_its_vba_and_the_edits_still_chain
 
 #[test]
 fn an_ole_shape_stays_as_its_picture_without_its_object() {
-    let o = process_with(engine(), "x.ppt", &ole2::ppt_object_records());
+    let o = process("x.ppt", &ole2::ppt_object_records());
     let out = o.output.expect("output");
     let read = read_cfb(&out).expect("opens");
     let doc = &read.entries["/PowerPoint Document"].2;
@@ -430,53 +418,10 @@ fn an_ole_shape_stays_as_its_picture_without_its_object() {
 #[test]
 fn the_compound_file_limits_follow_the_configuration() {
     let doc = ole2::doc_vba();
-    let mut config = Config::default();
-    config.limits.max_entries = 3;
-    let o = process_with(&Engine::new(Arc::new(config)).expect("engine"), "a.doc", &doc);
+    let o = process_with(&engine_with(|c| c.limits.max_entries = 3), "a.doc", &doc);
     assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::LimitEntries)), "{:?}", o.detail);
-    let mut config = Config::default();
-    config.limits.max_total_bytes = 1000;
-    let o = process_with(&Engine::new(Arc::new(config)).expect("engine"), "a.doc", &doc);
+    let o = process_with(&engine_with(|c| c.limits.max_total_bytes = 1000), "a.doc", &doc);
     assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::LimitTotalBytes)), "{:?}", o.detail);
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-fn mutate(data: &mut Vec<u8>, rng: &mut Rng) {
-    if data.is_empty() {
-        return;
-    }
-    match rng.below(3) {
-        0 => {
-            for _ in 0..1 + rng.below(8) {
-                let i = rng.below(data.len());
-                data[i] = rng.next() as u8;
-            }
-        }
-        1 => {
-            let at = rng.below(data.len());
-            data.truncate(at);
-        }
-        _ => {
-            let from = rng.below(data.len());
-            let len = rng.below(64).min(data.len() - from);
-            let chunk: Vec<u8> = data[from..from + len].to_vec();
-            let at = rng.below(data.len());
-            data[at..].iter_mut().zip(chunk).for_each(|(d, c)| *d = c);
-        }
-    }
 }
 
 /// The compound file with its main stream mutated and written back into a valid container, so
@@ -490,7 +435,7 @@ fn with_mutated_main_stream(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
         if *is_stream {
             let mut d = data.clone();
             if main.contains(&path.as_str()) {
-                mutate(&mut d, rng);
+                damage(&mut d, rng, &[]);
             }
             cf.stream(path, d);
         } else {
@@ -509,7 +454,7 @@ fn mutated_ole2_samples_never_crash_the_engine() {
         for round in 0..40 {
             let data = if round % 2 == 0 {
                 let mut d = s.bytes.clone();
-                mutate(&mut d, &mut rng);
+                damage(&mut d, &mut rng, &[]);
                 d
             } else {
                 match with_mutated_main_stream(&s.bytes, &mut rng) {
@@ -517,7 +462,7 @@ fn mutated_ole2_samples_never_crash_the_engine() {
                     None => continue,
                 }
             };
-            let o = process_with(engine(), s.file_name, &data);
+            let o = process(s.file_name, &data);
             verdicts.insert(o.verdict);
             if o.reason == Some(Reason::InternalError) {
                 problems.push(format!("{} round {round}: {:?}", s.file_name, o.detail));
@@ -533,45 +478,12 @@ fn mutated_ole2_samples_never_crash_the_engine() {
 
 #[test]
 fn ole2_sample_names_are_unique_and_builders_are_deterministic() {
-    let mut names: Vec<_> = all().iter().map(|s| s.file_name).collect();
-    names.sort();
-    names.dedup();
-    assert_eq!(names.len(), all().len(), "duplicate sample names");
-    for (a, b) in all().iter().zip(&ole2::all()) {
-        assert!(a.bytes == b.bytes, "{} is not deterministic", a.file_name);
-    }
+    fail_with(unique_and_deterministic(all(), &ole2::all()));
 }
 
 #[test]
 fn committed_ole2_samples_match_the_builders() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join("ole2");
-    let mut problems = Vec::new();
-    let mut expected_files = vec!["EXPECTED.tsv".to_string()];
-    for s in all() {
-        expected_files.push(s.file_name.to_string());
-        match std::fs::read(dir.join(s.file_name)) {
-            Ok(b) if b == s.bytes => {}
-            Ok(_) => problems.push(format!("{} differs from the builder's output", s.file_name)),
-            Err(e) => problems.push(format!("{}: {e}", s.file_name)),
-        }
-    }
-    match std::fs::read_to_string(dir.join("EXPECTED.tsv")) {
-        Ok(t) if t == samples::expected_tsv(all()) => {}
-        Ok(_) => problems.push("EXPECTED.tsv differs from samples::expected_tsv".into()),
-        Err(e) => problems.push(format!("EXPECTED.tsv: {e}")),
-    }
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for entry in entries.flatten() {
-            let n = entry.file_name().to_string_lossy().into_owned();
-            if !expected_files.contains(&n) {
-                problems.push(format!("{n}: no sample makes this file"));
-            }
-        }
-    }
-    if !problems.is_empty() {
-        problems.push("run `cargo run --example gen_samples -- samples/` and commit the result".into());
-    }
-    fail_with(problems);
+    fail_with(committed_sample_problems("ole2", all()));
 }
 
 #[test]
@@ -586,7 +498,7 @@ fn deeply_nested_storages_come_to_an_outcome() {
     }
     cf.stream(&format!("{path}/\u{1}Ole10Native"), ole2::OBJECT_MARKER.as_bytes().to_vec());
     let bytes = cf.build();
-    let o = process_with(engine(), "deep.jtd", &bytes);
+    let o = process("deep.jtd", &bytes);
     assert_eq!(o.verdict, Verdict::Disarmed, "{:?} {:?}", o.reason, o.detail);
     assert!(o.actions.iter().any(|a| a.action == ActionKind::RemovedOleObject));
     let out = o.output.expect("output");

@@ -6,26 +6,18 @@
 //! finds nothing more. Also the embedded-file and link policies, the limits, hostile and mutated
 //! inputs, and that the files committed under `samples/pdf/` are what the builders make now.
 
+use super::common::{
+    blocked_reason, committed_sample_problems, damage, default_engine, detail, engine_with, fail_with, kinds, process,
+    process_with, unique_and_deterministic, Rng,
+};
 use lopdf::{Document, Object, ObjectId};
 use mugai::config::{Config, EmbeddedPolicy, LinkPolicy};
 use mugai::detect;
 use mugai::engine::{Engine, Outcome};
-use mugai::model::{ActionKind, Family, Item, Kind, Reason, Verdict};
+use mugai::model::{ActionKind, Family, Kind, Reason, Verdict};
 use mugai::samples::{self, pdf, Sample};
 use std::collections::{BTreeSet, HashSet};
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
-
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::new(Arc::new(Config::default())).expect("engine"))
-}
-
-fn engine_with(change: impl FnOnce(&mut Config)) -> Engine {
-    let mut config = Config::default();
-    change(&mut config);
-    Engine::new(Arc::new(config)).expect("engine")
-}
+use std::sync::OnceLock;
 
 fn all() -> &'static [Sample] {
     static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
@@ -34,14 +26,6 @@ fn all() -> &'static [Sample] {
 
 fn sample(name: &str) -> &'static Sample {
     all().iter().find(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"))
-}
-
-fn process_with(engine: &Engine, name: &str, bytes: &[u8]) -> Outcome {
-    engine.process(Item::new(bytes.to_vec(), Some(name.to_string()), name))
-}
-
-fn process(name: &str, bytes: &[u8]) -> Outcome {
-    process_with(engine(), name, bytes)
 }
 
 /// Outcomes of every sample, computed once for all tests of this file.
@@ -55,24 +39,12 @@ fn outcome(name: &str) -> &'static Outcome {
     &outcomes()[i]
 }
 
-fn kinds(o: &Outcome) -> Vec<ActionKind> {
-    o.actions.iter().map(|a| a.action).collect()
-}
-
-fn fail_with(problems: Vec<String>) {
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
-}
-
 /// The rebuilt bytes of a disarmed outcome, or why there are none.
 fn disarmed_output<'a>(name: &str, o: &'a Outcome) -> Result<&'a [u8], String> {
     match (o.verdict, &o.output) {
         (Verdict::Disarmed, Some(out)) => Ok(out),
         _ => Err(format!("{name}: expected a rebuilt PDF, got {:?}/{:?} ({})", o.verdict, o.reason, detail(o))),
     }
-}
-
-fn detail(o: &Outcome) -> &str {
-    o.detail.as_deref().unwrap_or("")
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -636,7 +608,7 @@ fn an_aes_encrypted_pdf_with_an_empty_password_is_decrypted() {
 
 #[test]
 fn every_attachment_goes_by_default() {
-    let engine = engine();
+    let engine = default_engine();
     assert_eq!(Config::default().pdf.embedded_files, EmbeddedPolicy::Remove);
     let mut problems = Vec::new();
     for name in ["embedded_docm.pdf", "embedded_exe.pdf", "attachment_text.pdf"] {
@@ -695,10 +667,6 @@ fn every_web_link_goes_under_the_remove_policy() {
 
 // ----------------------------------------------------------------------------------------------
 // Limits and hostile input
-
-fn blocked_reason(o: &Outcome) -> Option<Reason> {
-    (o.verdict == Verdict::Blocked).then_some(o.reason).flatten()
-}
 
 #[test]
 fn a_four_gib_flate_bomb_is_blocked_at_the_stream_limit() {
@@ -772,58 +740,21 @@ fn a_pdf_cut_short_anywhere_is_blocked() {
     fail_with(problems);
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-fn mutate(data: &mut Vec<u8>, rng: &mut Rng) {
-    match rng.below(4) {
-        0 => {
-            for _ in 0..1 + rng.below(8) {
-                let i = rng.below(data.len());
-                data[i] = rng.next() as u8;
-            }
-        }
-        1 => data.truncate(rng.below(data.len())),
-        2 => {
-            let from = rng.below(data.len());
-            let len = rng.below(64).min(data.len() - from);
-            let chunk = data[from..from + len].to_vec();
-            let at = rng.below(data.len());
-            data.splice(at..at, chunk);
-        }
-        _ => {
-            let tokens: [&[u8]; 8] =
-                [b"<<", b">>", b"endobj", b"1 0 R", b"[", b"stream\n", b"/Length 999999", b"%%EOF"];
-            let t = tokens[rng.below(tokens.len())];
-            let at = rng.below(data.len());
-            data.splice(at..at, t.iter().copied());
-        }
-    }
-}
+/// PDF syntax inserted into damaged samples.
+const PDF_TOKENS: [&[u8]; 8] = [b"<<", b">>", b"endobj", b"1 0 R", b"[", b"stream\n", b"/Length 999999", b"%%EOF"];
 
 /// Damaged PDFs never crash the engine: the outcome is a rebuild or a named block, never
 /// `internal_error` (a caught panic, or active content the final check found after the sweep),
 /// under either attachment policy.
 #[test]
-fn mutated_pdf_samples_never_crash_the_engine() {
+fn mutated_pdf_samples_never_crash_the_default_engine() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut crashes = Vec::new();
-    for (policy, engine) in [("remove", engine()), ("disarm", disarm_attachments())] {
+    for (policy, engine) in [("remove", default_engine()), ("disarm", disarm_attachments())] {
         for s in all().iter().filter(|s| s.bytes.len() <= 64 * 1024) {
             for round in 0..16 {
                 let mut data = s.bytes.clone();
-                mutate(&mut data, &mut rng);
+                damage(&mut data, &mut rng, &PDF_TOKENS);
                 let o = process_with(engine, s.file_name, &data);
                 if o.reason == Some(Reason::InternalError) {
                     crashes.push(format!("{} ({policy}) round {round}: {}", s.file_name, detail(&o)));
@@ -940,55 +871,16 @@ fn the_blocked_samples_are_what_they_claim() {
 
 #[test]
 fn pdf_sample_names_are_unique_and_builders_are_deterministic() {
-    let mut names: Vec<_> = all().iter().map(|s| s.file_name).collect();
-    names.sort();
-    names.dedup();
-    assert_eq!(names.len(), all().len(), "duplicate sample names");
-    for (a, b) in all().iter().zip(&pdf::all()) {
-        assert!(a.bytes == b.bytes, "{} is not deterministic", a.file_name);
-        assert!(a.file_name.ends_with(".pdf"), "{}", a.file_name);
-    }
+    let mut problems = unique_and_deterministic(all(), &pdf::all());
+    problems.extend(
+        all().iter().filter(|s| !s.file_name.ends_with(".pdf")).map(|s| format!("{}: not named .pdf", s.file_name)),
+    );
+    fail_with(problems);
 }
-
-fn committed_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join("pdf")
-}
-
-const REGENERATE: &str = "run `cargo run --example gen_samples -- samples/` and commit the result";
 
 #[test]
 fn committed_pdf_samples_match_the_builders() {
-    let dir = committed_dir();
-    let mut problems = Vec::new();
-    let mut expected_files = vec!["EXPECTED.tsv".to_string()];
-    for s in all() {
-        if s.bytes.len() > 1024 * 1024 {
-            continue;
-        }
-        expected_files.push(s.file_name.to_string());
-        match std::fs::read(dir.join(s.file_name)) {
-            Ok(b) if b == s.bytes => {}
-            Ok(_) => problems.push(format!("{} differs from the builder's output", s.file_name)),
-            Err(e) => problems.push(format!("{}: {e}", s.file_name)),
-        }
-    }
-    match std::fs::read_to_string(dir.join("EXPECTED.tsv")) {
-        Ok(t) if t == samples::expected_tsv(all()) => {}
-        Ok(_) => problems.push("EXPECTED.tsv differs from samples::expected_tsv".into()),
-        Err(e) => problems.push(format!("EXPECTED.tsv: {e}")),
-    }
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for entry in entries.flatten() {
-            let n = entry.file_name().to_string_lossy().into_owned();
-            if !expected_files.contains(&n) {
-                problems.push(format!("{n}: no sample makes this file"));
-            }
-        }
-    }
-    if !problems.is_empty() {
-        problems.push(REGENERATE.into());
-    }
-    fail_with(problems);
+    fail_with(committed_sample_problems("pdf", all()));
 }
 
 /// A content stream whose compressed data is cut short (its end and checksum lost) is written
@@ -1023,7 +915,7 @@ fn a_damaged_content_stream_is_rebuilt_from_what_decodes() {
 /// A PDF inside a Word document goes through the engine like any other child: with embedded
 /// documents disarmed, its script goes and the clean PDF stays in the package.
 #[test]
-fn a_pdf_inside_a_word_document_is_disarmed_through_the_engine() {
+fn a_pdf_inside_a_word_document_is_disarmed_through_the_default_engine() {
     use mugai::config::EmbeddedPolicy;
     let docx = samples::word::embedded_pdf(pdf::js_open_action());
     let engine = engine_with(|c| c.ooxml.embedded_documents = EmbeddedPolicy::Disarm);

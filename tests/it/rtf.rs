@@ -7,24 +7,16 @@
 //! pass changes nothing; the hyperlink policy and nesting limit; mutated and truncated inputs;
 //! and that the files committed under `samples/rtf/` are what the builders make now.
 
-use mugai::config::{Config, HyperlinkPolicy};
+use super::common::{
+    committed_sample_problems, damage, detail, engine_with, fail_with, kinds, process, process_with,
+    unique_and_deterministic, Rng,
+};
+use mugai::config::HyperlinkPolicy;
 use mugai::detect;
-use mugai::engine::{Engine, Outcome};
-use mugai::model::{ActionKind, Item, Kind, Reason, Verdict};
-use mugai::samples::{self, rtf, Sample};
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
-
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::new(Arc::new(Config::default())).expect("engine"))
-}
-
-fn engine_with(change: impl FnOnce(&mut Config)) -> Engine {
-    let mut config = Config::default();
-    change(&mut config);
-    Engine::new(Arc::new(config)).expect("engine")
-}
+use mugai::engine::Outcome;
+use mugai::model::{ActionKind, Kind, Reason, Verdict};
+use mugai::samples::{rtf, Sample};
+use std::sync::OnceLock;
 
 fn all() -> &'static [Sample] {
     static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
@@ -35,29 +27,9 @@ fn sample(name: &str) -> &'static Sample {
     all().iter().find(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"))
 }
 
-fn process_with(engine: &Engine, name: &str, bytes: &[u8]) -> Outcome {
-    engine.process(Item::new(bytes.to_vec(), Some(name.to_string()), name))
-}
-
-fn process(name: &str, bytes: &[u8]) -> Outcome {
-    process_with(engine(), name, bytes)
-}
-
 fn outcomes() -> &'static [Outcome] {
     static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
     OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
-}
-
-fn kinds(o: &Outcome) -> Vec<ActionKind> {
-    o.actions.iter().map(|a| a.action).collect()
-}
-
-fn detail(o: &Outcome) -> &str {
-    o.detail.as_deref().unwrap_or("")
-}
-
-fn fail_with(problems: Vec<String>) {
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -444,55 +416,9 @@ fn a_large_document_with_pictures_is_rebuilt_unchanged() {
 // ----------------------------------------------------------------------------------------------
 // Damaged inputs
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-fn mutate(data: &mut Vec<u8>, rng: &mut Rng) {
-    match rng.below(4) {
-        0 => {
-            for _ in 0..1 + rng.below(8) {
-                let i = rng.below(data.len());
-                data[i] = rng.next() as u8;
-            }
-        }
-        1 => data.truncate(4 + rng.below(data.len())),
-        2 => {
-            let from = rng.below(data.len());
-            let len = rng.below(64).min(data.len() - from);
-            let chunk = data[from..from + len].to_vec();
-            let at = rng.below(data.len());
-            data.splice(at..at, chunk);
-        }
-        _ => {
-            let tokens: [&[u8]; 10] = [
-                b"{",
-                b"}",
-                b"\\*",
-                b"\\bin5 ",
-                b"\\'",
-                b"\\objdata ",
-                b"{\\object",
-                b"\\u-3 ",
-                b"\\uc9",
-                b"\\fldinst DDE ",
-            ];
-            let t = tokens[rng.below(tokens.len())];
-            let at = rng.below(data.len());
-            data.splice(at..at, t.iter().copied());
-        }
-    }
-}
+/// RTF syntax inserted into damaged samples.
+const RTF_TOKENS: [&[u8]; 10] =
+    [b"{", b"}", b"\\*", b"\\bin5 ", b"\\'", b"\\objdata ", b"{\\object", b"\\u-3 ", b"\\uc9", b"\\fldinst DDE "];
 
 /// Damaged RTF never crashes the engine and never comes out with active content left.
 #[test]
@@ -502,7 +428,7 @@ fn mutated_rtf_samples_never_crash_the_engine() {
     for s in all() {
         for round in 0..64 {
             let mut data = s.bytes.clone();
-            mutate(&mut data, &mut rng);
+            damage(&mut data, &mut rng, &RTF_TOKENS);
             let o = process(s.file_name, &data);
             if o.reason == Some(Reason::InternalError) {
                 problems.push(format!("{} round {round}: {}", s.file_name, detail(&o)));
@@ -545,43 +471,10 @@ fn truncated_rtf_is_repaired_or_blocked() {
 
 #[test]
 fn rtf_sample_names_are_unique_and_builders_are_deterministic() {
-    let mut names: Vec<_> = all().iter().map(|s| s.file_name).collect();
-    names.sort();
-    names.dedup();
-    assert_eq!(names.len(), all().len(), "duplicate sample names");
-    for (a, b) in all().iter().zip(&rtf::all()) {
-        assert!(a.bytes == b.bytes, "{} is not deterministic", a.file_name);
-    }
+    fail_with(unique_and_deterministic(all(), &rtf::all()));
 }
 
 #[test]
 fn committed_rtf_samples_match_the_builders() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join("rtf");
-    let mut problems = Vec::new();
-    let mut expected_files = vec!["EXPECTED.tsv".to_string()];
-    for s in all() {
-        expected_files.push(s.file_name.to_string());
-        match std::fs::read(dir.join(s.file_name)) {
-            Ok(b) if b == s.bytes => {}
-            Ok(_) => problems.push(format!("{} differs from the builder's output", s.file_name)),
-            Err(e) => problems.push(format!("{}: {e}", s.file_name)),
-        }
-    }
-    match std::fs::read_to_string(dir.join("EXPECTED.tsv")) {
-        Ok(t) if t == samples::expected_tsv(all()) => {}
-        Ok(_) => problems.push("EXPECTED.tsv differs from samples::expected_tsv".into()),
-        Err(e) => problems.push(format!("EXPECTED.tsv: {e}")),
-    }
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for entry in entries.flatten() {
-            let n = entry.file_name().to_string_lossy().into_owned();
-            if !expected_files.contains(&n) {
-                problems.push(format!("{n}: no sample makes this file"));
-            }
-        }
-    }
-    if !problems.is_empty() {
-        problems.push("run `cargo run --example gen_samples -- samples/` and commit the result".into());
-    }
-    fail_with(problems);
+    fail_with(committed_sample_problems("rtf", all()));
 }

@@ -4,41 +4,24 @@
 //! same on every run. Also checks that the files committed under `samples/ooxml/` are exactly
 //! what the builders make now.
 
+use super::common::{committed_sample_problems, engine_with, fail_with, kinds, process, unique_and_deterministic};
 use crate::structure::{check_no_active_content, check_package, check_structure, Package, EMBEDDED_DOCUMENT};
-use mugai::config::{Config, EmbeddedPolicy};
+use mugai::config::EmbeddedPolicy;
 use mugai::detect;
-use mugai::engine::{Engine, Outcome};
+use mugai::engine::Outcome;
 use mugai::model::{ActionKind, Item, Verdict};
 use mugai::samples::{self, Sample};
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
-
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::new(Arc::new(Config::default())).expect("engine"))
-}
+use std::sync::OnceLock;
 
 fn all() -> &'static [Sample] {
     static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
     ALL.get_or_init(samples::all)
 }
 
-fn process(name: &str, bytes: &[u8]) -> Outcome {
-    engine().process(Item::new(bytes.to_vec(), Some(name.to_string()), name))
-}
-
 /// Outcomes of every sample, computed once for all tests of this file.
 fn outcomes() -> &'static [Outcome] {
     static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
     OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
-}
-
-fn kinds(o: &Outcome) -> Vec<ActionKind> {
-    o.actions.iter().map(|a| a.action).collect()
-}
-
-fn fail_with(problems: Vec<String>) {
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
 }
 
 #[test]
@@ -138,57 +121,14 @@ fn field_results_and_link_texts_survive() {
     fail_with(problems);
 }
 
-fn committed_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join("ooxml")
-}
-
-const REGENERATE: &str = "run `cargo run --example gen_samples -- samples/` and commit the result";
-
 #[test]
 fn committed_samples_match_the_builders() {
-    let dir = committed_dir();
-    let mut problems = Vec::new();
-    let mut expected_files = vec!["EXPECTED.tsv".to_string()];
-    for s in all() {
-        if s.bytes.len() > 1024 * 1024 {
-            continue;
-        }
-        expected_files.push(s.file_name.to_string());
-        match std::fs::read(dir.join(s.file_name)) {
-            Ok(b) if b == s.bytes => {}
-            Ok(_) => problems.push(format!("{} differs from the builder's output", s.file_name)),
-            Err(e) => problems.push(format!("{}: {e}", s.file_name)),
-        }
-    }
-    match std::fs::read_to_string(dir.join("EXPECTED.tsv")) {
-        Ok(t) if t == samples::expected_tsv(all()) => {}
-        Ok(_) => problems.push("EXPECTED.tsv differs from samples::expected_tsv".into()),
-        Err(e) => problems.push(format!("EXPECTED.tsv: {e}")),
-    }
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for entry in entries.flatten() {
-            let n = entry.file_name().to_string_lossy().into_owned();
-            if !expected_files.contains(&n) {
-                problems.push(format!("{n}: no sample makes this file"));
-            }
-        }
-    }
-    if !problems.is_empty() {
-        problems.push(REGENERATE.into());
-    }
-    fail_with(problems);
+    fail_with(committed_sample_problems("ooxml", all()));
 }
 
 #[test]
 fn sample_names_are_unique_and_builders_are_deterministic() {
-    let mut names: Vec<_> = all().iter().map(|s| s.file_name).collect();
-    names.sort();
-    names.dedup();
-    assert_eq!(names.len(), all().len(), "duplicate sample names");
-    let again = samples::all();
-    for (a, b) in all().iter().zip(&again) {
-        assert!(a.bytes == b.bytes, "{} is not deterministic", a.file_name);
-    }
+    fail_with(unique_and_deterministic(all(), &samples::all()));
 }
 
 /// The builders' own packages must be sound, or an engine failure could be the sample's fault.
@@ -247,9 +187,7 @@ fn large_documents_are_near_their_target_and_sound() {
 /// one silently, one with a threat reported as a disarmed embedded document.
 #[test]
 fn embedded_workbooks_are_kept_under_the_disarm_policy() {
-    let mut config = Config::default();
-    config.ooxml.embedded_documents = EmbeddedPolicy::Disarm;
-    let engine = Engine::new(Arc::new(config)).expect("engine");
+    let engine = engine_with(|c| c.ooxml.embedded_documents = EmbeddedPolicy::Disarm);
     let part = "word/embeddings/Microsoft_Excel_Worksheet.xlsx";
     for (workbook, expected) in [
         (samples::excel::benign(), vec![]),
