@@ -186,3 +186,40 @@ pub fn damage_one_entry(package: &[u8], rng: &mut Rng, tokens: &[&[u8]], pick: f
     }
     Some(w.finish().ok()?.into_inner())
 }
+
+/// How the engine's outcome for sample `s` differs from what the sample expects: verdict and
+/// reason, the actions (every one of `actions`, one of `any_of`, none at all for a clean
+/// sample), and the output (none when blocked, else named with the expected extension).
+pub fn outcome_problems(s: &Sample, o: &Outcome) -> Vec<String> {
+    let (e, name) = (&s.expected, s.file_name);
+    if o.verdict != e.verdict || o.reason != e.reason {
+        let got = format!("{:?}/{:?} ({}) {:?}", o.verdict, o.reason, detail(o), o.actions);
+        return vec![format!("{name}: expected {:?}/{:?}, got {got}", e.verdict, e.reason)];
+    }
+    let mut problems = Vec::new();
+    let got = kinds(o);
+    for a in &e.actions {
+        if !got.contains(a) {
+            problems.push(format!("{name}: action {a:?} missing; got {got:?}"));
+        }
+    }
+    if !e.any_of.is_empty() && !e.any_of.iter().any(|a| got.contains(a)) {
+        problems.push(format!("{name}: none of {:?} in {got:?}", e.any_of));
+    }
+    if e.expects_no_actions() && !got.is_empty() {
+        problems.push(format!("{name}: a clean sample got actions {:?}", o.actions));
+    }
+    match (e.verdict, &o.output) {
+        (Verdict::Blocked, None) => {}
+        (Verdict::Blocked, Some(_)) => problems.push(format!("{name}: blocked but has an output")),
+        (_, None) => problems.push(format!("{name}: no output")),
+        (_, Some(_)) => {
+            let ext = o.output_name.as_deref().and_then(mugai::detect::extension);
+            if ext.as_deref() != e.output_ext {
+                problems
+                    .push(format!("{name}: output named {:?}, expected extension {:?}", o.output_name, e.output_ext));
+            }
+        }
+    }
+    problems
+}

@@ -9,7 +9,8 @@
 //! make now.
 
 use super::common::{
-    committed_sample_problems, damage, engine_with, fail_with, process, process_with, unique_and_deterministic, Rng,
+    committed_sample_problems, damage, engine_with, fail_with, outcome_problems, process, process_with,
+    unique_and_deterministic, Rng,
 };
 use mugai::engine::Outcome;
 use mugai::model::{ActionKind, Reason, Verdict};
@@ -273,30 +274,7 @@ fn check_output(input: &[u8], out: &[u8], words: &[&str]) -> Vec<String> {
 fn every_ole2_sample_gets_its_expected_outcome() {
     let mut problems = Vec::new();
     for (s, o) in all().iter().zip(outcomes()) {
-        let e = &s.expected;
-        let name = s.file_name;
-        if (o.verdict, o.reason) != (e.verdict, e.reason) {
-            problems.push(format!(
-                "{name}: {:?}/{:?} ({:?}), expected {:?}/{:?}",
-                o.verdict, o.reason, o.detail, e.verdict, e.reason
-            ));
-            continue;
-        }
-        let kinds: Vec<ActionKind> = o.actions.iter().map(|a| a.action).collect();
-        for a in &e.actions {
-            if !kinds.contains(a) {
-                problems.push(format!("{name}: no {a:?} in {kinds:?}"));
-            }
-        }
-        if e.expects_no_actions() && !kinds.is_empty() {
-            problems.push(format!("{name}: expected no actions, got {kinds:?}"));
-        }
-        if let Some(ext) = e.output_ext {
-            let out_name = o.output_name.as_deref().unwrap_or("");
-            if !out_name.ends_with(&format!(".{ext}")) {
-                problems.push(format!("{name}: output named {out_name}, expected .{ext}"));
-            }
-        }
+        problems.extend(outcome_problems(s, o));
     }
     fail_with(problems);
 }

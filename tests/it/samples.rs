@@ -4,10 +4,11 @@
 //! same on every run. Also checks that the files committed under `samples/ooxml/` are exactly
 //! what the builders make now.
 
-use super::common::{committed_sample_problems, engine_with, fail_with, kinds, process, unique_and_deterministic};
+use super::common::{
+    committed_sample_problems, engine_with, fail_with, kinds, outcome_problems, process, unique_and_deterministic,
+};
 use crate::structure::{check_no_active_content, check_package, check_structure, Package, EMBEDDED_DOCUMENT};
 use mugai::config::EmbeddedPolicy;
-use mugai::detect;
 use mugai::engine::Outcome;
 use mugai::model::{ActionKind, Item, Verdict};
 use mugai::samples::{self, Sample};
@@ -28,42 +29,7 @@ fn outcomes() -> &'static [Outcome] {
 fn every_sample_gets_its_expected_outcome() {
     let mut problems = Vec::new();
     for (s, o) in all().iter().zip(outcomes()) {
-        let e = &s.expected;
-        let name = s.file_name;
-        let got = kinds(o);
-        if o.verdict != e.verdict || o.reason != e.reason {
-            problems.push(format!(
-                "{name}: expected {:?}/{:?}, got {:?}/{:?} ({})",
-                e.verdict,
-                e.reason,
-                o.verdict,
-                o.reason,
-                o.detail.as_deref().unwrap_or("")
-            ));
-            continue;
-        }
-        for a in &e.actions {
-            if !got.contains(a) {
-                problems.push(format!("{name}: action {a:?} missing; got {got:?}"));
-            }
-        }
-        if !e.any_of.is_empty() && !e.any_of.iter().any(|a| got.contains(a)) {
-            problems.push(format!("{name}: none of {:?} in {got:?}", e.any_of));
-        }
-        if e.expects_no_actions() && !got.is_empty() {
-            problems.push(format!("{name}: a benign document got actions {:?}", o.actions));
-        }
-        match (e.verdict, &o.output, &o.output_name) {
-            (Verdict::Blocked, None, _) => {}
-            (Verdict::Blocked, Some(_), _) => problems.push(format!("{name}: blocked but has an output")),
-            (_, None, _) => problems.push(format!("{name}: no output")),
-            (_, Some(_), out_name) => {
-                let ext = out_name.as_deref().and_then(detect::extension);
-                if ext.as_deref() != e.output_ext {
-                    problems.push(format!("{name}: output named {out_name:?}, expected extension {:?}", e.output_ext));
-                }
-            }
-        }
+        problems.extend(outcome_problems(s, o));
     }
     fail_with(problems);
 }
