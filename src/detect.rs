@@ -137,11 +137,19 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// RTF readers skip a byte order mark and white space before `{\rt`: such a file is RTF, not
+/// text that a `keep` policy would pass unchanged.
+fn starts_like_rtf(d: &[u8]) -> bool {
+    let d = d.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(d);
+    let start = d.iter().take(1024).position(|b| !b.is_ascii_whitespace()).unwrap_or(d.len());
+    d[start..].starts_with(b"{\\rt")
+}
+
 /// Magic numbers at fixed offsets.
 fn magic_kind(d: &[u8]) -> Option<Kind> {
     let s = |m: &[u8]| d.starts_with(m);
     let at = |off: usize, m: &[u8]| d.len() >= off + m.len() && &d[off..off + m.len()] == m;
-    Some(if s(b"{\\rt") {
+    Some(if starts_like_rtf(d) {
         Kind::Rtf
     } else if s(b"MZ") {
         Kind::Pe
@@ -427,6 +435,16 @@ mod tests {
         assert_eq!(detect(b"<!DOCTYPE html><p>x", None, None, &lim()).kind, Kind::Html);
         assert_eq!(detect(b"From: a@b\r\nTo: c@d\r\nSubject: x\r\n\r\nbody", None, None, &lim()).kind, Kind::Eml);
         assert_eq!(detect("表計算\n".as_bytes(), Some("a.csv"), None, &lim()).findings, vec![]);
+    }
+
+    #[test]
+    fn rtf_behind_a_byte_order_mark_or_white_space_is_rtf_not_text() {
+        for d in [&b"{\\rtf1 a}"[..], b"\xEF\xBB\xBF{\\rtf1 a}", b"\r\n  \t{\\rtf1 a}"] {
+            let got = detect(d, Some("notes.txt"), None, &lim());
+            assert_eq!(got.kind, Kind::Rtf, "{:?}", String::from_utf8_lossy(d));
+            assert!(!got.findings.is_empty(), "the .txt name no longer fits");
+        }
+        assert_eq!(detect(b"see {\\rtf1 a}", None, None, &lim()).kind, Kind::Text);
     }
 
     #[test]
