@@ -424,7 +424,8 @@ pub enum ActionKind {
     /// readers skip and scanners may not: a hiding place for payloads.
     RemovedTrailingData,
     /// A damaged structure the rebuild repaired (RTF groups left open at the end of the file,
-    /// closed as readers close them).
+    /// closed as readers close them; an unreadable property-set stream of a compound file left
+    /// out).
     RepairedStructure,
 }
 

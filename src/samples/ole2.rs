@@ -862,6 +862,25 @@ pub fn stream_past_end_xls() -> Vec<u8> {
     d
 }
 
+/// A clean workbook whose summary information property set claims about 4 GB, a bogus size
+/// some old writers left in property sets: the stream is left out, the workbook rebuilt.
+pub fn xls_bogus_summary_size() -> Vec<u8> {
+    let mut cf = Cfb::new(Some(EXCEL_CLSID));
+    cf.stream("/Workbook", workbook_stream(&[data_sheet()], &BookOpts::default()));
+    // A property set header (byte order, version, system, class id, no sections): content
+    // no check reads.
+    let mut set = vec![0xFE, 0xFF, 0, 0, 0x0A, 0x01, 0x02, 0];
+    set.resize(28, 0);
+    cf.stream("/\u{5}SummaryInformation", set);
+    let mut d = cf.build();
+    let dir = u32::from_le_bytes([d[0x30], d[0x31], d[0x32], d[0x33]]) as usize;
+    let dir_at = (dir + 1) * 512;
+    let name: Vec<u8> = "\u{5}SummaryInformation".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let entry = (1..4).map(|i| dir_at + i * 128).find(|&e| d[e..e + name.len()] == name[..]).expect("entry");
+    d[entry + 120..entry + 124].copy_from_slice(&0xF300_00C8u32.to_le_bytes());
+    d
+}
+
 /// Every legacy Office sample with its expected outcome, in a fixed order.
 pub fn all() -> Vec<Sample> {
     use ActionKind::*;
@@ -907,6 +926,7 @@ pub fn all() -> Vec<Sample> {
         sample("blocked_bad_sheet_position.xls", xls_bad_sheet_position(), Expected::blocked(Reason::Malformed)),
         sample("blocked_fat_loop.xls", fat_loop_xls(), Expected::blocked(Reason::Malformed)),
         sample("blocked_stream_past_end.xls", stream_past_end_xls(), Expected::blocked(Reason::Malformed)),
+        sample("bogus_summary_size.xls", xls_bogus_summary_size(), Expected::disarmed("xls", &[RepairedStructure])),
         sample("records_clean.ppt", ppt_clean_records(), Expected::clean("ppt")),
         sample("vba_records.ppt", ppt_vba_records(), Expected::disarmed("ppt", &[RemovedVbaProject])),
         sample("vba_saved_twice.ppt", ppt_vba_saved_twice(), Expected::disarmed("ppt", &[RemovedVbaProject])),

@@ -99,6 +99,8 @@ pub(crate) struct Tree {
     version: cfb::Version,
     root: Node,
     pub nodes: Vec<Node>,
+    /// Property-set streams left out because they do not read, with why.
+    dropped: Vec<(String, String)>,
 }
 
 impl Tree {
@@ -123,6 +125,7 @@ impl Tree {
         // Compound file names compare without case; a second entry of the same name would be
         // hidden behind the first by every reader.
         let mut paths = std::collections::HashSet::new();
+        let mut dropped = Vec::new();
         for e in entries {
             budget.check_time()?;
             let name = e.name();
@@ -149,32 +152,20 @@ impl Tree {
                 data: Vec::new(),
             };
             if e.is_stream() {
-                let len = e.len();
-                if len > data.len() as u64 {
-                    return Err(FormatError::malformed(format!(
-                        "stream {} claims {len} bytes, more than the file holds",
-                        node.display()
-                    )));
+                match read_stream(&mut cf, &e, data.len() as u64, budget) {
+                    Ok(buf) => node.data = buf,
+                    // A property set (title, author, ...) is metadata no reader needs: one that
+                    // does not read (old writers left bogus sizes in them) is left out, not fatal.
+                    Err(err) if err.reason == Reason::Malformed && name.starts_with('\u{5}') => {
+                        dropped.push((node.display(), err.detail));
+                        continue;
+                    }
+                    Err(err) => return Err(err),
                 }
-                budget.charge_bytes(len)?;
-                let mut stream = cf.open_stream(e.path()).map_err(malformed)?;
-                let mut buf = Vec::with_capacity(len as usize);
-                (&mut stream)
-                    .take(len)
-                    .read_to_end(&mut buf)
-                    .map_err(|err| FormatError::malformed(format!("stream {}: {err}", node.display())))?;
-                if buf.len() as u64 != len {
-                    return Err(FormatError::malformed(format!(
-                        "stream {} ends after {} of its {len} bytes",
-                        node.display(),
-                        buf.len()
-                    )));
-                }
-                node.data = buf;
             }
             nodes.push(node);
         }
-        Ok(Tree { version, root, nodes })
+        Ok(Tree { version, root, nodes, dropped })
     }
 
     pub fn root_names(&self) -> impl Iterator<Item = &str> {
@@ -270,6 +261,32 @@ impl Actions {
 }
 
 /// Disarms a compound file of the given kind and writes it anew.
+/// Reads a stream whole: it must not claim more bytes than the file holds, and must read to
+/// its declared size (a FAT chain cut short, looping or running past the end does not).
+fn read_stream(
+    cf: &mut cfb::CompoundFile<Cursor<&[u8]>>,
+    e: &cfb::Entry,
+    file_len: u64,
+    budget: &Budget,
+) -> Result<Vec<u8>, FormatError> {
+    let shown = display_path(&path_names(e.path())?);
+    let len = e.len();
+    if len > file_len {
+        return Err(FormatError::malformed(format!("stream {shown} claims {len} bytes, more than the file holds")));
+    }
+    budget.charge_bytes(len)?;
+    let mut stream = cf.open_stream(e.path()).map_err(|err| FormatError::malformed(format!("compound file: {err}")))?;
+    let mut buf = Vec::with_capacity(len as usize);
+    (&mut stream)
+        .take(len)
+        .read_to_end(&mut buf)
+        .map_err(|err| FormatError::malformed(format!("stream {shown}: {err}")))?;
+    if buf.len() as u64 != len {
+        return Err(FormatError::malformed(format!("stream {shown} ends after {} of its {len} bytes", buf.len())));
+    }
+    Ok(buf)
+}
+
 pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     match kind {
         Kind::Doc | Kind::Xls | Kind::Ppt | Kind::Jtd => {}
@@ -282,6 +299,9 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         return Err(FormatError::new(Reason::Encrypted, "encrypted Office document"));
     }
     let mut actions = Actions::default();
+    for (path, why) in std::mem::take(&mut tree.dropped) {
+        actions.add(ActionKind::RepairedStructure, path, format!("unreadable property set left out: {why}"));
+    }
     match kind {
         Kind::Doc => word::disarm(&mut tree, &mut actions, ctx.budget)?,
         Kind::Xls => excel::disarm(&mut tree, &mut actions, ctx.budget)?,
