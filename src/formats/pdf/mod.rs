@@ -11,9 +11,10 @@
 //!    content: a hidden payload);
 //! 3. the catalog loses its automatic open action (a destination or a plain GoTo stays), its
 //!    JavaScript name tree, alternate presentations and renditions;
-//! 4. attachments go through the engine as child items (see [`embedded`]);
-//! 5. every remaining object is swept (see [`clean`]): additional actions, scripts, XFA, rich
-//!    media, dangerous actions and links wherever they hang, and signatures the rewrite breaks;
+//! 4. attachments go through the engine as child items (see the `embedded` module);
+//! 5. every remaining object is swept (see the `clean` module): additional actions, scripts,
+//!    XFA, rich media, dangerous actions and links wherever they hang, and signatures the
+//!    rewrite breaks;
 //! 6. what nothing references any more is dropped, and a final check refuses the output if any
 //!    active content survived (a bug is a block, never a pass);
 //! 7. every stream kept is decoded within the limits (a stream that inflates to gigabytes is

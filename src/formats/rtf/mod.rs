@@ -1,7 +1,7 @@
 //! RTF: disarm by tokenizing the file and writing back the tokens that are kept.
 //!
-//! The bytes are split into tokens by [`token`] (groups, control words with their parameter and
-//! delimiting space, control symbols, `\'hh`, `\binN` raw runs, `\uN`, text). A first pass
+//! The bytes are split into tokens by the `token` module (groups, control words with their
+//! parameter and delimiting space, control symbols, `\'hh`, `\binN` raw runs, `\uN`, text). A first pass
 //! follows the group structure and decides, for each group, whether it stays, goes, or is
 //! replaced by the result it shows; a second pass writes every kept token back with its exact
 //! bytes, so text, formatting, pictures and Japanese text (`\'hh` in code page 932, `\uN` with
@@ -34,7 +34,7 @@
 //! linked picture value goes wherever it stands after its property name.
 //!
 //! Refused (blocked): a file that does not start with `{\rt`; the constructs the tokenizer
-//! refuses (see [`token`]: unterminated or negative `\bin`, cut or ambiguous `\'` escapes,
+//! refuses (see the `token` module: unterminated or negative `\bin`, cut or ambiguous `\'` escapes,
 //! over-long words and parameters); groups nested deeper than `[limits] max_nesting`
 //! (`limit_nesting`); an object, field or removed destination directly in the document's own
 //! group, which would take the whole document with it (`unsupported`). Groups left open at the
