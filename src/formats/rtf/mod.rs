@@ -1,8 +1,8 @@
 //! RTF: disarm by tokenizing the file and writing back the tokens that are kept.
 //!
 //! The bytes are split into tokens by the `token` module (groups, control words with their
-//! parameter and delimiting space, control symbols, `\'hh`, `\binN` raw runs, `\uN`, text). A first pass
-//! follows the group structure and decides, for each group, whether it stays, goes, or is
+//! parameter and delimiting space, control symbols, `\'hh`, `\binN` raw runs, `\uN`, text). A
+//! first pass follows the group structure and decides, for each group, whether it stays, goes, or is
 //! replaced by the result it shows; a second pass writes every kept token back with its exact
 //! bytes, so text, formatting, pictures and Japanese text (`\'hh` in code page 932, `\uN` with
 //! its fallback) come out unchanged. What goes:
