@@ -5,10 +5,11 @@
 //! storage and the `Ctls` stream of ActiveX controls are dropped.
 //!
 //! The `Workbook` stream (BIFF8, or BIFF5 from Excel 5/95) is read record by record. A
-//! `FILEPASS` record means the workbook is encrypted: blocked as `encrypted`. A link to another
-//! workbook or a DDE/OLE link (a `SUPBOOK` that is neither the workbook itself nor an add-in, a
-//! BIFF5 `EXTERNSHEET` naming another file) is blocked as `unsupported`: removing it would mean
-//! rewriting every formula that uses it. Then:
+//! `FILEPASS` record means the workbook is encrypted: blocked as `encrypted`. In a BIFF8
+//! workbook, a link to another workbook or a DDE/OLE link (a `SUPBOOK` that is neither the
+//! workbook itself nor an add-in) is removed and every formula and name that reads it loses its
+//! formula but keeps its value (see the `links` module, which also says what it blocks); an
+//! Excel 5 (BIFF5) `EXTERNSHEET` naming another file is blocked as `unsupported`. Then:
 //! - an Excel 4.0 macro sheet (or an Excel 5 VBA module sheet), known by its `BoundSheet8` type
 //!   or by its substream's own `BOF`, is **neutralised, not deleted**: its substream is replaced
 //!   by an empty worksheet and its `BoundSheet8` says worksheet. The
@@ -25,6 +26,8 @@
 //! it is moved with the bytes: `BoundSheet8.lbPlyPos`, the `EXTSST` string positions and the
 //! `INDEX` row-block positions. A record that runs past the end, or a sheet position that does
 //! not point at a sheet, is malformed; workbooks older than Excel 5 are not rebuilt.
+
+mod links;
 
 use super::{display_path, object_action, remove_root_storages, Actions, Tree};
 use crate::engine::Budget;
@@ -174,6 +177,8 @@ fn split(data: &[u8], budget: &Budget) -> Result<(Vec<Rec>, usize), FormatError>
 enum Edit {
     Drop,
     Body(Vec<u8>),
+    /// The record becomes another one (a linked formula its cached value).
+    Record(u16, Vec<u8>),
     /// This record starts a substream (through record `last`) that is replaced by `bytes`.
     Substream {
         last: usize,
@@ -205,9 +210,13 @@ fn rewrite_workbook(
     if recs.iter().any(|r| r.id == FILEPASS) {
         return Err(FormatError::new(Reason::Encrypted, "password-protected workbook (FILEPASS record)"));
     }
-    check_links(&recs[..globals_end], data, version)?;
-    let by_start: BTreeMap<usize, usize> = recs.iter().enumerate().map(|(i, r)| (r.start, i)).collect();
     let mut edits: BTreeMap<usize, Edit> = BTreeMap::new();
+    if version == BIFF8 {
+        links::disarm(&recs, data, globals_end, part, &mut edits, actions, budget)?;
+    } else {
+        check_links(&recs[..globals_end], data)?;
+    }
+    let by_start: BTreeMap<usize, usize> = recs.iter().enumerate().map(|(i, r)| (r.start, i)).collect();
 
     // Macro and VBA module sheets: by the sheet entry's type or by the substream's own BOF (a
     // macro sheet listed as a worksheet is still one).
@@ -373,19 +382,12 @@ fn empty_worksheet(bof_body: &[u8], version: u16) -> Vec<u8> {
     out
 }
 
-/// Refuses workbooks that link to other files: BIFF8 `SUPBOOK`s other than the workbook itself
-/// (`cch` 0x0401) and add-in functions (0x3A01), BIFF5 `EXTERNSHEET`s with an encoded file name
+/// Refuses Excel 5 workbooks that link to other files: `EXTERNSHEET`s with an encoded file name
 /// (first character 0x01) or a DDE/OLE link (0x02 in BIFF5 is the own workbook's sheet).
-fn check_links(globals: &[Rec], data: &[u8], version: u16) -> Result<(), FormatError> {
+fn check_links(globals: &[Rec], data: &[u8]) -> Result<(), FormatError> {
     for r in globals {
         let body = r.body(data);
-        let external = match r.id {
-            SUPBOOK if version == BIFF8 => {
-                body.len() < 4 || !matches!(u16::from_le_bytes([body[2], body[3]]), 0x0401 | 0x3A01)
-            }
-            EXTERNSHEET if version == BIFF5 => body.len() >= 2 && body[1] == 0x01,
-            _ => false,
-        };
+        let external = r.id == EXTERNSHEET && body.len() >= 2 && body[1] == 0x01;
         if external {
             return Err(FormatError::new(
                 Reason::Unsupported,
@@ -502,6 +504,11 @@ fn rebuild(
                 new_start[i] = Some(out.len());
                 changed[i] = true;
                 record(&mut out, r.id, b);
+            }
+            Some(Edit::Record(id, b)) => {
+                new_start[i] = Some(out.len());
+                changed[i] = true;
+                record(&mut out, *id, b);
             }
             Some(Edit::Substream { last, bytes }) => {
                 new_start[i] = Some(out.len());
