@@ -353,8 +353,8 @@ struct BookOpts {
     external_link: bool,
     /// Links another workbook, as Excel writes it: formulas, a name and cached values.
     linked_book: bool,
-    /// With `linked_book`: one more cell shares a formula that reads the linked book.
-    linked_shared: bool,
+    /// With `linked_book`: a data validation list read from the linked book.
+    linked_validation: bool,
 }
 
 /// A `FORMULA` record in column 1 with its cached result and parsed expression.
@@ -391,8 +391,9 @@ fn string_result(out: &mut Vec<u8>, text: &str) {
 
 /// The linked sample's formulas in column B: a number, a text and a boolean read from the
 /// linked book (EXTERNSHEET entry 1), a text read from this workbook's own sheet (entry 0, kept),
-/// a number through the name `LinkedTotal`, and optionally a shared formula reading the book.
-fn linked_cells(shared: bool) -> Vec<u8> {
+/// a number through the name `LinkedTotal`, two cells sharing a formula that reads the book,
+/// and optionally a data validation whose list is read from the book.
+fn linked_cells(validation: bool) -> Vec<u8> {
     let mut out = Vec::new();
     let text = [0, 0, 0, 0, 0, 0, 0xFF, 0xFF];
     formula(&mut out, 0, LINKED_NUMBER.to_le_bytes(), &ref3d(1, 0));
@@ -402,19 +403,34 @@ fn linked_cells(shared: bool) -> Vec<u8> {
     formula(&mut out, 3, text, &ref3d(0, 0));
     string_result(&mut out, "Discharge");
     formula(&mut out, 4, LINKED_NUMBER.to_le_bytes(), &[0x43, 1, 0, 0, 0]);
-    if shared {
-        let mut exp = vec![0x01];
-        u16le(&mut exp, 5);
-        u16le(&mut exp, 1);
-        formula(&mut out, 5, LINKED_NUMBER.to_le_bytes(), &exp);
-        let mut sh = Vec::new();
-        u16le(&mut sh, 5);
-        u16le(&mut sh, 5);
-        sh.extend_from_slice(&[1, 1, 0, 1]); // columns B..B, reserved, one cell uses it
+    let mut exp = vec![0x01];
+    u16le(&mut exp, 5);
+    u16le(&mut exp, 1);
+    formula(&mut out, 5, LINKED_NUMBER.to_le_bytes(), &exp);
+    let mut sh = Vec::new();
+    u16le(&mut sh, 5);
+    u16le(&mut sh, 6); // rows 6..7
+    sh.extend_from_slice(&[1, 1, 0, 2]); // column B, reserved, two cells use it
+    let rgce = ref3d(1, 0);
+    u16le(&mut sh, rgce.len() as u16);
+    sh.extend_from_slice(&rgce);
+    biff(&mut out, 0x04BC, &sh);
+    formula(&mut out, 6, LINKED_NUMBER.to_le_bytes(), &exp);
+    if validation {
+        let mut dv = Vec::new();
+        u32le(&mut dv, 0x0000_0103); // list from a range, in-cell drop-down
+        for _ in 0..4 {
+            dv.extend_from_slice(&[1, 0, 0, 0]); // empty text: one NUL character
+        }
         let rgce = ref3d(1, 0);
-        u16le(&mut sh, rgce.len() as u16);
-        sh.extend_from_slice(&rgce);
-        biff(&mut out, 0x04BC, &sh);
+        u16le(&mut dv, rgce.len() as u16);
+        u16le(&mut dv, 0);
+        dv.extend_from_slice(&rgce);
+        u32le(&mut dv, 0); // no second formula
+        for v in [1u16, 0, 0, 2, 2] {
+            u16le(&mut dv, v); // one range: C1
+        }
+        biff(&mut out, 0x01BE, &dv);
     }
     out
 }
@@ -602,7 +618,7 @@ fn workbook_stream(sheets: &[SheetDef], opts: &BookOpts) -> Vec<u8> {
         let pos = out.len() as u32;
         out[at..at + 4].copy_from_slice(&pos.to_le_bytes());
         if opts.linked_book && s.name == "Data" {
-            out.extend_from_slice(&sheet_substream_with(s, &linked_cells(opts.linked_shared)));
+            out.extend_from_slice(&sheet_substream_with(s, &linked_cells(opts.linked_validation)));
         } else {
             out.extend_from_slice(&sheet_substream(s));
         }
@@ -727,9 +743,10 @@ pub fn xls_linked_book() -> Vec<u8> {
     book(BookOpts { linked_book: true, ..Default::default() }, false)
 }
 
-/// The linked workbook with a shared formula that reads the other workbook too.
-pub fn xls_linked_shared() -> Vec<u8> {
-    book(BookOpts { linked_book: true, linked_shared: true, ..Default::default() }, false)
+/// The linked workbook with a data validation list read from the other workbook, which is not
+/// rewritten.
+pub fn xls_linked_validation() -> Vec<u8> {
+    book(BookOpts { linked_book: true, linked_validation: true, ..Default::default() }, false)
 }
 
 /// The benign workbook with bytes after its last record that no reader looks at.
@@ -1064,7 +1081,7 @@ pub fn all() -> Vec<Sample> {
             xls_linked_book(),
             Expected::disarmed("xls", &[RemovedExternalFormula, RemovedExternalReference]).keeping(&DOC_WORDS),
         ),
-        sample("blocked_linked_shared_formula.xls", xls_linked_shared(), Expected::blocked(Reason::Unsupported)),
+        sample("blocked_linked_validation.xls", xls_linked_validation(), Expected::blocked(Reason::Unsupported)),
         sample("blocked_bad_sheet_position.xls", xls_bad_sheet_position(), Expected::blocked(Reason::Malformed)),
         sample("blocked_fat_loop.xls", fat_loop_xls(), Expected::blocked(Reason::Malformed)),
         sample("blocked_stream_past_end.xls", stream_past_end_xls(), Expected::blocked(Reason::Malformed)),

@@ -403,7 +403,10 @@ fn linked_formulas_become_their_cached_values_and_extern_sheet_keeps_its_numberi
     label.extend_from_slice(ole2::LINKED_TEXT.as_bytes());
     assert_eq!(cell(1), (0x0204, label), "text result as LABEL");
     assert_eq!(cell(2), (0x0205, vec![1, 0]), "boolean result as BOOLERR");
-    assert_eq!(cell(4), (0x0203, number), "a formula through a linked name as NUMBER");
+    assert_eq!(cell(4), (0x0203, number.clone()), "a formula through a linked name as NUMBER");
+    assert_eq!(cell(5), (0x0203, number.clone()), "both cells of a linked shared formula as NUMBER");
+    assert_eq!(cell(6), (0x0203, number), "the second cell of the shared formula as NUMBER");
+    assert!(!recs.iter().any(|r| r.1 == 0x04BC), "and the shared formula goes");
     let (id, internal) = cell(3);
     assert_eq!(id, 0x0006, "the formula reading its own sheet stays");
     assert_eq!(internal[16..], [0x5A, 0, 0, 0, 0, 0, 0], "with EXTERNSHEET entry 0");

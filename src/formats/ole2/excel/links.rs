@@ -3,24 +3,26 @@
 //! values of the other book), every cell formula that reads it becomes its cached value
 //! (`NUMBER`, `LABEL`, `BOOLERR` or `BLANK`, same row, column and cell format), and every
 //! defined name that reads it keeps its name and place but gets the formula `#REF!` (a formula
-//! using such a name becomes its cached value too). `EXTERNSHEET` keeps its entries, so no
+//! using such a name becomes its cached value too). A shared or array formula (`SHRFMLA`,
+//! `ARRAY`) that reads it goes, and every cell using it becomes its cached value.
+//! `EXTERNSHEET` keeps its entries, so no
 //! `ixti` anywhere needs renumbering: an entry that pointed at a removed book points at the
 //! workbook's own `SUPBOOK` with a deleted sheet (`#REF!`), the others follow their book's new
 //! index.
 //!
 //! Refused as `unsupported` (the file is blocked, never passed half-rewritten): a workbook with
-//! links but no `SUPBOOK` for itself; a shared or array formula, a data validation, a
-//! conditional format, a chart series or an object formula (`OBJ` macro, picture, scroll bar
+//! links but no `SUPBOOK` for itself; a shared or array formula that does not follow its first
+//! cell's formula; a data validation, a conditional format, a chart series or an object formula (`OBJ` macro, picture, scroll bar
 //! or list formulas) that reads a linked book; any `CF12` record next to a link, as it is not
 //! read here; a formula token not understood; a cached text longer than a `LABEL` holds; a
 //! record continued (`CONTINUE`) where it would have to be rewritten.
 
-use super::{Edit, Rec, BOF, BOUNDSHEET, CONTINUE, EXTERNSHEET, LBL, SUPBOOK};
+use super::{Edit, Rec, BOF, BOUNDSHEET, CONTINUE, EOF, EXTERNSHEET, LBL, SUPBOOK};
 use crate::engine::Budget;
 use crate::formats::ole2::Actions;
 use crate::formats::FormatError;
 use crate::model::{ActionKind, Reason};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 const FORMULA: u16 = 0x0006;
 const STRING: u16 = 0x0207;
@@ -226,6 +228,14 @@ fn value_record(body: &[u8], string: Option<&[u8]>) -> Result<(u16, Vec<u8>), Fo
     }
 }
 
+/// The parsed expression of a `SHRFMLA` (after its range, a reserved byte and the use count)
+/// or `ARRAY` (after its range, flags and four unused bytes) record.
+fn shared_rgce(id: u16, body: &[u8]) -> Option<&[u8]> {
+    let at = if id == SHRFMLA { 8 } else { 12 };
+    let cce = u16::from_le_bytes([*body.get(at)?, *body.get(at + 1)?]) as usize;
+    body.get(at + 2..at + 2 + cce)
+}
+
 /// The tokens of an `ObjFmla` (empty when `cbFmla` is 0).
 fn obj_formula(b: &[u8]) -> Option<&[u8]> {
     let cb = u16::from_le_bytes([*b.first()?, *b.get(1)?]) as usize;
@@ -356,19 +366,68 @@ pub(super) fn disarm(
         let b = r.body(data);
         sheet_name.insert(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, super::sheet_name(b, super::BIFF8));
     }
+    // Shared and array formulas that read a linked book, by their substream and first cell:
+    // every cell using one (its expression is PtgExp to that cell) becomes its cached value,
+    // and the shared or array record goes.
+    let mut linked_shared: HashSet<(usize, u16, u16)> = HashSet::new();
+    let mut linked_records: HashSet<usize> = HashSet::new();
+    let mut depth = 0usize;
+    let mut sub = 0usize;
+    for (i, r) in recs.iter().enumerate().skip(globals_end + 1) {
+        if i.is_multiple_of(4096) {
+            budget.check_time()?;
+        }
+        match r.id {
+            BOF => {
+                if depth == 0 {
+                    sub = i;
+                }
+                depth += 1;
+            }
+            EOF => depth = depth.saturating_sub(1),
+            SHRFMLA | ARRAY => {
+                let body = r.body(data);
+                let f =
+                    shared_rgce(r.id, body).ok_or_else(|| FormatError::malformed("shared formula record too short"))?;
+                if !refs.uses_link(f)? {
+                    continue;
+                }
+                // It follows the FORMULA record of its range's first cell, which cells using
+                // it name in their PtgExp.
+                let (row, col) = (u16::from_le_bytes([body[0], body[1]]), body[4] as u16);
+                let first = recs[i - 1].body(data);
+                if recs[i - 1].id != FORMULA || first.len() < 4 || first[..4] != [body[0], body[1], body[4], 0] {
+                    return Err(unsupported(
+                        "shared or array formula reading a linked workbook not after its first cell",
+                    ));
+                }
+                linked_shared.insert((sub, row, col));
+                linked_records.insert(i);
+            }
+            _ => {}
+        }
+    }
+
     let mut converted: BTreeMap<String, usize> = BTreeMap::new();
     let mut sheet = String::new();
-    for (i, r) in recs.iter().enumerate().skip(globals_end) {
+    let mut depth = 0usize;
+    let mut sub = 0usize;
+    for (i, r) in recs.iter().enumerate().skip(globals_end + 1) {
         if i.is_multiple_of(4096) {
             budget.check_time()?;
         }
         let body = r.body(data);
         match r.id {
             BOF => {
+                if depth == 0 {
+                    sub = i;
+                }
+                depth += 1;
                 if let Some(n) = sheet_name.get(&r.start) {
                     sheet = n.clone();
                 }
             }
+            EOF => depth = depth.saturating_sub(1),
             OBJ => {
                 let mut p = 0;
                 while p + 4 <= body.len() {
@@ -420,18 +479,19 @@ pub(super) fn disarm(
                     return Err(unsupported("chart series reads a linked workbook"));
                 }
             }
-            SHRFMLA | ARRAY => {
-                let at = if r.id == SHRFMLA { 8 } else { 12 };
-                let cce = body.get(at..at + 2).map(|c| u16::from_le_bytes([c[0], c[1]]) as usize);
-                let f = cce.and_then(|c| body.get(at + 2..at + 2 + c));
-                if refs.uses_link(f.ok_or_else(|| FormatError::malformed("shared formula record too short"))?)? {
-                    return Err(unsupported("shared or array formula reads a linked workbook"));
-                }
+            SHRFMLA | ARRAY if linked_records.contains(&i) => {
+                edits.insert(i, Edit::Drop);
             }
             FORMULA => {
                 let cce = body.get(20..22).map(|c| u16::from_le_bytes([c[0], c[1]]) as usize);
                 let f = cce.and_then(|c| body.get(22..22 + c));
-                if !refs.uses_link(f.ok_or_else(|| FormatError::malformed("FORMULA record too short"))?)? {
+                let f = f.ok_or_else(|| FormatError::malformed("FORMULA record too short"))?;
+                let shared = f.len() == 5 && f[0] == 0x01 && {
+                    let row = u16::from_le_bytes([f[1], f[2]]);
+                    let col = u16::from_le_bytes([f[3], f[4]]);
+                    linked_shared.contains(&(sub, row, col))
+                };
+                if !shared && !refs.uses_link(f)? {
                     continue;
                 }
                 if continued(i) {
@@ -496,4 +556,62 @@ pub(super) fn disarm(
         edits.insert(i, Edit::Body(b));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XTI: [bool; 2] = [false, true];
+
+    fn uses(rgce: &[u8], names: &[bool]) -> Result<bool, FormatError> {
+        Refs { external_xti: &XTI, external_name: names }.uses_link(rgce)
+    }
+
+    #[test]
+    fn every_token_is_walked_to_the_reference_behind_it() {
+        // PtgStr with 16-bit characters, AttrChoose with its jump table, PtgMemArea with its
+        // sub-expression, then an area through the linked book (value class).
+        let mut rgce = vec![0x17, 2, 1, b'a', 0, b'b', 0];
+        rgce.extend_from_slice(&[0x19, 0x04, 1, 0, 4, 0, 8, 0]);
+        rgce.extend_from_slice(&[0x26, 0, 0, 0, 0, 11, 0]);
+        rgce.extend_from_slice(&[0x5B, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0]);
+        assert!(uses(&rgce, &[]).unwrap());
+        // The same through this workbook's own sheet.
+        let n = rgce.len();
+        rgce[n - 10] = 0;
+        assert!(!uses(&rgce, &[]).unwrap());
+        // An operator, a number, a function: nothing linked.
+        assert!(!uses(&[0x1F, 0, 0, 0, 0, 0, 0, 0, 0, 0x1E, 1, 0, 0x03, 0x41, 0x04, 0x00], &[]).unwrap());
+    }
+
+    #[test]
+    fn a_name_that_reads_the_linked_book_makes_its_users_read_it_too() {
+        assert!(uses(&[0x23, 2, 0, 0, 0], &[false, true]).unwrap());
+        assert!(!uses(&[0x23, 1, 0, 0, 0], &[false, true]).unwrap());
+        assert!(!uses(&[0x23, 9, 0, 0, 0], &[false, true]).unwrap());
+    }
+
+    #[test]
+    fn unknown_or_cut_tokens_and_missing_entries_are_refused() {
+        assert_eq!(uses(&[0x18, 0x01, 0, 0], &[]).unwrap_err().reason, Reason::Unsupported);
+        assert_eq!(uses(&[0x3A, 1, 0, 0], &[]).unwrap_err().reason, Reason::Unsupported);
+        assert_eq!(uses(&[0x1F, 0, 0], &[]).unwrap_err().reason, Reason::Unsupported);
+        assert_eq!(uses(&[0x3A, 5, 0, 0, 0, 0, 0], &[]).unwrap_err().reason, Reason::Malformed);
+    }
+
+    #[test]
+    fn cached_results_become_value_records() {
+        let mut f = vec![3, 0, 1, 0, 15, 0];
+        f.extend_from_slice(&[2, 0, 0x07, 0, 0, 0, 0xFF, 0xFF]); // #DIV/0!
+        assert_eq!(value_record(&f, None).unwrap(), (BOOLERR, vec![3, 0, 1, 0, 15, 0, 0x07, 1]));
+        f[6] = 3;
+        assert_eq!(value_record(&f, None).unwrap(), (BLANK, vec![3, 0, 1, 0, 15, 0]));
+        f[6] = 0;
+        assert_eq!(value_record(&f, None).unwrap_err().reason, Reason::Malformed);
+        let long = [0x00, 0x01, 0];
+        assert_eq!(value_record(&f, Some(&long)).unwrap_err().reason, Reason::Unsupported);
+        let text = [2, 0, 0, b'o', b'k'];
+        assert_eq!(value_record(&f, Some(&text)).unwrap(), (LABEL, vec![3, 0, 1, 0, 15, 0, 2, 0, 0, b'o', b'k']));
+    }
 }
