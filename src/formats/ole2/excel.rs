@@ -24,7 +24,8 @@
 //!
 //! Records change length, so the stream is written anew and every absolute stream position in
 //! it is moved with the bytes: `BoundSheet8.lbPlyPos`, the `EXTSST` string positions and the
-//! `INDEX` row-block positions. A record that runs past the end, or a sheet position that does
+//! `INDEX` row-block positions, and so are the relative positions in each row block's `DBCELL`
+//! (cells before it may have changed size). A record that runs past the end, or a sheet position that does
 //! not point at a sheet, is malformed; workbooks older than Excel 5 are not rebuilt.
 
 mod links;
@@ -46,6 +47,8 @@ const INDEX: u16 = 0x020B;
 const CONTINUE: u16 = 0x003C;
 const DIMENSIONS: u16 = 0x0200;
 const WINDOW2: u16 = 0x023E;
+const DBCELL: u16 = 0x00D7;
+const ROW: u16 = 0x0208;
 const SUPBOOK: u16 = 0x01AE;
 const EXTERNSHEET: u16 = 0x0017;
 
@@ -540,6 +543,7 @@ fn rebuild(
         (!changed[k] && pos < r.end()).then(|| new_start[k]).flatten().map(|s| s + (pos - r.start))
     };
     let mut patches: Vec<(usize, u32)> = Vec::new();
+    let mut patches16: Vec<(usize, u16)> = Vec::new();
     for (k, r) in recs.iter().enumerate() {
         let Some(at) = new_start[k] else { continue };
         if changed[k] && r.id != BOUNDSHEET {
@@ -570,13 +574,52 @@ fn rebuild(
                     }
                 }
             }
+            DBCELL if body.len() >= 4 => {
+                if let Some(p) = dbcell_patch(recs, &starts, &new_start, k, body) {
+                    patches16.extend(p.1.into_iter().enumerate().map(|(n, v)| (body_at + 4 + 2 * n, v)));
+                    patches.push((body_at, p.0));
+                }
+            }
             _ => {}
         }
     }
     for (at, v) in patches {
         out[at..at + 4].copy_from_slice(&v.to_le_bytes());
     }
+    for (at, v) in patches16 {
+        out[at..at + 2].copy_from_slice(&v.to_le_bytes());
+    }
     Ok(out)
+}
+
+/// A row block's `DBCELL` with its relative positions moved with the bytes (cell records
+/// before it may have changed size): the distance back to the block's first `ROW` record, and
+/// the chain of distances from the end of that record to each row's first cell. Only a chain
+/// that lands on record starts that are still there is rewritten; a stale one is left as it
+/// was (readers check and ignore it).
+fn dbcell_patch(
+    recs: &[Rec],
+    starts: &[usize],
+    new_start: &[Option<usize>],
+    k: usize,
+    body: &[u8],
+) -> Option<(u32, Vec<u16>)> {
+    let kept = |pos: usize| starts.binary_search(&pos).ok().and_then(|j| new_start[j].map(|n| (j, n)));
+    let back = u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as usize;
+    let (row, new_row) = kept(recs[k].start.checked_sub(back)?)?;
+    if recs[row].id != ROW || recs[row].len != 16 {
+        return None;
+    }
+    let new_back = u32::try_from(new_start[k]?.checked_sub(new_row)?).ok()?;
+    let (mut old_at, mut new_at) = (recs[row].end(), new_row + 20);
+    let mut offsets = Vec::with_capacity(body.len() / 2);
+    for c in body[4..].chunks_exact(2) {
+        let cell = old_at + u16::from_le_bytes([c[0], c[1]]) as usize;
+        let (_, new_cell) = kept(cell)?;
+        offsets.push(u16::try_from(new_cell.checked_sub(new_at)?).ok()?);
+        (old_at, new_at) = (cell, new_cell);
+    }
+    Some((new_back, offsets))
 }
 
 #[cfg(test)]
@@ -601,6 +644,32 @@ mod tests {
         assert_eq!(auto_name(&n, BIFF8).unwrap(), None);
         assert_eq!(lbl_name(&n, BIFF8).as_deref(), Some("mugai_disabled_1"));
         assert_eq!(&n[8..10], &[2, 0]);
+    }
+
+    #[test]
+    fn a_row_block_index_follows_a_cell_that_shrank() {
+        let budget = Budget::new(&Config::default().limits);
+        let mut d = Vec::new();
+        record(&mut d, ROW, &[0; 16]);
+        record(&mut d, 0x0006, &[0; 30]); // a formula, first cell of row 0
+        record(&mut d, 0x0203, &[0; 14]); // first cell of row 1
+        let mut db = 72u32.to_le_bytes().to_vec();
+        db.extend_from_slice(&[0, 0, 34, 0]);
+        record(&mut d, DBCELL, &db);
+        let (recs, _) = split(&d, &budget).unwrap();
+        let mut edits = BTreeMap::new();
+        edits.insert(1, Edit::Record(0x0203, vec![0; 14]));
+        let out = rebuild(&d, &recs, &[], edits, BIFF8, &budget).unwrap();
+        assert_eq!(out.len(), 56 + 12);
+        assert_eq!(out[60..68], [56, 0, 0, 0, 0, 0, 18, 0]);
+        // A stale chain (here: pointing inside a record) is left as it was.
+        let mut d2 = d.clone();
+        d2[80] = 33;
+        let (recs, _) = split(&d2, &budget).unwrap();
+        let mut edits = BTreeMap::new();
+        edits.insert(1, Edit::Record(0x0203, vec![0; 14]));
+        let out = rebuild(&d2, &recs, &[], edits, BIFF8, &budget).unwrap();
+        assert_eq!(out[60..68], [72, 0, 0, 0, 33, 0, 34, 0]);
     }
 
     #[test]
