@@ -541,6 +541,18 @@ pub(super) fn disarm(
         }
         actions.add(ActionKind::RemovedExternalReference, format!("{part}/SUPBOOK"), path.clone());
     }
+    // A removed book's name or cached value record that did not follow it directly would be
+    // read as the previous book's, and shift that book's external names.
+    let mut in_removed_book = false;
+    for (i, r) in globals.iter().enumerate() {
+        match r.id {
+            SUPBOOK => in_removed_book = matches!(edits.get(&i), Some(Edit::Drop)),
+            EXTERNNAME | XCT | CRN if in_removed_book && !matches!(edits.get(&i), Some(Edit::Drop)) => {
+                return Err(unsupported("a linked book's records are not where they belong"));
+            }
+            _ => {}
+        }
+    }
     if let Some(&i) = sheets.first() {
         let mut b = recs[i].body(data)[..2].to_vec();
         for x in &xti {
