@@ -431,6 +431,52 @@ fn linked_formulas_become_their_cached_values_and_extern_sheet_keeps_its_numberi
     assert_eq!(formulas, 2, "one action for the name, one for the sheet's formulas");
 }
 
+/// The linked sample with its workbook stream's records reordered by `f` (a list of record
+/// indices), in a new compound file.
+fn linked_book_with_records(f: impl Fn(usize, &[(usize, u16, &[u8])]) -> Vec<usize>) -> Vec<u8> {
+    let read = read_cfb(&ole2::xls_linked_book()).expect("sample opens");
+    let mut cf = ole2::Cfb::new(None);
+    for (path, (is_stream, _, data)) in &read.entries {
+        if !*is_stream {
+            cf.storage(path, None);
+            continue;
+        }
+        if path != "/Workbook" {
+            cf.stream(path, data.clone());
+            continue;
+        }
+        let recs = biff_records(data);
+        let end = recs.last().map(|r| r.0 + 4 + r.2.len()).unwrap_or(0);
+        let mut out = Vec::new();
+        for k in f(recs.len(), &recs) {
+            let (at, _, body) = recs[k];
+            out.extend_from_slice(&data[at..at + 4 + body.len()]);
+        }
+        out.extend_from_slice(&data[end..]);
+        cf.stream(path, out);
+    }
+    cf.build()
+}
+
+#[test]
+fn a_linked_books_records_away_from_its_supbook_block_the_workbook() {
+    // As built, the workbook is disarmed; with the linked book's cached values (XCT, CRN) moved
+    // after EXTERNSHEET, which keeps every sheet position, they would belong to no removed book.
+    let same = linked_book_with_records(|n, _| (0..n).collect());
+    assert_eq!(process("x.xls", &same).verdict, Verdict::Disarmed);
+    let moved = linked_book_with_records(|n, recs| {
+        let xct = recs.iter().position(|r| r.1 == 0x0059).expect("XCT");
+        let sheet = recs.iter().position(|r| r.1 == 0x0017).expect("EXTERNSHEET");
+        let mut order: Vec<usize> = (0..n).filter(|&k| k != xct && k != xct + 1).collect();
+        let at = order.iter().position(|&k| k == sheet).expect("kept") + 1;
+        order.splice(at..at, [xct, xct + 1]);
+        order
+    });
+    let o = process("x.xls", &moved);
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Unsupported)), "{:?}", o.detail);
+    assert!(o.detail.as_deref().is_some_and(|d| d.contains("linked book")), "{:?}", o.detail);
+}
+
 #[test]
 fn every_saved_version_of_a_presentation_loses_its_vba_and_the_edits_still_chain() {
     let o = process("x.ppt", &ole2::ppt_vba_saved_twice());
