@@ -26,6 +26,12 @@ pub const XLM_MARKER: &str = "MUGAI_XLM_SAMPLE_CELL";
 pub const SLACK_MARKER: &str = "MUGAI_SLACK_AFTER_EOF";
 /// A string that only the embedded object holds.
 pub const OBJECT_MARKER: &str = "MUGAI_OBJECT_PAYLOAD";
+/// The file name of the workbook the linked sample workbook reads.
+pub const LINKED_BOOK: &str = "mugai_linked_prices.xls";
+/// The cached text result of the linked sample's text formula.
+pub const LINKED_TEXT: &str = "Ampicillin";
+/// The cached number result of the linked sample's number formulas.
+pub const LINKED_NUMBER: f64 = 42.5;
 
 const WORD_CLSID: &str = "00020906-0000-0000-c000-000000000046";
 const EXCEL_CLSID: &str = "00020820-0000-0000-c000-000000000046";
@@ -345,16 +351,103 @@ struct BookOpts {
     vba: bool,
     encrypted: bool,
     external_link: bool,
+    /// Links another workbook, as Excel writes it: formulas, a name and cached values.
+    linked_book: bool,
+    /// With `linked_book`: a data validation list read from the linked book.
+    linked_validation: bool,
+}
+
+/// A `FORMULA` record in column 1 with its cached result and parsed expression.
+fn formula(out: &mut Vec<u8>, row: u16, result: [u8; 8], rgce: &[u8]) {
+    let mut f = Vec::new();
+    u16le(&mut f, row);
+    u16le(&mut f, 1);
+    u16le(&mut f, 15);
+    f.extend_from_slice(&result);
+    u16le(&mut f, 0); // flags
+    u32le(&mut f, 0); // chn
+    u16le(&mut f, rgce.len() as u16);
+    f.extend_from_slice(rgce);
+    biff(out, 0x0006, &f);
+}
+
+/// `PtgRef3d` (value class) through EXTERNSHEET entry `ixti` to column A of `row`.
+fn ref3d(ixti: u16, row: u16) -> Vec<u8> {
+    let mut r = vec![0x5A];
+    u16le(&mut r, ixti);
+    u16le(&mut r, row);
+    u16le(&mut r, 0);
+    r
+}
+
+/// A `STRING` record: a formula's cached text.
+fn string_result(out: &mut Vec<u8>, text: &str) {
+    let mut b = Vec::new();
+    u16le(&mut b, text.len() as u16);
+    b.push(0);
+    b.extend_from_slice(text.as_bytes());
+    biff(out, 0x0207, &b);
+}
+
+/// The linked sample's formulas in column B: a number, a text and a boolean read from the
+/// linked book (EXTERNSHEET entry 1), a text read from this workbook's own sheet (entry 0, kept),
+/// a number through the name `LinkedTotal`, two cells sharing a formula that reads the book,
+/// and optionally a data validation whose list is read from the book.
+fn linked_cells(validation: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let text = [0, 0, 0, 0, 0, 0, 0xFF, 0xFF];
+    formula(&mut out, 0, LINKED_NUMBER.to_le_bytes(), &ref3d(1, 0));
+    formula(&mut out, 1, text, &ref3d(1, 1));
+    string_result(&mut out, LINKED_TEXT);
+    formula(&mut out, 2, [1, 0, 1, 0, 0, 0, 0xFF, 0xFF], &ref3d(1, 2));
+    formula(&mut out, 3, text, &ref3d(0, 0));
+    string_result(&mut out, "Discharge");
+    formula(&mut out, 4, LINKED_NUMBER.to_le_bytes(), &[0x43, 1, 0, 0, 0]);
+    let mut exp = vec![0x01];
+    u16le(&mut exp, 5);
+    u16le(&mut exp, 1);
+    formula(&mut out, 5, LINKED_NUMBER.to_le_bytes(), &exp);
+    let mut sh = Vec::new();
+    u16le(&mut sh, 5);
+    u16le(&mut sh, 6); // rows 6..7
+    sh.extend_from_slice(&[1, 1, 0, 2]); // column B, reserved, two cells use it
+    let rgce = ref3d(1, 0);
+    u16le(&mut sh, rgce.len() as u16);
+    sh.extend_from_slice(&rgce);
+    biff(&mut out, 0x04BC, &sh);
+    formula(&mut out, 6, LINKED_NUMBER.to_le_bytes(), &exp);
+    if validation {
+        let mut dv = Vec::new();
+        u32le(&mut dv, 0x0000_0103); // list from a range, in-cell drop-down
+        for _ in 0..4 {
+            dv.extend_from_slice(&[1, 0, 0, 0]); // empty text: one NUL character
+        }
+        let rgce = ref3d(1, 0);
+        u16le(&mut dv, rgce.len() as u16);
+        u16le(&mut dv, 0);
+        dv.extend_from_slice(&rgce);
+        u32le(&mut dv, 0); // no second formula
+        for v in [1u16, 0, 0, 2, 2] {
+            u16le(&mut dv, v); // one range: C1
+        }
+        biff(&mut out, 0x01BE, &dv);
+    }
+    out
 }
 
 fn sheet_substream(s: &SheetDef) -> Vec<u8> {
+    sheet_substream_with(s, &[])
+}
+
+/// A sheet with the text cells in column A and `formulas` (records in column B) after them.
+fn sheet_substream_with(s: &SheetDef, formulas: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     biff(&mut out, 0x0809, &bof(s.bof_dt));
     let mut dim = Vec::new();
     u32le(&mut dim, 0);
     u32le(&mut dim, s.cells.len() as u32);
     u16le(&mut dim, 0);
-    u16le(&mut dim, 1);
+    u16le(&mut dim, if formulas.is_empty() { 1 } else { 2 });
     u16le(&mut dim, 0);
     biff(&mut out, 0x0200, &dim);
     for (row, text) in s.cells.iter().enumerate() {
@@ -367,6 +460,7 @@ fn sheet_substream(s: &SheetDef) -> Vec<u8> {
         label.extend_from_slice(text.as_bytes());
         biff(&mut out, 0x0204, &label);
     }
+    out.extend_from_slice(formulas);
     let mut w2 = Vec::new();
     u16le(&mut w2, if s.dt == 0 && !s.hidden { 0x06B6 } else { 0x00B6 });
     w2.extend_from_slice(&[0, 0, 0, 0]);
@@ -447,6 +541,48 @@ fn workbook_stream(sheets: &[SheetDef], opts: &BookOpts) -> Vec<u8> {
         sb.extend_from_slice(b"Sheet1");
         biff(&mut g, 0x01AE, &sb);
     }
+    if opts.linked_book {
+        // This workbook's SUPBOOK, the linked book's with one sheet and a cached value (XCT,
+        // CRN), EXTERNSHEET entries 0 (own first sheet) and 1 (the linked book's sheet), and
+        // the name LinkedTotal reading the linked book.
+        let mut sb = Vec::new();
+        u16le(&mut sb, sheets.len() as u16);
+        u16le(&mut sb, 0x0401);
+        biff(&mut g, 0x01AE, &sb);
+        let mut sb = Vec::new();
+        let path = format!("\u{1}C\u{3}Shared\u{3}{LINKED_BOOK}");
+        u16le(&mut sb, 1);
+        u16le(&mut sb, path.len() as u16);
+        sb.push(0);
+        sb.extend_from_slice(path.as_bytes());
+        u16le(&mut sb, 6);
+        sb.push(0);
+        sb.extend_from_slice(b"Prices");
+        biff(&mut g, 0x01AE, &sb);
+        biff(&mut g, 0x0059, &[1, 0, 0, 0]); // XCT: one CRN, sheet 0
+        let mut crn = vec![0, 0, 0, 0]; // column A, row 0
+        crn.push(0x01);
+        crn.extend_from_slice(&LINKED_NUMBER.to_le_bytes());
+        biff(&mut g, 0x005A, &crn);
+        let mut es = Vec::new();
+        for v in [2u16, 0, 0, 0, 1, 0, 0] {
+            u16le(&mut es, v);
+        }
+        biff(&mut g, 0x0017, &es);
+        let mut lbl = Vec::new();
+        u16le(&mut lbl, 0);
+        lbl.push(0);
+        lbl.push(11); // cch
+        u16le(&mut lbl, 7); // cce
+        u16le(&mut lbl, 0);
+        u16le(&mut lbl, 0); // itab: workbook scope
+        lbl.extend_from_slice(&[0, 0, 0, 0, 0]);
+        lbl.extend_from_slice(b"LinkedTotal");
+        let mut r = ref3d(1, 0);
+        r[0] = 0x3A; // reference class
+        lbl.extend_from_slice(&r);
+        biff(&mut g, 0x0018, &lbl);
+    }
     if opts.macro_sheet {
         // SUPBOOK for this workbook, one EXTERNSHEET entry for the macro sheet, and Auto_Open
         // pointing at its first cell.
@@ -481,7 +617,11 @@ fn workbook_stream(sheets: &[SheetDef], opts: &BookOpts) -> Vec<u8> {
     for (s, at) in sheets.iter().zip(boundsheet_at) {
         let pos = out.len() as u32;
         out[at..at + 4].copy_from_slice(&pos.to_le_bytes());
-        out.extend_from_slice(&sheet_substream(s));
+        if opts.linked_book && s.name == "Data" {
+            out.extend_from_slice(&sheet_substream_with(s, &linked_cells(opts.linked_validation)));
+        } else {
+            out.extend_from_slice(&sheet_substream(s));
+        }
     }
     if opts.orphan_macro {
         out.extend_from_slice(&sheet_substream(&SheetDef {
@@ -591,9 +731,22 @@ pub fn xls_encrypted() -> Vec<u8> {
     book(BookOpts { encrypted: true, ..Default::default() }, false)
 }
 
-/// A workbook that links to another workbook on a share.
+/// A workbook that links to another workbook on a share but has no SUPBOOK for itself, which
+/// a rewritten EXTERNSHEET would need.
 pub fn xls_external_link() -> Vec<u8> {
     book(BookOpts { external_link: true, ..Default::default() }, false)
+}
+
+/// A workbook whose formulas and one name read another workbook, next to a formula reading its
+/// own sheet.
+pub fn xls_linked_book() -> Vec<u8> {
+    book(BookOpts { linked_book: true, ..Default::default() }, false)
+}
+
+/// The linked workbook with a data validation list read from the other workbook, which is not
+/// rewritten.
+pub fn xls_linked_validation() -> Vec<u8> {
+    book(BookOpts { linked_book: true, linked_validation: true, ..Default::default() }, false)
 }
 
 /// The benign workbook with bytes after its last record that no reader looks at.
@@ -923,6 +1076,12 @@ pub fn all() -> Vec<Sample> {
         sample("slack_after_eof.xls", xls_slack(), Expected::clean("xls").keeping(&DOC_WORDS)),
         sample("blocked_filepass.xls", xls_encrypted(), Expected::blocked(Reason::Encrypted)),
         sample("blocked_external_link.xls", xls_external_link(), Expected::blocked(Reason::Unsupported)),
+        sample(
+            "linked_workbook.xls",
+            xls_linked_book(),
+            Expected::disarmed("xls", &[RemovedExternalFormula, RemovedExternalReference]).keeping(&DOC_WORDS),
+        ),
+        sample("blocked_linked_validation.xls", xls_linked_validation(), Expected::blocked(Reason::Unsupported)),
         sample("blocked_bad_sheet_position.xls", xls_bad_sheet_position(), Expected::blocked(Reason::Malformed)),
         sample("blocked_fat_loop.xls", fat_loop_xls(), Expected::blocked(Reason::Malformed)),
         sample("blocked_stream_past_end.xls", stream_past_end_xls(), Expected::blocked(Reason::Malformed)),

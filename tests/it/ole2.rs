@@ -120,6 +120,10 @@ fn workbook_problems(wb: &[u8]) -> Vec<String> {
                 }
             }
             0x00D3 => found.push("OBPROJ".into()),
+            0x01AE if body.len() >= 4 && !matches!(u16::from_le_bytes([body[2], body[3]]), 0x0401 | 0x3A01) => {
+                found.push("a SUPBOOK naming another file".into())
+            }
+            0x0023 | 0x0059 | 0x005A => found.push(format!("a record {id:#06x} of a linked book")),
             _ => {}
         }
     }
@@ -218,6 +222,7 @@ fn removed_content_markers() -> Vec<(&'static str, Vec<u8>)> {
         ("XLM marker", ole2::XLM_MARKER.as_bytes().to_vec()),
         ("object payload", ole2::OBJECT_MARKER.as_bytes().to_vec()),
         ("slack after the workbook", ole2::SLACK_MARKER.as_bytes().to_vec()),
+        ("linked workbook path", ole2::LINKED_BOOK.as_bytes().to_vec()),
     ]
 }
 
@@ -372,6 +377,104 @@ fn macro_sheet_and_name_are_neutralised_in_place() {
     assert_eq!(names.len(), 1, "the name record stays, so name indices do not move");
     assert_eq!(names[0][names[0].len() - 2..], [0x1C, 0x17], "and refers to #REF!");
     assert!(o.actions.iter().any(|a| a.action == ActionKind::RemovedAutoMacroName && a.part.ends_with("Auto_Open")));
+}
+
+#[test]
+fn linked_formulas_become_their_cached_values_and_extern_sheet_keeps_its_numbering() {
+    let o = process("x.xls", &ole2::xls_linked_book());
+    assert_eq!(o.verdict, Verdict::Disarmed);
+    let out = o.output.expect("output");
+    let read = read_cfb(&out).expect("opens");
+    let wb = &read.entries["/Workbook"].2;
+    let recs = biff_records(wb);
+    let cell = |row: u16| {
+        recs.iter()
+            .find(|r| {
+                matches!(r.1, 0x0006 | 0x0201 | 0x0203 | 0x0204 | 0x0205)
+                    && r.2.len() >= 6
+                    && r.2[..6] == [row as u8, 0, 1, 0, 15, 0]
+            })
+            .map(|r| (r.1, r.2[6..].to_vec()))
+            .unwrap_or_else(|| panic!("no cell at row {row}, column B"))
+    };
+    let number = ole2::LINKED_NUMBER.to_le_bytes().to_vec();
+    assert_eq!(cell(0), (0x0203, number.clone()), "number result as NUMBER");
+    let mut label = vec![ole2::LINKED_TEXT.len() as u8, 0, 0];
+    label.extend_from_slice(ole2::LINKED_TEXT.as_bytes());
+    assert_eq!(cell(1), (0x0204, label), "text result as LABEL");
+    assert_eq!(cell(2), (0x0205, vec![1, 0]), "boolean result as BOOLERR");
+    assert_eq!(cell(4), (0x0203, number.clone()), "a formula through a linked name as NUMBER");
+    assert_eq!(cell(5), (0x0203, number.clone()), "both cells of a linked shared formula as NUMBER");
+    assert_eq!(cell(6), (0x0203, number), "the second cell of the shared formula as NUMBER");
+    assert!(!recs.iter().any(|r| r.1 == 0x04BC), "and the shared formula goes");
+    let (id, internal) = cell(3);
+    assert_eq!(id, 0x0006, "the formula reading its own sheet stays");
+    assert_eq!(internal[16..], [0x5A, 0, 0, 0, 0, 0, 0], "with EXTERNSHEET entry 0");
+    let strings: Vec<&[u8]> = recs.iter().filter(|r| r.1 == 0x0207).map(|r| r.2).collect();
+    assert_eq!(strings, [b"\x09\0\0Discharge".as_slice()], "only the kept formula's STRING stays");
+    let books: Vec<&[u8]> = recs.iter().filter(|r| r.1 == 0x01AE).map(|r| r.2).collect();
+    assert_eq!(books, [[1, 0, 1, 4].as_slice()], "only the workbook's own SUPBOOK stays");
+    let sheets: Vec<&[u8]> = recs.iter().filter(|r| r.1 == 0x0017).map(|r| r.2).collect();
+    assert_eq!(
+        sheets,
+        [[2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFE, 0xFF, 0xFE, 0xFF].as_slice()],
+        "both entries stay; the linked one is a deleted sheet of this workbook"
+    );
+    let names: Vec<&[u8]> = recs.iter().filter(|r| r.1 == 0x0018).map(|r| r.2).collect();
+    assert_eq!(names.len(), 1);
+    assert_eq!(&names[0][15..26], b"LinkedTotal", "the name keeps its name");
+    assert_eq!(names[0][26..], [0x1C, 0x17], "and refers to #REF!");
+    assert!(!find(&out, ole2::LINKED_BOOK.as_bytes()));
+    assert!(o.actions.iter().any(|a| a.action == ActionKind::RemovedExternalReference
+        && a.detail.as_deref().is_some_and(|d| d.contains(ole2::LINKED_BOOK))));
+    let formulas = o.actions.iter().filter(|a| a.action == ActionKind::RemovedExternalFormula).count();
+    assert_eq!(formulas, 2, "one action for the name, one for the sheet's formulas");
+}
+
+/// The linked sample with its workbook stream's records reordered by `f` (a list of record
+/// indices), in a new compound file.
+fn linked_book_with_records(f: impl Fn(usize, &[(usize, u16, &[u8])]) -> Vec<usize>) -> Vec<u8> {
+    let read = read_cfb(&ole2::xls_linked_book()).expect("sample opens");
+    let mut cf = ole2::Cfb::new(None);
+    for (path, (is_stream, _, data)) in &read.entries {
+        if !*is_stream {
+            cf.storage(path, None);
+            continue;
+        }
+        if path != "/Workbook" {
+            cf.stream(path, data.clone());
+            continue;
+        }
+        let recs = biff_records(data);
+        let end = recs.last().map(|r| r.0 + 4 + r.2.len()).unwrap_or(0);
+        let mut out = Vec::new();
+        for k in f(recs.len(), &recs) {
+            let (at, _, body) = recs[k];
+            out.extend_from_slice(&data[at..at + 4 + body.len()]);
+        }
+        out.extend_from_slice(&data[end..]);
+        cf.stream(path, out);
+    }
+    cf.build()
+}
+
+#[test]
+fn a_linked_books_records_away_from_its_supbook_block_the_workbook() {
+    // As built, the workbook is disarmed; with the linked book's cached values (XCT, CRN) moved
+    // after EXTERNSHEET, which keeps every sheet position, they would belong to no removed book.
+    let same = linked_book_with_records(|n, _| (0..n).collect());
+    assert_eq!(process("x.xls", &same).verdict, Verdict::Disarmed);
+    let moved = linked_book_with_records(|n, recs| {
+        let xct = recs.iter().position(|r| r.1 == 0x0059).expect("XCT");
+        let sheet = recs.iter().position(|r| r.1 == 0x0017).expect("EXTERNSHEET");
+        let mut order: Vec<usize> = (0..n).filter(|&k| k != xct && k != xct + 1).collect();
+        let at = order.iter().position(|&k| k == sheet).expect("kept") + 1;
+        order.splice(at..at, [xct, xct + 1]);
+        order
+    });
+    let o = process("x.xls", &moved);
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Unsupported)), "{:?}", o.detail);
+    assert!(o.detail.as_deref().is_some_and(|d| d.contains("linked book")), "{:?}", o.detail);
 }
 
 #[test]

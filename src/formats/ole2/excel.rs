@@ -5,10 +5,11 @@
 //! storage and the `Ctls` stream of ActiveX controls are dropped.
 //!
 //! The `Workbook` stream (BIFF8, or BIFF5 from Excel 5/95) is read record by record. A
-//! `FILEPASS` record means the workbook is encrypted: blocked as `encrypted`. A link to another
-//! workbook or a DDE/OLE link (a `SUPBOOK` that is neither the workbook itself nor an add-in, a
-//! BIFF5 `EXTERNSHEET` naming another file) is blocked as `unsupported`: removing it would mean
-//! rewriting every formula that uses it. Then:
+//! `FILEPASS` record means the workbook is encrypted: blocked as `encrypted`. In a BIFF8
+//! workbook, a link to another workbook or a DDE/OLE link (a `SUPBOOK` that is neither the
+//! workbook itself nor an add-in) is removed and every formula and name that reads it loses its
+//! formula but keeps its value (see the `links` module, which also says what it blocks); an
+//! Excel 5 (BIFF5) `EXTERNSHEET` naming another file is blocked as `unsupported`. Then:
 //! - an Excel 4.0 macro sheet (or an Excel 5 VBA module sheet), known by its `BoundSheet8` type
 //!   or by its substream's own `BOF`, is **neutralised, not deleted**: its substream is replaced
 //!   by an empty worksheet and its `BoundSheet8` says worksheet. The
@@ -23,8 +24,11 @@
 //!
 //! Records change length, so the stream is written anew and every absolute stream position in
 //! it is moved with the bytes: `BoundSheet8.lbPlyPos`, the `EXTSST` string positions and the
-//! `INDEX` row-block positions. A record that runs past the end, or a sheet position that does
+//! `INDEX` row-block positions, and so are the relative positions in each row block's `DBCELL`
+//! (cells before it may have changed size). A record that runs past the end, or a sheet position that does
 //! not point at a sheet, is malformed; workbooks older than Excel 5 are not rebuilt.
+
+mod links;
 
 use super::{display_path, object_action, remove_root_storages, Actions, Tree};
 use crate::engine::Budget;
@@ -43,6 +47,8 @@ const INDEX: u16 = 0x020B;
 const CONTINUE: u16 = 0x003C;
 const DIMENSIONS: u16 = 0x0200;
 const WINDOW2: u16 = 0x023E;
+const DBCELL: u16 = 0x00D7;
+const ROW: u16 = 0x0208;
 const SUPBOOK: u16 = 0x01AE;
 const EXTERNSHEET: u16 = 0x0017;
 
@@ -174,6 +180,8 @@ fn split(data: &[u8], budget: &Budget) -> Result<(Vec<Rec>, usize), FormatError>
 enum Edit {
     Drop,
     Body(Vec<u8>),
+    /// The record becomes another one (a linked formula its cached value).
+    Record(u16, Vec<u8>),
     /// This record starts a substream (through record `last`) that is replaced by `bytes`.
     Substream {
         last: usize,
@@ -205,9 +213,13 @@ fn rewrite_workbook(
     if recs.iter().any(|r| r.id == FILEPASS) {
         return Err(FormatError::new(Reason::Encrypted, "password-protected workbook (FILEPASS record)"));
     }
-    check_links(&recs[..globals_end], data, version)?;
-    let by_start: BTreeMap<usize, usize> = recs.iter().enumerate().map(|(i, r)| (r.start, i)).collect();
     let mut edits: BTreeMap<usize, Edit> = BTreeMap::new();
+    if version == BIFF8 {
+        links::disarm(&recs, data, globals_end, part, &mut edits, actions, budget)?;
+    } else {
+        check_links(&recs[..globals_end], data)?;
+    }
+    let by_start: BTreeMap<usize, usize> = recs.iter().enumerate().map(|(i, r)| (r.start, i)).collect();
 
     // Macro and VBA module sheets: by the sheet entry's type or by the substream's own BOF (a
     // macro sheet listed as a worksheet is still one).
@@ -373,19 +385,12 @@ fn empty_worksheet(bof_body: &[u8], version: u16) -> Vec<u8> {
     out
 }
 
-/// Refuses workbooks that link to other files: BIFF8 `SUPBOOK`s other than the workbook itself
-/// (`cch` 0x0401) and add-in functions (0x3A01), BIFF5 `EXTERNSHEET`s with an encoded file name
+/// Refuses Excel 5 workbooks that link to other files: `EXTERNSHEET`s with an encoded file name
 /// (first character 0x01) or a DDE/OLE link (0x02 in BIFF5 is the own workbook's sheet).
-fn check_links(globals: &[Rec], data: &[u8], version: u16) -> Result<(), FormatError> {
+fn check_links(globals: &[Rec], data: &[u8]) -> Result<(), FormatError> {
     for r in globals {
         let body = r.body(data);
-        let external = match r.id {
-            SUPBOOK if version == BIFF8 => {
-                body.len() < 4 || !matches!(u16::from_le_bytes([body[2], body[3]]), 0x0401 | 0x3A01)
-            }
-            EXTERNSHEET if version == BIFF5 => body.len() >= 2 && body[1] == 0x01,
-            _ => false,
-        };
+        let external = r.id == EXTERNSHEET && body.len() >= 2 && body[1] == 0x01;
         if external {
             return Err(FormatError::new(
                 Reason::Unsupported,
@@ -503,6 +508,11 @@ fn rebuild(
                 changed[i] = true;
                 record(&mut out, r.id, b);
             }
+            Some(Edit::Record(id, b)) => {
+                new_start[i] = Some(out.len());
+                changed[i] = true;
+                record(&mut out, *id, b);
+            }
             Some(Edit::Substream { last, bytes }) => {
                 new_start[i] = Some(out.len());
                 changed[i] = true;
@@ -533,6 +543,7 @@ fn rebuild(
         (!changed[k] && pos < r.end()).then(|| new_start[k]).flatten().map(|s| s + (pos - r.start))
     };
     let mut patches: Vec<(usize, u32)> = Vec::new();
+    let mut patches16: Vec<(usize, u16)> = Vec::new();
     for (k, r) in recs.iter().enumerate() {
         let Some(at) = new_start[k] else { continue };
         if changed[k] && r.id != BOUNDSHEET {
@@ -563,13 +574,52 @@ fn rebuild(
                     }
                 }
             }
+            DBCELL if body.len() >= 4 => {
+                if let Some(p) = dbcell_patch(recs, &starts, &new_start, k, body) {
+                    patches16.extend(p.1.into_iter().enumerate().map(|(n, v)| (body_at + 4 + 2 * n, v)));
+                    patches.push((body_at, p.0));
+                }
+            }
             _ => {}
         }
     }
     for (at, v) in patches {
         out[at..at + 4].copy_from_slice(&v.to_le_bytes());
     }
+    for (at, v) in patches16 {
+        out[at..at + 2].copy_from_slice(&v.to_le_bytes());
+    }
     Ok(out)
+}
+
+/// A row block's `DBCELL` with its relative positions moved with the bytes (cell records
+/// before it may have changed size): the distance back to the block's first `ROW` record, and
+/// the chain of distances from the end of that record to each row's first cell. Only a chain
+/// that lands on record starts that are still there is rewritten; a stale one is left as it
+/// was (readers check and ignore it).
+fn dbcell_patch(
+    recs: &[Rec],
+    starts: &[usize],
+    new_start: &[Option<usize>],
+    k: usize,
+    body: &[u8],
+) -> Option<(u32, Vec<u16>)> {
+    let kept = |pos: usize| starts.binary_search(&pos).ok().and_then(|j| new_start[j].map(|n| (j, n)));
+    let back = u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as usize;
+    let (row, new_row) = kept(recs[k].start.checked_sub(back)?)?;
+    if recs[row].id != ROW || recs[row].len != 16 {
+        return None;
+    }
+    let new_back = u32::try_from(new_start[k]?.checked_sub(new_row)?).ok()?;
+    let (mut old_at, mut new_at) = (recs[row].end(), new_row + 20);
+    let mut offsets = Vec::with_capacity(body.len() / 2);
+    for c in body[4..].chunks_exact(2) {
+        let cell = old_at + u16::from_le_bytes([c[0], c[1]]) as usize;
+        let (_, new_cell) = kept(cell)?;
+        offsets.push(u16::try_from(new_cell.checked_sub(new_at)?).ok()?);
+        (old_at, new_at) = (cell, new_cell);
+    }
+    Some((new_back, offsets))
 }
 
 #[cfg(test)]
@@ -594,6 +644,32 @@ mod tests {
         assert_eq!(auto_name(&n, BIFF8).unwrap(), None);
         assert_eq!(lbl_name(&n, BIFF8).as_deref(), Some("mugai_disabled_1"));
         assert_eq!(&n[8..10], &[2, 0]);
+    }
+
+    #[test]
+    fn a_row_block_index_follows_a_cell_that_shrank() {
+        let budget = Budget::new(&Config::default().limits);
+        let mut d = Vec::new();
+        record(&mut d, ROW, &[0; 16]);
+        record(&mut d, 0x0006, &[0; 30]); // a formula, first cell of row 0
+        record(&mut d, 0x0203, &[0; 14]); // first cell of row 1
+        let mut db = 72u32.to_le_bytes().to_vec();
+        db.extend_from_slice(&[0, 0, 34, 0]);
+        record(&mut d, DBCELL, &db);
+        let (recs, _) = split(&d, &budget).unwrap();
+        let mut edits = BTreeMap::new();
+        edits.insert(1, Edit::Record(0x0203, vec![0; 14]));
+        let out = rebuild(&d, &recs, &[], edits, BIFF8, &budget).unwrap();
+        assert_eq!(out.len(), 56 + 12);
+        assert_eq!(out[60..68], [56, 0, 0, 0, 0, 0, 18, 0]);
+        // A stale chain (here: pointing inside a record) is left as it was.
+        let mut d2 = d.clone();
+        d2[80] = 33;
+        let (recs, _) = split(&d2, &budget).unwrap();
+        let mut edits = BTreeMap::new();
+        edits.insert(1, Edit::Record(0x0203, vec![0; 14]));
+        let out = rebuild(&d2, &recs, &[], edits, BIFF8, &budget).unwrap();
+        assert_eq!(out[60..68], [72, 0, 0, 0, 33, 0, 34, 0]);
     }
 
     #[test]

@@ -18,8 +18,8 @@
 //!
 //! What this module refuses: Outlook messages, Visio drawings and other compound files are not
 //! rebuilt (`unsupported`); Word 6/95 documents, Word documents with DDE or network-fetching
-//! fields and workbooks linked to other files are blocked as `unsupported` (see each kind's
-//! module); encrypted documents are blocked as `encrypted`; two entries with the same name in
+//! fields and Excel 5 workbooks linked to other files are blocked as `unsupported` (see each
+//! kind's module); encrypted documents are blocked as `encrypted`; two entries with the same name in
 //! one storage, or names that cannot be told apart from path syntax, are `malformed`.
 
 mod excel;
