@@ -12,8 +12,9 @@
 //! Refused as `unsupported` (the file is blocked, never passed half-rewritten): a shared or array formula (`BrtShrFmla`, `BrtArrFmla`) that reads a linked book; any
 //! worksheet record not known to be free of formulas (data validation, conditional formats, OLE
 //! objects, tables, ...); any package part other than the workbook, worksheets, styles, shared
-//! strings, theme, properties, cell metadata and calculation chain (charts, pivot caches,
-//! drawings, ... could read the book too); a formula token not understood.
+//! strings, theme, properties, printer settings, pictures, cell metadata and calculation chain
+//! (charts, pivot caches, drawings, ... could read the book too); a formula token not
+//! understood.
 
 use crate::engine::Budget;
 use crate::formats::FormatError;
@@ -71,6 +72,9 @@ pub(crate) const SAFE_PART_TYPES: &[&str] = &[
     "application/vnd.openxmlformats-package.core-properties+xml",
     "application/vnd.openxmlformats-officedocument.extended-properties+xml",
     "application/vnd.openxmlformats-officedocument.custom-properties+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.printersettings",
+    "image/jpeg",
+    "image/png",
 ];
 
 fn unsupported(what: impl Into<String>) -> FormatError {
@@ -198,7 +202,7 @@ fn walk_rgce(rgce: &[u8], what: &str) -> Result<Reads, FormatError> {
                 let data = usize::from(u16_at(rgce, i + 1).ok_or_else(bad)?);
                 match kind {
                     0x04 => 3 + 2 * (data + 1),
-                    0x01 | 0x02 | 0x08 | 0x10 | 0x20 | 0x40 | 0x41 => 3,
+                    0x01 | 0x02 | 0x08 | 0x10 | 0x20 | 0x21 | 0x40 | 0x41 => 3,
                     _ => return Err(bad()),
                 }
             }
