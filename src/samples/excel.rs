@@ -517,6 +517,26 @@ pub mod binary {
         linked(&[])
     }
 
+    /// The same, with an OLE object linked to a document through the other book's entry
+    /// (`BrtOleObject` whose link formula is an external name): the object goes too.
+    pub fn external_object() -> Vec<u8> {
+        let mut objects = Vec::new();
+        rec(&mut objects, 638, &[]); // BrtBeginOleObjects
+        let mut b = Vec::new();
+        b.extend(1u32.to_le_bytes()); // content
+        b.extend(1u32.to_le_bytes()); // updated automatically
+        b.extend(1025u32.to_le_bytes()); // shape
+        b.extend(1u16.to_le_bytes()); // fLinked
+        b.extend(u32::MAX.to_le_bytes()); // no ProgID
+        let rgce = [0x59, 0, 0, 1, 0, 0, 0]; // PtgNameX: ixti 0, name 1
+        b.extend((rgce.len() as u32).to_le_bytes());
+        b.extend(rgce);
+        b.extend(0u32.to_le_bytes());
+        rec(&mut objects, 639, &b); // BrtOleObject
+        rec(&mut objects, 640, &[]); // BrtEndOleObjects
+        linked(&objects)
+    }
+
     /// The same, with a data validation whose list reads the other book: blocked.
     pub fn external_workbook_validation() -> Vec<u8> {
         let mut dv = Vec::new();

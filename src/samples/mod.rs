@@ -211,6 +211,11 @@ pub fn all() -> Vec<Sample> {
             Expected::disarmed("xlsb", &[RemovedExternalFormula, RemovedExternalReference]),
         ),
         sample(
+            "external_object.xlsb",
+            excel::binary::external_object(),
+            Expected::disarmed("xlsb", &[RemovedOleObject, RemovedExternalFormula, RemovedExternalReference]),
+        ),
+        sample(
             "external_workbook_validation.xlsb",
             excel::binary::external_workbook_validation(),
             Expected::blocked(Reason::Unsupported),

@@ -95,6 +95,17 @@ fn linked_binary_workbook_keeps_cached_values_and_loses_the_link() {
 }
 
 #[test]
+fn objects_linked_through_the_book_go() {
+    let o = process("object.xlsb", &binary::external_object());
+    assert_eq!(o.verdict, Verdict::Disarmed, "{:?}", o.detail);
+    let pkg = Package::read(o.output.as_deref().unwrap()).unwrap();
+    let sheet = records(&pkg.parts["xl/worksheets/sheet1.bin"]).expect("sheet records");
+    assert!(!sheet.iter().any(|(t, _)| (638..=640).contains(t)), "OLE object records left");
+    assert_eq!(sheet.last().map(|r| r.0), Some(130), "the sheet still ends");
+    assert!(!pkg.parts.keys().any(|k| k.to_ascii_lowercase().contains("externallink")));
+}
+
+#[test]
 fn linked_binary_workbook_read_elsewhere_is_blocked() {
     let o = process("linked.xlsb", &binary::external_workbook_validation());
     assert_eq!(blocked_reason(&o), Some(Reason::Unsupported), "{:?}", o.detail);

@@ -475,7 +475,16 @@ impl<'c, 'a> Rebuild<'c, 'a> {
                 continue;
             }
             let ct = self.ct.of(key).unwrap_or("").to_ascii_lowercase();
-            if !xlsb::SAFE_PART_TYPES.contains(&ct.as_str()) {
+            // A drawing may hold formulas of its own (text links, control links, camera pictures).
+            let drawing = ct.contains("drawing");
+            let text = if drawing {
+                String::from_utf8_lossy(&self.parts[key].data).to_ascii_lowercase()
+            } else {
+                String::new()
+            };
+            let formulas = text.contains("fmla")
+                || text.match_indices("textlink=\"").any(|(i, m)| !text[i + m.len()..].starts_with('"'));
+            if !xlsb::SAFE_PART_TYPES.contains(&ct.as_str()) || (drawing && (!self.parts[key].full || formulas)) {
                 return Err(FormatError::new(
                     Reason::Unsupported,
                     format!("{}: {ct} part next to a link to another workbook", self.parts[key].name),

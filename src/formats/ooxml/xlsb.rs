@@ -7,14 +7,16 @@
 //! (`BrtFmlaNum`, `BrtFmlaString`, `BrtFmlaBool`, `BrtFmlaError`) that reads the book, directly
 //! or through a defined name, becomes its cached value (`BrtCellReal`, `BrtCellSt`,
 //! `BrtCellBool`, `BrtCellError`, same column and cell format); every defined name (`BrtName`)
-//! that reads it keeps its name and place but gets the formula `#REF!`.
+//! that reads it keeps its name and place but gets the formula `#REF!`; an OLE object linked
+//! through it (`BrtOleObject` whose link formula reads it) goes, its picture stays.
 //!
-//! Refused as `unsupported` (the file is blocked, never passed half-rewritten): a shared or array formula (`BrtShrFmla`, `BrtArrFmla`) that reads a linked book; any
-//! worksheet record not known to be free of formulas (data validation, conditional formats, OLE
-//! objects, tables, ...); any package part other than the workbook, worksheets, styles, shared
-//! strings, theme, properties, printer settings, pictures, cell metadata and calculation chain
-//! (charts, pivot caches, drawings, ... could read the book too); a formula token not
-//! understood.
+//! Refused as `unsupported` (the file is blocked, never passed half-rewritten): a shared or
+//! array formula (`BrtShrFmla`, `BrtArrFmla`) that reads a linked book; an embedded OLE object,
+//! or one linked elsewhere, next to a link; any worksheet record not known to be free of
+//! formulas (data validation, conditional formats, tables, ...); any package part other than the
+//! workbook, worksheets, styles, shared strings, theme, properties, printer settings, pictures,
+//! drawings without formulas, cell metadata and calculation chain (charts, pivot caches, ...
+//! could read the book too); a formula token not understood.
 
 use crate::engine::Budget;
 use crate::formats::FormatError;
@@ -39,6 +41,9 @@ const SUP_SAME: u32 = 358;
 const EXTERN_SHEET: u32 = 362;
 const SUP_ADDIN: u32 = 667;
 const SHR_FMLA: u32 = 427;
+const BEGIN_OLE_OBJECTS: u32 = 638;
+const OLE_OBJECT: u32 = 639;
+const END_OLE_OBJECTS: u32 = 640;
 const ARR_FMLA: u32 = 426;
 
 /// The `itabFirst`/`itabLast` of a reference to a deleted sheet.
@@ -56,6 +61,7 @@ const SAFE_SHEET_RECORDS: &[u32] = &[
     176, 177, 178, // merged cells
     426, 427, // array and shared formulas (walked like cell formulas)
     476, 477, 478, 479, 480, 485, 535, 1024, 3072, // page setup, header, protection, row info, ids
+    550, 551, // the sheet's drawings, by relationship id (their parts are checked on their own)
 ];
 
 /// Content types of the parts that may sit next to a disarmed link.
@@ -75,6 +81,10 @@ pub(crate) const SAFE_PART_TYPES: &[&str] = &[
     "application/vnd.openxmlformats-officedocument.spreadsheetml.printersettings",
     "image/jpeg",
     "image/png",
+    "image/x-emf",
+    "image/x-wmf",
+    "application/vnd.openxmlformats-officedocument.drawing+xml",
+    "application/vnd.openxmlformats-officedocument.vmldrawing",
 ];
 
 fn unsupported(what: impl Into<String>) -> FormatError {
@@ -258,6 +268,29 @@ fn col_name(mut col: u32) -> String {
     String::from_utf8_lossy(&s).into_owned()
 }
 
+/// Checks that a `BrtOleObject` is an object linked through a linked book (its `linkFmla`
+/// reads one) and returns its shape id; an embedded object, or one linked elsewhere, is refused.
+fn linked_object_reading(b: &[u8], part: &str, reads_link: &dyn Fn(&Reads) -> bool) -> Result<u32, FormatError> {
+    let what = format!("{part}: OLE object");
+    let flags = u16_at(b, 12).ok_or_else(|| FormatError::malformed(format!("{what} truncated")))?;
+    if flags & 1 == 0 {
+        return Err(unsupported(format!("{what}: embedded object next to a linked book")));
+    }
+    // strProgID is an XLNullableWideString: 0xFFFFFFFF for none.
+    let prog = match u32_at(b, 14) {
+        Some(u32::MAX) => 4,
+        Some(_) => {
+            wide_string(b, 14).map(|(_, n)| n).ok_or_else(|| FormatError::malformed(format!("{what} truncated")))?
+        }
+        None => return Err(FormatError::malformed(format!("{what} truncated"))),
+    };
+    let (rgce, _) = formula_at(b, 14 + prog, &what)?;
+    if !reads_link(&walk_rgce(rgce, &what)?) {
+        return Err(unsupported(format!("{what}: linked object not reading a linked book")));
+    }
+    Ok(u32_at(b, 8).unwrap_or(0))
+}
+
 /// What [`disarm_links`] changed.
 pub struct LinkEdit {
     pub workbook: Option<Vec<u8>>,
@@ -396,6 +429,21 @@ pub fn disarm_links(
             if k % 4096 == 0 {
                 budget.check_time()?;
             }
+            if r.ty == BEGIN_OLE_OBJECTS || r.ty == END_OLE_OBJECTS {
+                // Every object goes (or the file is refused), so their container goes too.
+                changed = true;
+                continue;
+            }
+            if r.ty == OLE_OBJECT {
+                let shape = linked_object_reading(r.body, name, &reads_link)?;
+                edit.actions.push(Action::with_detail(
+                    ActionKind::RemovedOleObject,
+                    name.clone(),
+                    format!("object linked to another file (shape {shape})"),
+                ));
+                changed = true;
+                continue;
+            }
             if !SAFE_SHEET_RECORDS.contains(&r.ty) {
                 return Err(unsupported(format!("{name}: record {} next to a linked book", r.ty)));
             }
@@ -513,6 +561,21 @@ mod tests {
         assert_eq!(r.names, vec![2]);
         assert!(walk_rgce(&[0x18, 0x19], "t").is_err());
         assert!(walk_rgce(&[0x24, 0, 0], "t").is_err());
+    }
+
+    #[test]
+    fn only_objects_linked_through_a_removed_book_go() {
+        let mut b = vec![1, 0, 0, 0, 1, 0, 0, 0, 1, 4, 0, 0];
+        b.extend([1, 0]);
+        b.extend(u32::MAX.to_le_bytes());
+        b.extend([7, 0, 0, 0, 0x59, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+        let reads = |r: &Reads| r.ixti.contains(&2);
+        assert_eq!(linked_object_reading(&b, "s", &reads).unwrap(), 1025);
+        let other = |r: &Reads| r.ixti.contains(&3);
+        assert!(linked_object_reading(&b, "s", &other).is_err());
+        b[12] = 0; // embedded
+        assert!(linked_object_reading(&b, "s", &reads).is_err());
+        assert!(linked_object_reading(&b[..13], "s", &reads).is_err());
     }
 
     #[test]
