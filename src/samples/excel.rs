@@ -432,7 +432,8 @@ pub mod binary {
     }
 
     /// A workbook "Sales" + "Budget" whose first sheet reads the book at [`LINKED_PATH`]
-    /// (a number, a string, a boolean and a defined name "Plan" pointing there) and the second
+    /// (a number, a string, a boolean, a defined name "Plan" pointing there and a shared
+    /// formula) and the second
     /// sheet of itself (an internal 3-D reference, which must stay). `extra` goes into the first
     /// sheet after its cells (records that read the link in other ways).
     fn linked(extra: &[u8]) -> Vec<u8> {
@@ -488,6 +489,20 @@ pub mod binary {
         fmla(&mut sh, 10, 3, &[1], &ref3d(0, 3));
         fmla(&mut sh, 9, 4, &7f64.to_le_bytes(), &[0x43, 1, 0, 0, 0]); // PtgName "Plan"
         fmla(&mut sh, 9, 5, &3f64.to_le_bytes(), &ref3d(1, 0)); // our own "Budget"!A1
+                                                                // B2:C2 share one formula reading the other book.
+        row(&mut sh, 1);
+        let exp = [0x01, 1, 0, 0, 0]; // PtgExp: the block starting on row 2
+        fmla(&mut sh, 9, 1, &10f64.to_le_bytes(), &exp);
+        let mut shared = Vec::new();
+        for v in [1u32, 1, 1, 2] {
+            shared.extend(v.to_le_bytes());
+        }
+        let rgce = ref3d(0, 4);
+        shared.extend((rgce.len() as u32).to_le_bytes());
+        shared.extend(&rgce);
+        shared.extend(0u32.to_le_bytes());
+        rec(&mut sh, 427, &shared); // BrtShrFmla
+        fmla(&mut sh, 9, 2, &11f64.to_le_bytes(), &exp);
         rec(&mut sh, 146, &[]);
         sh.extend_from_slice(extra);
         rec(&mut sh, 130, &[]);

@@ -87,6 +87,14 @@ fn linked_binary_workbook_keeps_cached_values_and_loses_the_link() {
     assert_eq!(by_col(4).0, 5);
     assert_eq!(f64::from_le_bytes(by_col(4).2[8..16].try_into().unwrap()), 7.0);
     assert_eq!(by_col(5).0, 9, "the internal 3-D reference stays a formula");
+    assert!(!sheet.iter().any(|(t, _)| *t == 427), "the shared formula reading the link goes");
+    let second_row = sheet.iter().position(|(t, b)| *t == 0 && u32_at(b, 0) == 1).expect("row 2");
+    let shared: Vec<(u32, f64)> = sheet[second_row..]
+        .iter()
+        .filter(|(t, _)| (3..=11).contains(t))
+        .map(|(t, b)| (*t, f64::from_le_bytes(b[8..16].try_into().unwrap())))
+        .collect();
+    assert_eq!(shared, vec![(5, 10.0), (5, 11.0)], "every cell of the shared block keeps its value");
     assert!(!pkg.parts.keys().any(|k| k.to_ascii_lowercase().contains("calcchain")));
 
     let again = process("linked.xlsb", o.output.as_deref().unwrap());

@@ -10,8 +10,11 @@
 //! that reads it keeps its name and place but gets the formula `#REF!`; an OLE object linked
 //! through it (`BrtOleObject` whose link formula reads it) goes, its picture stays.
 //!
-//! Refused as `unsupported` (the file is blocked, never passed half-rewritten): a shared or
-//! array formula (`BrtShrFmla`, `BrtArrFmla`) that reads a linked book; an embedded OLE object,
+//! A shared or array formula (`BrtShrFmla`, `BrtArrFmla`) that reads a linked book goes, and
+//! every cell of its block becomes its cached value.
+//!
+//! Refused as `unsupported` (the file is blocked, never passed half-rewritten): a dynamic array
+//! formula (cell metadata) that reads a linked book; an embedded OLE object,
 //! or one linked elsewhere, next to a link; any worksheet record not known to be free of
 //! formulas (data validation, conditional formats, tables, ...); any package part other than the
 //! workbook, worksheets, styles, shared strings, theme, properties, printer settings, pictures,
@@ -32,6 +35,7 @@ const CELL_BOOL: u32 = 4;
 const CELL_REAL: u32 = 5;
 const CELL_ST: u32 = 6;
 const ROW_HDR: u32 = 0;
+const CELL_META: u32 = 49;
 const NAME: u32 = 39;
 const BEGIN_EXTERNALS: u32 = 353;
 const END_EXTERNALS: u32 = 354;
@@ -425,10 +429,29 @@ pub fn disarm_links(
         let mut out = Vec::with_capacity(data.len());
         let mut changed = false;
         let mut row = 0u32;
+        // Shared and array formulas reading a link: (rwFirst, rwLast, colFirst, colLast). They
+        // follow their first cell, so they are found before the cells are rewritten.
+        let mut linked_blocks: Vec<[u32; 4]> = Vec::new();
         for (k, r) in srecs.iter().enumerate() {
             if k % 4096 == 0 {
                 budget.check_time()?;
             }
+            if r.ty == SHR_FMLA || r.ty == ARR_FMLA {
+                let what = format!("{name}: shared formula");
+                let at = if r.ty == SHR_FMLA { 16 } else { 17 };
+                let (rgce, _) = formula_at(r.body, at, &what)?;
+                if reads_link(&walk_rgce(rgce, &what)?) {
+                    let f = |i: usize| u32_at(r.body, 4 * i).unwrap_or(0);
+                    linked_blocks.push([f(0), f(1), f(2), f(3)]);
+                }
+            }
+        }
+        let mut prev_ty = None;
+        for (k, r) in srecs.iter().enumerate() {
+            if k % 4096 == 0 {
+                budget.check_time()?;
+            }
+            let before = prev_ty.replace(r.ty);
             if r.ty == BEGIN_OLE_OBJECTS || r.ty == END_OLE_OBJECTS {
                 // Every object goes (or the file is refused), so their container goes too.
                 changed = true;
@@ -455,7 +478,9 @@ pub fn disarm_links(
                     let at = if r.ty == SHR_FMLA { 16 } else { 17 };
                     let (rgce, _) = formula_at(b, at, &what())?;
                     if reads_link(&walk_rgce(rgce, &what())?) {
-                        return Err(unsupported(format!("{name}: shared or array formula reads a linked book")));
+                        // Every cell of the block becomes its value (below), so the block goes.
+                        changed = true;
+                        continue;
                     }
                 }
                 FMLA_STRING | FMLA_NUM | FMLA_BOOL | FMLA_ERROR => {
@@ -469,7 +494,14 @@ pub fn disarm_links(
                         .filter(|&e| e + 2 <= b.len())
                         .ok_or_else(|| FormatError::malformed(format!("{name}: formula cell truncated")))?;
                     let (rgce, _) = formula_at(b, vend + 2, &what())?;
-                    if reads_link(&walk_rgce(rgce, &what())?) {
+                    let col = u32_at(b, 0).unwrap_or(0);
+                    let in_block = rgce.first() == Some(&0x01)
+                        && linked_blocks.iter().any(|x| (x[0]..=x[1]).contains(&row) && (x[2]..=x[3]).contains(&col));
+                    if in_block || reads_link(&walk_rgce(rgce, &what())?) {
+                        if before == Some(CELL_META) {
+                            // A dynamic array's metadata would be left on a plain value.
+                            return Err(unsupported(format!("{name}: dynamic array formula reads a linked book")));
+                        }
                         let ty = match r.ty {
                             FMLA_NUM => CELL_REAL,
                             FMLA_STRING => CELL_ST,
@@ -477,7 +509,6 @@ pub fn disarm_links(
                             _ => CELL_ERROR,
                         };
                         write_record(&mut out, ty, &b[..vend])?;
-                        let col = u32_at(b, 0).unwrap_or(0);
                         edit.actions.push(Action::with_detail(
                             ActionKind::RemovedExternalFormula,
                             name.clone(),
