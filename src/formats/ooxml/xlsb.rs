@@ -609,6 +609,105 @@ mod tests {
         assert!(linked_object_reading(&b[..13], "s", &reads).is_err());
     }
 
+    fn wide(s: &str) -> Vec<u8> {
+        let mut v = (s.encode_utf16().count() as u32).to_le_bytes().to_vec();
+        s.encode_utf16().for_each(|u| v.extend(u.to_le_bytes()));
+        v
+    }
+
+    /// A workbook whose externals are `books` (record types; 355 is linked as "rIdN") and
+    /// whose `BrtExternSheet` lists `xti` as (book, first, last).
+    fn workbook(books: &[u32], xti: &[(u32, i32, i32)]) -> Vec<u8> {
+        let mut wb = rec(131, &[]);
+        wb.extend(rec(BEGIN_EXTERNALS, &[]));
+        for (i, &t) in books.iter().enumerate() {
+            wb.extend(rec(t, &if t == SUP_BOOK_SRC { wide(&format!("rId{i}")) } else { Vec::new() }));
+        }
+        let mut x = (xti.len() as u32).to_le_bytes().to_vec();
+        for &(b, f, l) in xti {
+            x.extend(b.to_le_bytes());
+            x.extend(f.to_le_bytes());
+            x.extend(l.to_le_bytes());
+        }
+        wb.extend(rec(EXTERN_SHEET, &x));
+        wb.extend(rec(END_EXTERNALS, &[]));
+        wb.extend(rec(132, &[]));
+        wb
+    }
+
+    fn num_formula(ixti: u16) -> Vec<u8> {
+        let mut b = vec![0u8; 8];
+        b.extend(5f64.to_le_bytes());
+        b.extend([0, 0, 9, 0, 0, 0, 0x5A]);
+        b.extend(ixti.to_le_bytes());
+        b.extend([0u8; 6]);
+        b.extend(0u32.to_le_bytes());
+        rec(FMLA_NUM, &b)
+    }
+
+    fn run(wb: &[u8], sheet: &[u8], ids: &[&str]) -> Result<LinkEdit, FormatError> {
+        let budget = Budget::new(&crate::config::Config::default().limits);
+        let ids: HashSet<String> = ids.iter().map(|s| s.to_string()).collect();
+        disarm_links(("wb", wb), &ids, &[("s".into(), "s".into(), sheet)], &budget)
+    }
+
+    fn externals(edit: &LinkEdit) -> (Vec<u32>, Vec<(u32, i32, i32)>) {
+        let budget = Budget::new(&crate::config::Config::default().limits);
+        let wb = edit.workbook.as_deref().unwrap();
+        let recs = records(wb, "wb", &budget).unwrap();
+        let books = recs.iter().map(|r| r.ty).filter(|t| [SUP_BOOK_SRC, SUP_SELF, SUP_SAME, SUP_ADDIN].contains(t));
+        let x = recs.iter().find(|r| r.ty == EXTERN_SHEET).unwrap().body;
+        let n = u32_at(x, 0).unwrap() as usize;
+        let xti = (0..n)
+            .map(|k| {
+                let at = 4 + 12 * k;
+                (u32_at(x, at).unwrap(), u32_at(x, at + 4).unwrap() as i32, u32_at(x, at + 8).unwrap() as i32)
+            })
+            .collect();
+        (books.collect(), xti)
+    }
+
+    #[test]
+    fn books_are_renumbered_and_entries_keep_their_place() {
+        // add-in, linked, self, linked: the linked ones go, their entries read the self reference.
+        let wb = workbook(
+            &[SUP_ADDIN, SUP_BOOK_SRC, SUP_SELF, SUP_BOOK_SRC],
+            &[(1, 0, 0), (2, 0, 1), (3, 2, 2), (0, -1, -1)],
+        );
+        let mut sheet = num_formula(1);
+        sheet.extend(num_formula(2));
+        let edit = run(&wb, &sheet, &["rId1", "rId3"]).unwrap();
+        let (books, xti) = externals(&edit);
+        assert_eq!(books, vec![SUP_ADDIN, SUP_SELF]);
+        assert_eq!(xti, vec![(1, -2, -2), (1, 0, 1), (1, -2, -2), (0, -1, -1)]);
+        let s = records(&edit.sheets["s"], "s", &Budget::new(&crate::config::Config::default().limits)).unwrap();
+        assert_eq!(s.iter().map(|r| r.ty).collect::<Vec<_>>(), vec![FMLA_NUM, CELL_REAL], "only ixti 2 read a link");
+    }
+
+    #[test]
+    fn without_a_self_reference_the_linked_book_becomes_it() {
+        let wb = workbook(&[SUP_BOOK_SRC], &[(0, 0, 0)]);
+        let edit = run(&wb, &num_formula(0), &["rId0"]).unwrap();
+        assert_eq!(externals(&edit), (vec![SUP_SELF], vec![(0, -2, -2)]));
+    }
+
+    #[test]
+    fn what_cannot_be_rewritten_is_refused() {
+        let wb = workbook(&[SUP_BOOK_SRC], &[(0, 0, 0)]);
+        // A dynamic array formula reading the link.
+        let mut sheet = rec(CELL_META, &[1, 0, 0, 0]);
+        sheet.extend(num_formula(0));
+        assert!(run(&wb, &sheet, &["rId0"]).is_err());
+        // A linked book whose part is not being removed.
+        assert!(run(&wb, &num_formula(0), &["rId9"]).is_err());
+        // An entry naming a book that does not exist.
+        let bad = workbook(&[SUP_BOOK_SRC], &[(3, 0, 0)]);
+        assert!(run(&bad, &num_formula(0), &["rId0"]).is_err());
+        // Nothing linked: nothing changes.
+        let own = workbook(&[SUP_SELF], &[(0, 0, 0)]);
+        assert!(run(&own, &num_formula(0), &[]).unwrap().workbook.is_none());
+    }
+
     #[test]
     fn columns_are_lettered() {
         assert_eq!(col_name(0), "A");
