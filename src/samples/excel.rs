@@ -352,3 +352,216 @@ pub fn data_connection() -> Vec<u8> {
     wb.rel(rel::CONNECTIONS, "connections.xml");
     wb.finish()
 }
+
+/// Binary workbooks (xlsb, MS-XLSB BIFF12 records), written record by record.
+pub mod binary {
+    use super::super::package::{office_package, rel};
+
+    const MAIN_CT: &str = "application/vnd.ms-excel.sheet.binary.macroEnabled.main";
+    const SHEET_CT: &str = "application/vnd.ms-excel.worksheet";
+    const LINK_CT: &str = "application/vnd.ms-excel.externalLink";
+    /// Where the linked book lives, as the link part's relationship names it.
+    pub const LINKED_PATH: &str = "file:///C:/Finance/budget.xlsb";
+
+    /// One record: a type of one or two 7-bit groups, a size of up to four, the body.
+    fn rec(out: &mut Vec<u8>, ty: u32, body: &[u8]) {
+        if ty < 0x80 {
+            out.push(ty as u8);
+        } else {
+            out.extend([(ty & 0x7F) as u8 | 0x80, (ty >> 7) as u8]);
+        }
+        let mut n = body.len();
+        loop {
+            let b = (n & 0x7F) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                break;
+            }
+            out.push(b | 0x80);
+        }
+        out.extend_from_slice(body);
+    }
+
+    fn wide(s: &str) -> Vec<u8> {
+        let units: Vec<u16> = s.encode_utf16().collect();
+        let mut v = (units.len() as u32).to_le_bytes().to_vec();
+        units.iter().for_each(|u| v.extend(u.to_le_bytes()));
+        v
+    }
+
+    fn cell(col: u32) -> Vec<u8> {
+        let mut v = col.to_le_bytes().to_vec();
+        v.extend([0, 0, 0, 0]);
+        v
+    }
+
+    /// A formula cell: `ty` (8 string, 9 number, 10 boolean), its cached value, its tokens.
+    fn fmla(out: &mut Vec<u8>, ty: u32, col: u32, value: &[u8], rgce: &[u8]) {
+        let mut b = cell(col);
+        b.extend_from_slice(value);
+        b.extend([0, 0]);
+        b.extend((rgce.len() as u32).to_le_bytes());
+        b.extend_from_slice(rgce);
+        b.extend(0u32.to_le_bytes());
+        rec(out, ty, &b);
+    }
+
+    /// `PtgRef3d` (value class) of row 0, column `col` through `ixti`.
+    fn ref3d(ixti: u16, col: u16) -> Vec<u8> {
+        let mut v = vec![0x5A];
+        v.extend(ixti.to_le_bytes());
+        v.extend(0u32.to_le_bytes());
+        v.extend((col | 0xC000).to_le_bytes());
+        v
+    }
+
+    fn row(out: &mut Vec<u8>, r: u32) {
+        let mut b = r.to_le_bytes().to_vec();
+        b.extend([0, 0, 0, 0, 0x2C, 0x01, 0, 0, 0]);
+        b.extend(1u32.to_le_bytes());
+        b.extend(0u32.to_le_bytes());
+        b.extend(5u32.to_le_bytes());
+        rec(out, 0, &b);
+    }
+
+    fn label(out: &mut Vec<u8>, col: u32, s: &str) {
+        let mut b = cell(col);
+        b.extend(wide(s));
+        rec(out, 6, &b);
+    }
+
+    /// A workbook "Sales" + "Budget" whose first sheet reads the book at [`LINKED_PATH`]
+    /// (a number, a string, a boolean, a defined name "Plan" pointing there and a shared
+    /// formula) and the second
+    /// sheet of itself (an internal 3-D reference, which must stay). `extra` goes into the first
+    /// sheet after its cells (records that read the link in other ways).
+    fn linked(extra: &[u8]) -> Vec<u8> {
+        let mut pkg = office_package("Linked binary workbook");
+        pkg.add_rel("", rel::OFFICE_DOCUMENT, "xl/workbook.bin");
+        let s1 = pkg.add_rel("xl/workbook.bin", rel::WORKSHEET, "worksheets/sheet1.bin");
+        let s2 = pkg.add_rel("xl/workbook.bin", rel::WORKSHEET, "worksheets/sheet2.bin");
+        let link = pkg.add_rel("xl/workbook.bin", rel::EXTERNAL_LINK, "externalLinks/externalLink1.bin");
+        let path = pkg.add_external_rel("xl/externalLinks/externalLink1.bin", rel::EXTERNAL_LINK_PATH, LINKED_PATH);
+
+        let mut wb = Vec::new();
+        rec(&mut wb, 131, &[]); // BrtBeginBook
+        rec(&mut wb, 143, &[]); // BrtBeginBundleShs
+        for (i, (id, name)) in [(&s1, "Sales"), (&s2, "Budget")].into_iter().enumerate() {
+            let mut b = 0u32.to_le_bytes().to_vec();
+            b.extend((i as u32 + 1).to_le_bytes());
+            b.extend(wide(id));
+            b.extend(wide(name));
+            rec(&mut wb, 156, &b); // BrtBundleSh
+        }
+        rec(&mut wb, 144, &[]);
+        rec(&mut wb, 353, &[]); // BrtBeginExternals
+        rec(&mut wb, 355, &wide(&link)); // BrtSupBookSrc: the other book
+        rec(&mut wb, 357, &[]); // BrtSupSelf
+        let mut xti = 2u32.to_le_bytes().to_vec();
+        for (book, tab) in [(0u32, 0i32), (1, 1)] {
+            xti.extend(book.to_le_bytes());
+            xti.extend(tab.to_le_bytes());
+            xti.extend(tab.to_le_bytes());
+        }
+        rec(&mut wb, 362, &xti); // BrtExternSheet: ixti 0 the other book, 1 our "Budget"
+        rec(&mut wb, 354, &[]);
+        let mut name = 0u32.to_le_bytes().to_vec();
+        name.push(0);
+        name.extend(u32::MAX.to_le_bytes());
+        name.extend(wide("Plan"));
+        let plan = ref3d(0, 1);
+        name.extend((plan.len() as u32).to_le_bytes());
+        name.extend(&plan);
+        name.extend(0u32.to_le_bytes());
+        name.extend(u32::MAX.to_le_bytes()); // no comment
+        rec(&mut wb, 39, &name); // BrtName
+        rec(&mut wb, 132, &[]); // BrtEndBook
+        pkg.add_part("xl/workbook.bin", Some(MAIN_CT), wb);
+
+        let mut sh = Vec::new();
+        rec(&mut sh, 129, &[]);
+        rec(&mut sh, 145, &[]);
+        row(&mut sh, 0);
+        label(&mut sh, 0, "Budget total");
+        fmla(&mut sh, 9, 1, &42f64.to_le_bytes(), &ref3d(0, 0));
+        fmla(&mut sh, 8, 2, &wide("Q3 forecast"), &ref3d(0, 2));
+        fmla(&mut sh, 10, 3, &[1], &ref3d(0, 3));
+        fmla(&mut sh, 9, 4, &7f64.to_le_bytes(), &[0x43, 1, 0, 0, 0]); // PtgName "Plan"
+        fmla(&mut sh, 9, 5, &3f64.to_le_bytes(), &ref3d(1, 0)); // our own "Budget"!A1
+                                                                // B2:C2 share one formula reading the other book.
+        row(&mut sh, 1);
+        let exp = [0x01, 1, 0, 0, 0]; // PtgExp: the block starting on row 2
+        fmla(&mut sh, 9, 1, &10f64.to_le_bytes(), &exp);
+        let mut shared = Vec::new();
+        for v in [1u32, 1, 1, 2] {
+            shared.extend(v.to_le_bytes());
+        }
+        let rgce = ref3d(0, 4);
+        shared.extend((rgce.len() as u32).to_le_bytes());
+        shared.extend(&rgce);
+        shared.extend(0u32.to_le_bytes());
+        rec(&mut sh, 427, &shared); // BrtShrFmla
+        fmla(&mut sh, 9, 2, &11f64.to_le_bytes(), &exp);
+        rec(&mut sh, 146, &[]);
+        sh.extend_from_slice(extra);
+        rec(&mut sh, 130, &[]);
+        pkg.add_part("xl/worksheets/sheet1.bin", Some(SHEET_CT), sh);
+
+        let mut sh2 = Vec::new();
+        rec(&mut sh2, 129, &[]);
+        rec(&mut sh2, 145, &[]);
+        row(&mut sh2, 0);
+        let mut b = cell(0);
+        b.extend(3f64.to_le_bytes());
+        rec(&mut sh2, 5, &b); // BrtCellReal
+        rec(&mut sh2, 146, &[]);
+        rec(&mut sh2, 130, &[]);
+        pkg.add_part("xl/worksheets/sheet2.bin", Some(SHEET_CT), sh2);
+
+        let mut lk = Vec::new();
+        let mut sb = 0u16.to_le_bytes().to_vec(); // external workbook
+        sb.extend(wide(&path));
+        rec(&mut lk, 360, &sb); // BrtBeginSupBook
+        pkg.add_part("xl/externalLinks/externalLink1.bin", Some(LINK_CT), lk);
+        pkg.write()
+    }
+
+    /// Formulas and a defined name reading another workbook: disarmed to cached values.
+    pub fn external_workbook() -> Vec<u8> {
+        linked(&[])
+    }
+
+    /// The same, with an OLE object linked to a document through the other book's entry
+    /// (`BrtOleObject` whose link formula is an external name): the object goes too.
+    pub fn external_object() -> Vec<u8> {
+        let mut objects = Vec::new();
+        rec(&mut objects, 638, &[]); // BrtBeginOleObjects
+        let mut b = Vec::new();
+        b.extend(1u32.to_le_bytes()); // content
+        b.extend(1u32.to_le_bytes()); // updated automatically
+        b.extend(1025u32.to_le_bytes()); // shape
+        b.extend(1u16.to_le_bytes()); // fLinked
+        b.extend(u32::MAX.to_le_bytes()); // no ProgID
+        let rgce = [0x59, 0, 0, 1, 0, 0, 0]; // PtgNameX: ixti 0, name 1
+        b.extend((rgce.len() as u32).to_le_bytes());
+        b.extend(rgce);
+        b.extend(0u32.to_le_bytes());
+        rec(&mut objects, 639, &b); // BrtOleObject
+        rec(&mut objects, 640, &[]); // BrtEndOleObjects
+        linked(&objects)
+    }
+
+    /// The same, with a data validation whose list reads the other book: blocked.
+    pub fn external_workbook_validation() -> Vec<u8> {
+        let mut dv = Vec::new();
+        let mut b = vec![0u8; 12];
+        b.extend(1u32.to_le_bytes());
+        b.extend([0u8; 16]);
+        let list = ref3d(0, 0);
+        b.extend((list.len() as u32).to_le_bytes());
+        b.extend(&list);
+        rec(&mut dv, 64, &b); // BrtDVal
+        linked(&dv)
+    }
+}

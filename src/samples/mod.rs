@@ -206,6 +206,21 @@ pub fn all() -> Vec<Sample> {
             Expected::disarmed("xlsx", &[RemovedExternalFormula, RemovedExternalReference]),
         ),
         sample(
+            "external_workbook.xlsb",
+            excel::binary::external_workbook(),
+            Expected::disarmed("xlsb", &[RemovedExternalFormula, RemovedExternalReference]),
+        ),
+        sample(
+            "external_object.xlsb",
+            excel::binary::external_object(),
+            Expected::disarmed("xlsb", &[RemovedOleObject, RemovedExternalFormula, RemovedExternalReference]),
+        ),
+        sample(
+            "external_workbook_validation.xlsb",
+            excel::binary::external_workbook_validation(),
+            Expected::blocked(Reason::Unsupported),
+        ),
+        sample(
             "ole_link_external.pptx",
             powerpoint::ole_link_external(),
             Expected::disarmed("pptx", &[RemovedExternalReference]),

@@ -17,3 +17,4 @@ mod pdf;
 mod rtf;
 mod samples;
 mod structure;
+mod xlsb;

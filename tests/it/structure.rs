@@ -410,7 +410,12 @@ fn active_content(pkg: &Package) -> Vec<String> {
     let (defaults, overrides) = pkg.content_types();
     for (key, ct) in defaults.iter().chain(overrides.iter()) {
         let c = ct.to_ascii_lowercase();
-        if ["macroenabled", "vbaproject", "vbadata", "activex", "macrosheet", "oleobject"].iter().any(|w| c.contains(w))
+        // The binary workbook has no macro-free main content type; its VBA project is a part.
+        let xlsb_main = c == "application/vnd.ms-excel.sheet.binary.macroenabled.main";
+        if !xlsb_main
+            && ["macroenabled", "vbaproject", "vbadata", "activex", "macrosheet", "oleobject"]
+                .iter()
+                .any(|w| c.contains(w))
         {
             found.push(format!("[Content_Types].xml: {key} is {ct}"));
         }

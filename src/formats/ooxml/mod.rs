@@ -18,13 +18,17 @@
 //!    unchanged parts are copied without recompression, rewritten parts are deflated with a fixed
 //!    timestamp so the same input always gives the same bytes.
 //!
-//! What this module refuses: binary parts (xlsb) that would need their records rewritten to drop
-//! a reference are not edited; such packages are blocked as unsupported.
+//! Binary workbooks (xlsb) linked to other workbooks are disarmed by [`xlsb`] (formulas keep
+//! their cached values, names reading a link become `#REF!`).
+//!
+//! What this module refuses: other binary parts (xlsb) that would need their records rewritten
+//! to drop a reference are not edited; such packages are blocked as unsupported.
 
 pub mod content_types;
 pub(crate) mod fields;
 pub mod package;
 pub mod rewrite;
+pub mod xlsb;
 
 use crate::config::EmbeddedPolicy;
 use crate::config::HyperlinkPolicy;
@@ -446,6 +450,126 @@ impl<'c, 'a> Rebuild<'c, 'a> {
         self.rels.get(source)?.iter().find(|r| r.id == id).map(|r| r.short.as_str())
     }
 
+    /// Disarms the links of a binary workbook to other workbooks (see [`xlsb`]): rewrites the
+    /// workbook and the worksheets that read them, drops what indexes the rewritten sheets and
+    /// the calculation chain. Returns the removed relationships (source, id) the rewrite took care of.
+    fn disarm_xlsb_links(&mut self, zip: &ZipIndex<'_>, main: &str) -> Result<HashSet<(String, String)>, FormatError> {
+        let mut handled = HashSet::new();
+        let link_ids: HashSet<String> = self
+            .rels
+            .get(main)
+            .map(|rs| {
+                rs.iter()
+                    .filter(|r| r.short == "externallink")
+                    .filter(|r| self.removed_rels.get(main).map(|s| s.contains(&r.id)).unwrap_or(false))
+                    .map(|r| r.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if link_ids.is_empty() || !self.parts.contains_key(main) {
+            return Ok(handled);
+        }
+        // Anything that could read a link besides cells and names is refused.
+        for key in self.parts.keys() {
+            if key == CONTENT_TYPES || package::rels_source(key).is_some() || self.removed_parts.contains(key) {
+                continue;
+            }
+            let ct = self.ct.of(key).unwrap_or("").to_ascii_lowercase();
+            // A drawing may hold formulas of its own (text links, control links, camera pictures).
+            let drawing = ct.contains("drawing");
+            let text = if drawing {
+                String::from_utf8_lossy(&self.parts[key].data).to_ascii_lowercase()
+            } else {
+                String::new()
+            };
+            let formulas = text.contains("fmla")
+                || text.match_indices("textlink=\"").any(|(i, m)| !text[i + m.len()..].starts_with('"'));
+            if !xlsb::SAFE_PART_TYPES.contains(&ct.as_str()) || (drawing && (!self.parts[key].full || formulas)) {
+                return Err(FormatError::new(
+                    Reason::Unsupported,
+                    format!("{}: {ct} part next to a link to another workbook", self.parts[key].name),
+                ));
+            }
+        }
+        // The linked files, as the removed link parts name them.
+        let mut paths = Vec::new();
+        for r in self.rels.get(main).into_iter().flatten().filter(|r| link_ids.contains(&r.id)) {
+            if let Some(t) = &r.resolved {
+                for lr in self.rels.get(t).into_iter().flatten().filter(|lr| lr.external) {
+                    paths.push((self.parts.get(t).map(|p| p.name.clone()).unwrap_or_default(), lr.target.clone()));
+                }
+            }
+        }
+        let sheet_keys: Vec<String> = self
+            .parts
+            .keys()
+            .filter(|k| !self.removed_parts.contains(*k))
+            .filter(|k| self.ct.of(k).unwrap_or("").eq_ignore_ascii_case("application/vnd.ms-excel.worksheet"))
+            .cloned()
+            .collect();
+        self.ensure_full(zip, main)?;
+        for k in &sheet_keys {
+            self.ensure_full(zip, k)?;
+        }
+        let sheets: Vec<(String, String, &[u8])> =
+            sheet_keys.iter().map(|k| (k.clone(), self.parts[k].name.clone(), self.parts[k].data.as_slice())).collect();
+        let wb = &self.parts[main];
+        let edit = xlsb::disarm_links((&wb.name, &wb.data), &link_ids, &sheets, self.ctx.budget)?;
+        for id in &link_ids {
+            handled.insert((main.to_string(), id.clone()));
+        }
+        for (part, path) in paths {
+            // The link part's own relationships may already have been reported with the path.
+            let known = self.actions.iter().any(|a| a.detail.as_deref().is_some_and(|d| d.ends_with(path.as_str())));
+            if !known {
+                self.actions.push(Action::with_detail(ActionKind::RemovedExternalReference, part, path));
+            }
+        }
+        let formulas_removed = !edit.sheets.is_empty();
+        self.actions.extend(edit.actions);
+        if let Some(w) = edit.workbook {
+            if let Some(p) = self.parts.get_mut(main) {
+                p.new_data = Some(w);
+            }
+        }
+        for (key, data) in edit.sheets {
+            // The sheet's row index holds offsets into the old records; Excel rebuilds it.
+            let index_rels: Vec<(String, Option<String>)> = self
+                .rels
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .filter(|r| r.short == "xlbinaryindex")
+                .map(|r| (r.id.clone(), r.resolved.clone()))
+                .collect();
+            for (id, target) in index_rels {
+                self.remove_rel(&key, &id);
+                handled.insert((key.clone(), id));
+                if let Some(t) = target {
+                    self.remove_part(&t, None, None);
+                }
+            }
+            if let Some(p) = self.parts.get_mut(&key) {
+                p.new_data = Some(data);
+            }
+        }
+        if formulas_removed {
+            // A stale calculation chain makes Excel repair the file; without one it rebuilds it.
+            let calc: Vec<(String, String, String)> = self
+                .rels
+                .iter()
+                .flat_map(|(s, rs)| rs.iter().map(move |r| (s.clone(), r.clone())))
+                .filter(|(_, r)| r.short == "calcchain")
+                .filter_map(|(s, r)| r.resolved.clone().map(|t| (s, r.id.clone(), t)))
+                .collect();
+            for (s, id, t) in calc {
+                self.remove_rel(&s, &id);
+                self.remove_part(&t, Some(ActionKind::RemovedCalcChain), None);
+            }
+        }
+        Ok(handled)
+    }
+
     /// Streams every XML part through the rewriter (in parallel), which also validates it.
     fn rewrite_parts(&mut self, zip: &ZipIndex<'_>, kind: Kind) -> Result<(), FormatError> {
         let main = self
@@ -457,6 +581,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
         let spreadsheet = matches!(kind, Kind::Xlsx | Kind::Xlsm | Kind::Xltx | Kind::Xltm | Kind::Xlam);
         let max_depth = self.ctx.config.limits.max_xml_depth;
         let empty = HashSet::new();
+        let handled = if kind == Kind::Xlsb { self.disarm_xlsb_links(zip, &main)? } else { HashSet::new() };
         let mut jobs: Vec<(String, Role)> = Vec::new();
         for (key, part) in &self.parts {
             if key == CONTENT_TYPES
@@ -469,8 +594,10 @@ impl<'c, 'a> Rebuild<'c, 'a> {
             let ct = self.ct.of(key).unwrap_or("").to_ascii_lowercase();
             let removed = self.removed_rels.get(key).unwrap_or(&empty);
             if !is_xml_part(key, &ct) {
-                let needs_edit =
-                    removed.iter().any(|id| !IMPLICIT_RELS.contains(&self.rel_short(key, id).unwrap_or("")));
+                let needs_edit = removed.iter().any(|id| {
+                    !IMPLICIT_RELS.contains(&self.rel_short(key, id).unwrap_or(""))
+                        && !handled.contains(&(key.clone(), id.clone()))
+                });
                 if needs_edit && !ct.contains("vmldrawing") {
                     return Err(FormatError::new(
                         Reason::Unsupported,
