@@ -229,6 +229,23 @@ impl<'c, 'a> Rebuild<'c, 'a> {
         self.removed_parts.insert(key.to_string());
     }
 
+    /// Removes the workbook's calculation chain after formulas were removed: it lists every
+    /// formula cell, and a stale one makes Excel repair the file; without it Excel simply
+    /// rebuilds the chain.
+    fn drop_calc_chain(&mut self) {
+        let calc: Vec<(String, String, String)> = self
+            .rels
+            .iter()
+            .flat_map(|(s, rs)| rs.iter().map(move |r| (s.clone(), r.clone())))
+            .filter(|(_, r)| r.short == "calcchain")
+            .filter_map(|(s, r)| r.resolved.clone().map(|t| (s, r.id.clone(), t)))
+            .collect();
+        for (s, id, t) in calc {
+            self.remove_rel(&s, &id);
+            self.remove_part(&t, Some(ActionKind::RemovedCalcChain), None);
+        }
+    }
+
     fn remove_rel(&mut self, source: &str, id: &str) {
         self.removed_rels.entry(source.to_string()).or_default().insert(id.to_string());
     }
@@ -554,18 +571,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
             }
         }
         if formulas_removed {
-            // A stale calculation chain makes Excel repair the file; without one it rebuilds it.
-            let calc: Vec<(String, String, String)> = self
-                .rels
-                .iter()
-                .flat_map(|(s, rs)| rs.iter().map(move |r| (s.clone(), r.clone())))
-                .filter(|(_, r)| r.short == "calcchain")
-                .filter_map(|(s, r)| r.resolved.clone().map(|t| (s, r.id.clone(), t)))
-                .collect();
-            for (s, id, t) in calc {
-                self.remove_rel(&s, &id);
-                self.remove_part(&t, Some(ActionKind::RemovedCalcChain), None);
-            }
+            self.drop_calc_chain();
         }
         Ok(handled)
     }
@@ -668,19 +674,7 @@ impl<'c, 'a> Rebuild<'c, 'a> {
             }
         }
         if formulas_removed {
-            // The calculation chain lists every formula cell; a stale one makes Excel repair the
-            // file. Without it Excel simply rebuilds the chain.
-            let calc: Vec<(String, String, String)> = self
-                .rels
-                .iter()
-                .flat_map(|(s, rs)| rs.iter().map(move |r| (s.clone(), r.clone())))
-                .filter(|(_, r)| r.short == "calcchain")
-                .filter_map(|(s, r)| r.resolved.clone().map(|t| (s, r.id.clone(), t)))
-                .collect();
-            for (s, id, t) in calc {
-                self.remove_rel(&s, &id);
-                self.remove_part(&t, Some(ActionKind::RemovedCalcChain), None);
-            }
+            self.drop_calc_chain();
         }
         Ok(())
     }
