@@ -89,6 +89,17 @@ pub fn depth_error(part: &str, max: u32) -> FormatError {
     FormatError::new(Reason::LimitXmlDepth, format!("{part}: elements nested deeper than {max}"))
 }
 
+/// A namespace-aware reader for rewriting a part event by event: text kept exactly as written
+/// (no trimming), end tags checked against their start, empty elements kept empty.
+pub fn rewrite_reader(data: &[u8]) -> quick_xml::reader::NsReader<&[u8]> {
+    let mut reader = quick_xml::reader::NsReader::from_reader(data);
+    let c = reader.config_mut();
+    c.trim_text(false);
+    c.check_end_names = true;
+    c.expand_empty_elements = false;
+    reader
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -267,6 +267,11 @@ HelpContextID=\"0\"\r\nVersionCompatible32=\"393222000\"\r\n\r\n[Host Extender I
 /// An OLE "Package" object (`oleObject1.bin`): a compound file whose `\x01Ole10Native` stream
 /// carries a small batch file, the way a packaged attachment is stored.
 pub fn ole_package(file_name: &str, content: &[u8]) -> Vec<u8> {
+    compound_file(&[], &[("/\u{1}Ole10Native", &ole10_native(file_name, content))])
+}
+
+/// The `\x01Ole10Native` data of an OLE Package holding `file_name` with `content`.
+pub fn ole10_native(file_name: &str, content: &[u8]) -> Vec<u8> {
     let path = format!("C:\\Users\\Public\\{file_name}");
     let mut body = Vec::new();
     body.extend_from_slice(&2u16.to_le_bytes());
@@ -282,7 +287,7 @@ pub fn ole_package(file_name: &str, content: &[u8]) -> Vec<u8> {
     body.extend_from_slice(content);
     let mut native = (body.len() as u32).to_le_bytes().to_vec();
     native.extend_from_slice(&body);
-    compound_file(&[], &[("/\u{1}Ole10Native", &native)])
+    native
 }
 
 /// Stand-in data for an ActiveX control (`activeX1.bin`): a compound file with a short

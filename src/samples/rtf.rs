@@ -102,26 +102,6 @@ pub fn ole1_embedded(class: &str, native: &[u8]) -> Vec<u8> {
     d
 }
 
-/// The native data of an OLE Package holding `file_name`: the `\x01Ole10Native` layout.
-fn package_native(file_name: &str, content: &[u8]) -> Vec<u8> {
-    let path = format!("C:\\Users\\Public\\{file_name}");
-    let mut body = Vec::new();
-    body.extend_from_slice(&2u16.to_le_bytes());
-    for s in [file_name, path.as_str()] {
-        body.extend_from_slice(s.as_bytes());
-        body.push(0);
-    }
-    body.extend_from_slice(&0x0003_0000u32.to_le_bytes());
-    body.extend_from_slice(&(path.len() as u32 + 1).to_le_bytes());
-    body.extend_from_slice(path.as_bytes());
-    body.push(0);
-    body.extend_from_slice(&(content.len() as u32).to_le_bytes());
-    body.extend_from_slice(content);
-    let mut native = (body.len() as u32).to_le_bytes().to_vec();
-    native.extend_from_slice(&body);
-    native
-}
-
 /// The result picture an object shows.
 fn result_picture() -> String {
     format!("{{\\pict\\pngblip\\picw16\\pich16\r\n{}\r\n}}", hex_lines(&media::sample_png(), false))
@@ -138,7 +118,7 @@ pub fn benign_letter() -> Vec<u8> {
 
 /// An OLE Package object holding `invoice.exe`, shown as a picture.
 pub fn ole_package_object() -> Vec<u8> {
-    let objdata = ole1_embedded("Package", &package_native("invoice.exe", &media::pe_header()));
+    let objdata = ole1_embedded("Package", &media::ole10_native("invoice.exe", &media::pe_header()));
     doc(&format!(
         "{OBJECT_RESULT} attached:\\par\r\n{{\\object\\objemb\\objw1200\\objh800{{\\*\\objclass Package}}{{\\*\\objdata\r\n{}\r\n}}{{\\result {}}}}}\\par\r\n",
         hex_lines(&objdata, false),
@@ -191,7 +171,7 @@ pub fn datastore() -> Vec<u8> {
 /// braces, object data without `\*` and not first in its group, and a DDE field whose keyword
 /// is spelled with hex escapes, a `\u` character and split across groups.
 pub fn obfuscated() -> Vec<u8> {
-    let objdata = ole1_embedded("Package", &package_native("run.exe", &media::pe_header()));
+    let objdata = ole1_embedded("Package", &media::ole10_native("run.exe", &media::pe_header()));
     let h = hex_lines(&objdata, true);
     let (a, b) = h.split_at(24);
     doc(&format!(
@@ -230,7 +210,7 @@ pub fn form_field_macro() -> Vec<u8> {
 /// Object data appended after the document's closing brace.
 pub fn trailing_payload() -> Vec<u8> {
     let mut out = doc("");
-    let objdata = ole1_embedded("Package", &package_native("late.exe", &media::pe_header()));
+    let objdata = ole1_embedded("Package", &media::ole10_native("late.exe", &media::pe_header()));
     out.extend_from_slice(
         format!("{{\\object\\objemb{{\\*\\objdata {}}}}}\r\n", hex_lines(&objdata, false)).as_bytes(),
     );
@@ -270,7 +250,7 @@ pub fn unterminated_bin() -> Vec<u8> {
 
 /// Object data directly in the document's own group: removing it would remove the document.
 pub fn object_in_document_group() -> Vec<u8> {
-    let objdata = ole1_embedded("Package", &package_native("x.exe", &media::pe_header()));
+    let objdata = ole1_embedded("Package", &media::ole10_native("x.exe", &media::pe_header()));
     let mut out = HEADER.as_bytes().to_vec();
     out.extend_from_slice(format!("Text\\par\\objdata {}}}\r\n", hex_lines(&objdata, false)).as_bytes());
     out

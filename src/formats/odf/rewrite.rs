@@ -304,13 +304,7 @@ impl<'p, 'b> Rewriter<'p, 'b> {
         std::str::from_utf8(data).map_err(|e| xml::parse_error(part, format!("not UTF-8: {e}")))?;
         let mut first = true;
         let mut root_done = false;
-        let mut reader = NsReader::from_reader(data);
-        {
-            let c = reader.config_mut();
-            c.trim_text(false);
-            c.check_end_names = true;
-            c.expand_empty_elements = false;
-        }
+        let mut reader = xml::rewrite_reader(data);
         let mut count: u64 = 0;
         loop {
             count += 1;

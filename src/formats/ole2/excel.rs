@@ -30,7 +30,7 @@
 
 mod links;
 
-use super::{display_path, object_action, remove_root_storages, Actions, Tree};
+use super::{display_path, remove_objects, remove_root_storages, Actions, Tree};
 use crate::engine::Budget;
 use crate::formats::FormatError;
 use crate::model::{ActionKind, Reason};
@@ -85,17 +85,7 @@ pub(super) fn disarm(tree: &mut Tree, actions: &mut Actions, budget: &Budget) ->
         }
     }
     remove_root_storages(tree, &["_VBA_PROJECT_CUR", "_VBA_PROJECT"], ActionKind::RemovedVbaProject, actions);
-    let objects: Vec<Vec<String>> = tree
-        .nodes
-        .iter()
-        .filter(|n| !n.is_stream && n.path.len() == 1 && is_mbd_name(&n.path[0]))
-        .map(|n| n.path.clone())
-        .collect();
-    for p in objects {
-        let action = object_action(tree, &p);
-        tree.remove(&p);
-        actions.add(action, display_path(&p), "");
-    }
+    remove_objects(tree, actions, |n| !n.is_stream && n.path.len() == 1 && is_mbd_name(&n.path[0]));
     let ctls: Vec<Vec<String>> = tree
         .nodes
         .iter()

@@ -348,6 +348,17 @@ fn remove_signatures(tree: &mut Tree, actions: &mut Actions) {
     }
 }
 
+/// Removes every entry `is_object` picks (with what lies under it), each reported for what it
+/// holds.
+pub(crate) fn remove_objects(tree: &mut Tree, actions: &mut Actions, is_object: impl Fn(&Node) -> bool) {
+    let objects: Vec<Vec<String>> = tree.nodes.iter().filter(|n| is_object(n)).map(|n| n.path.clone()).collect();
+    for p in objects {
+        let action = object_action(tree, &p);
+        tree.remove(&p);
+        actions.add(action, display_path(&p), "");
+    }
+}
+
 /// What an object storage holds: an ActiveX control or another embedded object.
 pub(crate) fn object_action(tree: &Tree, path: &[String]) -> ActionKind {
     let control =

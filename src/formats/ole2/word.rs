@@ -22,7 +22,7 @@
 //! `Data` stream, not in the object's storage): Word and LibreOffice show the picture, and there
 //! is nothing left to activate.
 
-use super::{display_path, object_action, remove_root_storages, Actions, Tree};
+use super::{display_path, remove_objects, remove_root_storages, Actions, Tree};
 use crate::engine::Budget;
 use crate::formats::FormatError;
 use crate::model::{ActionKind, Reason};
@@ -94,17 +94,7 @@ pub(super) fn disarm(tree: &mut Tree, actions: &mut Actions, budget: &Budget) ->
     remove_root_storages(tree, &["Macros"], ActionKind::RemovedVbaProject, actions);
     // Each object is a storage of its own under ObjectPool; the pool itself stays (empty), as
     // Word writes it for documents without objects too.
-    let objects: Vec<Vec<String>> = tree
-        .nodes
-        .iter()
-        .filter(|n| n.path.len() == 2 && n.path[0].eq_ignore_ascii_case("ObjectPool"))
-        .map(|n| n.path.clone())
-        .collect();
-    for p in objects {
-        let action = object_action(tree, &p);
-        tree.remove(&p);
-        actions.add(action, display_path(&p), "");
-    }
+    remove_objects(tree, actions, |n| n.path.len() == 2 && n.path[0].eq_ignore_ascii_case("ObjectPool"));
     Ok(())
 }
 

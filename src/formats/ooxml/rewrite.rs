@@ -180,13 +180,7 @@ pub fn rewrite(data: &[u8], plan: &PartPlan<'_>, budget: &Budget) -> Result<Part
 impl<'p, 'b> Rewriter<'p, 'b> {
     fn run(&mut self, data: &[u8]) -> Result<(), FormatError> {
         let part = self.plan.part;
-        let mut reader = NsReader::from_reader(data);
-        {
-            let c = reader.config_mut();
-            c.trim_text(false);
-            c.check_end_names = true;
-            c.expand_empty_elements = false;
-        }
+        let mut reader = xml::rewrite_reader(data);
         let mut count: u64 = 0;
         loop {
             count += 1;
