@@ -73,6 +73,26 @@ pub enum EmbeddedPolicy {
     Remove,
 }
 
+/// What happens to an archive when one of its entries is blocked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockedEntryPolicy {
+    /// Rebuild the archive without the entry; the report lists it with its reason.
+    Drop,
+    /// Block the whole archive with the entry's reason.
+    Block,
+}
+
+/// What a finding about a file name does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameAction {
+    /// Block the item (reason `dangerous_name`).
+    Block,
+    /// Only note the finding in the report.
+    Report,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
@@ -104,6 +124,8 @@ pub struct Limits {
     pub max_objects: u64,
     /// Largest size one stream may expand to, in bytes.
     pub max_stream_bytes: u64,
+    /// Largest size one archive entry may expand to, in bytes.
+    pub max_entry_bytes: u64,
     /// Deepest nesting inside one file: PDF dictionaries and arrays, page trees, RTF groups.
     pub max_nesting: u32,
     /// Time allowed for one input item (`item_timeout_secs` in `config.toml`).
@@ -130,6 +152,38 @@ impl PolicyConfig {
         }
         self.families.get(&kind.family()).copied().unwrap_or(KindAction::Block)
     }
+}
+
+/// What each finding about a file name does (see [`crate::names`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NamesConfig {
+    pub bidi_control: NameAction,
+    pub double_extension: NameAction,
+    pub clsid_extension: NameAction,
+    pub executable_extension: NameAction,
+    pub long_name: NameAction,
+    /// Names longer than this many characters are long.
+    pub max_name_chars: usize,
+}
+
+impl NamesConfig {
+    /// The action for a finding; findings that are not about names are only reported.
+    pub fn action_for(&self, f: crate::model::FindingKind) -> NameAction {
+        use crate::model::FindingKind as F;
+        match f {
+            F::BidiControl => self.bidi_control,
+            F::DoubleExtension => self.double_extension,
+            F::ClsidExtension => self.clsid_extension,
+            F::ExecutableExtension => self.executable_extension,
+            F::LongName => self.long_name,
+            _ => NameAction::Report,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArchiveConfig {
+    pub on_blocked_entry: BlockedEntryPolicy,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -167,6 +221,8 @@ pub struct Config {
     pub engine: EngineConfig,
     pub limits: Limits,
     pub policy: PolicyConfig,
+    pub names: NamesConfig,
+    pub archive: ArchiveConfig,
     pub ooxml: OoxmlConfig,
     pub odf: OdfConfig,
     pub pdf: PdfConfig,
@@ -198,10 +254,20 @@ impl Default for Config {
                 max_xml_depth: 256,
                 max_objects: 50_000,
                 max_stream_bytes: 256 * 1024 * 1024,
+                max_entry_bytes: 256 * 1024 * 1024,
                 max_nesting: 64,
                 item_timeout: Duration::from_secs(120),
             },
             policy: PolicyConfig { families, kinds: BTreeMap::new() },
+            names: NamesConfig {
+                bidi_control: NameAction::Block,
+                double_extension: NameAction::Block,
+                clsid_extension: NameAction::Block,
+                executable_extension: NameAction::Block,
+                long_name: NameAction::Report,
+                max_name_chars: 128,
+            },
+            archive: ArchiveConfig { on_blocked_entry: BlockedEntryPolicy::Drop },
             ooxml: OoxmlConfig { hyperlinks: HyperlinkPolicy::Web, embedded_documents: EmbeddedPolicy::Remove },
             odf: OdfConfig { hyperlinks: HyperlinkPolicy::Web },
             pdf: PdfConfig { embedded_files: EmbeddedPolicy::Remove, links: LinkPolicy::Keep },
@@ -253,6 +319,26 @@ impl EmbeddedPolicy {
     }
 }
 
+impl BlockedEntryPolicy {
+    /// The name used in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockedEntryPolicy::Drop => "drop",
+            BlockedEntryPolicy::Block => "block",
+        }
+    }
+}
+
+impl NameAction {
+    /// The name used in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameAction::Block => "block",
+            NameAction::Report => "report",
+        }
+    }
+}
+
 impl LogFormat {
     /// The name used in `config.toml`.
     pub fn as_str(self) -> &'static str {
@@ -267,7 +353,8 @@ impl LogFormat {
 pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
 
 /// The sections of `config.toml`, in order.
-const SECTIONS: [&str; 8] = ["engine", "limits", "policy", "ooxml", "odf", "pdf", "quarantine", "log"];
+const SECTIONS: [&str; 10] =
+    ["engine", "limits", "policy", "names", "archive", "ooxml", "odf", "pdf", "quarantine", "log"];
 
 /// Values accepted by `log.level`, least verbose first.
 pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
@@ -360,6 +447,8 @@ struct RawConfig {
     engine: Option<RawEngine>,
     limits: Option<RawLimits>,
     policy: Option<RawPolicy>,
+    names: Option<RawNames>,
+    archive: Option<RawArchive>,
     ooxml: Option<RawOoxml>,
     odf: Option<RawOdf>,
     pdf: Option<RawPdf>,
@@ -384,6 +473,7 @@ struct RawLimits {
     max_xml_depth: Option<u32>,
     max_objects: Option<u64>,
     max_stream_bytes: Option<u64>,
+    max_entry_bytes: Option<u64>,
     max_nesting: Option<u32>,
     item_timeout_secs: Option<u64>,
 }
@@ -423,6 +513,23 @@ impl RawPolicy {
             Family::Unknown => self.unknown,
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNames {
+    bidi_control: Option<NameAction>,
+    double_extension: Option<NameAction>,
+    clsid_extension: Option<NameAction>,
+    executable_extension: Option<NameAction>,
+    long_name: Option<NameAction>,
+    max_name_chars: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArchive {
+    on_blocked_entry: Option<BlockedEntryPolicy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -565,6 +672,7 @@ impl Config {
         kv(&mut out, "max_xml_depth", l.max_xml_depth);
         kv(&mut out, "max_objects", l.max_objects);
         kv(&mut out, "max_stream_bytes", l.max_stream_bytes);
+        kv(&mut out, "max_entry_bytes", l.max_entry_bytes);
         kv(&mut out, "max_nesting", l.max_nesting);
         kv(&mut out, "item_timeout_secs", l.item_timeout.as_secs());
 
@@ -579,6 +687,18 @@ impl Config {
         for (name, a) in kinds {
             kv(&mut out, name, string(a.as_str()));
         }
+
+        let n = &self.names;
+        out.push_str("\n[names]\n");
+        kv(&mut out, "bidi_control", string(n.bidi_control.as_str()));
+        kv(&mut out, "double_extension", string(n.double_extension.as_str()));
+        kv(&mut out, "clsid_extension", string(n.clsid_extension.as_str()));
+        kv(&mut out, "executable_extension", string(n.executable_extension.as_str()));
+        kv(&mut out, "long_name", string(n.long_name.as_str()));
+        kv(&mut out, "max_name_chars", n.max_name_chars);
+
+        out.push_str("\n[archive]\n");
+        kv(&mut out, "on_blocked_entry", string(self.archive.on_blocked_entry.as_str()));
 
         out.push_str("\n[ooxml]\n");
         kv(&mut out, "hyperlinks", string(self.ooxml.hyperlinks.as_str()));
@@ -815,6 +935,7 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
         positive(&mut lim.max_xml_depth, l.max_xml_depth, "limits.max_xml_depth", errors);
         positive(&mut lim.max_objects, l.max_objects, "limits.max_objects", errors);
         positive(&mut lim.max_stream_bytes, l.max_stream_bytes, "limits.max_stream_bytes", errors);
+        positive(&mut lim.max_entry_bytes, l.max_entry_bytes, "limits.max_entry_bytes", errors);
         positive(&mut lim.max_nesting, l.max_nesting, "limits.max_nesting", errors);
         match l.max_ratio {
             Some(r) if r < 2 => {
@@ -861,6 +982,30 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
                 )),
             }
         }
+    }
+
+    if let Some(n) = raw.names {
+        let names = &mut c.names;
+        for (slot, v) in [
+            (&mut names.bidi_control, n.bidi_control),
+            (&mut names.double_extension, n.double_extension),
+            (&mut names.clsid_extension, n.clsid_extension),
+            (&mut names.executable_extension, n.executable_extension),
+            (&mut names.long_name, n.long_name),
+        ] {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        }
+        match n.max_name_chars {
+            Some(0) => errors.push(ConfigError::new("names.max_name_chars", "must be greater than 0")),
+            Some(m) => names.max_name_chars = m,
+            None => {}
+        }
+    }
+
+    if let Some(e) = raw.archive.and_then(|a| a.on_blocked_entry) {
+        c.archive.on_blocked_entry = e;
     }
 
     if let Some(o) = raw.ooxml {
@@ -1032,6 +1177,7 @@ mod tests {
                 "max_xml_depth",
                 "max_objects",
                 "max_stream_bytes",
+                "max_entry_bytes",
                 "max_nesting",
                 "item_timeout_secs"
             ]
@@ -1142,6 +1288,7 @@ mod tests {
             "max_xml_depth",
             "max_objects",
             "max_stream_bytes",
+            "max_entry_bytes",
             "max_nesting",
             "item_timeout_secs",
         ] {

@@ -11,6 +11,7 @@ use crate::config::{Config, Limits};
 use crate::detect::{self, Detected};
 use crate::formats::{self, Children, Context, FormatError};
 use crate::model::{sha256_hex, Action, Finding, Item, Kind, Reason, Verdict};
+use crate::names;
 use crate::policy::{self, Decision};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -211,11 +212,14 @@ impl Engine {
         if let Err(e) = budget.check_time() {
             return block(out, e.reason, e.detail);
         }
-        let detected: Detected =
+        let mut detected: Detected =
             detect::detect(&item.data, item.name.as_deref(), item.declared_type.as_deref(), &self.config.limits);
+        if let Some(name) = &item.name {
+            detected.findings.extend(names::findings(name, self.config.names.max_name_chars));
+        }
         out.kind = detected.kind;
         out.findings = detected.findings.clone();
-        match policy::decide(&self.config.policy, &detected) {
+        match policy::decide(&self.config.policy, &self.config.names, &detected) {
             Decision::Block(reason, detail) => block(out, reason, detail),
             Decision::Keep => {
                 out.verdict = Verdict::Kept;

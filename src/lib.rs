@@ -22,6 +22,7 @@ pub mod detect;
 pub mod engine;
 pub mod formats;
 pub mod model;
+pub mod names;
 pub mod policy;
 pub mod quarantine;
 pub mod report;

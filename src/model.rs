@@ -262,6 +262,11 @@ pub enum Reason {
     PolicyBlocked,
     /// A kind that is kept as it is only when its name matches its content; this one does not.
     NameMismatch,
+    /// A file name built to mislead (a right-to-left override, `invoice.pdf.exe`, a CLSID
+    /// extension, a name Windows would run), blocked by `[names]`.
+    DangerousName,
+    /// One archive entry expands beyond `[limits] max_entry_bytes`.
+    LimitEntryBytes,
 }
 
 /// Failure classes: the policy maps each to an outcome (always block; see `policy`).
@@ -287,10 +292,10 @@ impl Reason {
             Encrypted => FailureClass::Encrypted,
             Unsupported | UnsupportedCompression => FailureClass::Unsupported,
             LimitInputSize | LimitTotalBytes | LimitEntries | LimitDepth | LimitRatio | LimitXmlDepth
-            | LimitObjects | LimitStreamBytes | LimitNesting => FailureClass::Limit,
+            | LimitObjects | LimitStreamBytes | LimitNesting | LimitEntryBytes => FailureClass::Limit,
             Timeout => FailureClass::Timeout,
             InternalError => FailureClass::InternalError,
-            Executable | UnknownKind | PolicyBlocked | NameMismatch => FailureClass::Policy,
+            Executable | UnknownKind | PolicyBlocked | NameMismatch | DangerousName => FailureClass::Policy,
         }
     }
 
@@ -322,6 +327,8 @@ impl Reason {
             UnknownKind => "unknown_kind",
             PolicyBlocked => "policy_blocked",
             NameMismatch => "name_mismatch",
+            DangerousName => "dangerous_name",
+            LimitEntryBytes => "limit_entry_bytes",
         }
     }
 }
@@ -423,6 +430,15 @@ pub enum ActionKind {
     /// Bytes after the end of the document (after an RTF file's final closing brace), which
     /// readers skip and scanners may not: a hiding place for payloads.
     RemovedTrailingData,
+    /// An archive entry that was blocked and left out of the rebuilt archive (`[archive]
+    /// on_blocked_entry = "drop"`); the detail names the entry's reason.
+    RemovedBlockedEntry,
+    /// An archive entry that is not a plain file or folder (a symbolic or hard link, a device, a
+    /// pipe), which extracting would turn into something other than a file: left out.
+    RemovedSpecialEntry,
+    /// Bytes of an archive outside its entries (a stub before the first entry, data after the
+    /// end, archive and entry comments, extra fields), not carried into the rebuilt archive.
+    RemovedArchiveMetadata,
     /// A damaged structure the rebuild repaired (RTF groups left open at the end of the file,
     /// closed as readers close them; an unreadable property-set stream of a compound file left
     /// out).
@@ -440,6 +456,7 @@ impl ActionKind {
                 | ActionKind::RemovedSignature
                 | ActionKind::RemovedEncryption
                 | ActionKind::RepairedStructure
+                | ActionKind::RemovedArchiveMetadata
         )
     }
 }
@@ -480,6 +497,23 @@ pub enum FindingKind {
     DeclaredTypeMismatch,
     /// The package declares macro parts (VBA project, macro sheets).
     MacroParts,
+    /// The name holds a bidirectional control character (U+202E RIGHT-TO-LEFT OVERRIDE and
+    /// friends) that makes `invoice\u{202E}fdp.exe` show as `invoiceexe.pdf`.
+    BidiControl,
+    /// A document-like extension followed by another one (`invoice.pdf.exe`,
+    /// `report.docx   .js`): the first is what the reader sees, the last what Windows runs.
+    DoubleExtension,
+    /// A class id as the extension (`file.{3050F4D8-98B5-11CF-BB82-00AA00BDCE0B}`), which
+    /// Windows follows to the handler it names while hiding it.
+    ClsidExtension,
+    /// The name ends in an extension Windows runs (exe, scr, js, vbs, bat, hta, lnk, ...),
+    /// whatever the content.
+    ExecutableExtension,
+    /// A name longer than `[names] max_name_chars` (long names hide their extension).
+    LongName,
+    /// Characters that have no place in a file name (control characters, path separators),
+    /// replaced where the name is written out.
+    UnsafeCharacters,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

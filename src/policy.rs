@@ -6,7 +6,7 @@
 //! encrypted, unsupported, limit, timeout, internal error) blocks the item: mugai never passes
 //! bytes it could not parse.
 
-use crate::config::{KindAction, PolicyConfig};
+use crate::config::{KindAction, NameAction, NamesConfig, PolicyConfig};
 use crate::detect::Detected;
 use crate::model::{Family, FindingKind, Reason};
 
@@ -18,7 +18,7 @@ pub enum Decision {
     Block(Reason, String),
 }
 
-pub fn decide(policy: &PolicyConfig, d: &Detected) -> Decision {
+pub fn decide(policy: &PolicyConfig, names: &NamesConfig, d: &Detected) -> Decision {
     if let Some(e) = &d.refused {
         return Decision::Block(e.reason, e.detail.clone());
     }
@@ -28,6 +28,10 @@ pub fn decide(policy: &PolicyConfig, d: &Detected) -> Decision {
         }
         Family::Unknown => return Decision::Block(Reason::UnknownKind, "content not recognised".into()),
         _ => {}
+    }
+    if let Some(f) = d.findings.iter().find(|f| names.action_for(f.finding) == NameAction::Block) {
+        let detail = f.detail.clone().unwrap_or_default();
+        return Decision::Block(Reason::DangerousName, format!("{}: {detail}", finding_name(f.finding)));
     }
     match policy.action_for(d.kind) {
         KindAction::Block => Decision::Block(Reason::PolicyBlocked, format!("policy blocks {}", d.kind)),
@@ -41,6 +45,10 @@ pub fn decide(policy: &PolicyConfig, d: &Detected) -> Decision {
     }
 }
 
+fn finding_name(f: FindingKind) -> String {
+    serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,11 +58,31 @@ mod tests {
     #[test]
     fn text_is_kept_only_under_an_honest_name() {
         let p = Config::default().policy;
-        assert_eq!(decide(&p, &detect(b"hello\n", Some("a.txt"), None, &Config::default().limits)), Decision::Keep);
+        assert_eq!(
+            decide(&p, &Config::default().names, &detect(b"hello\n", Some("a.txt"), None, &Config::default().limits)),
+            Decision::Keep
+        );
         assert!(matches!(
-            decide(&p, &detect(b"WScript.Echo 1\n", Some("a.vbs"), None, &Config::default().limits)),
+            decide(
+                &p,
+                &Config::default().names,
+                &detect(b"WScript.Echo 1\n", Some("a.vbs"), None, &Config::default().limits)
+            ),
             Decision::Block(Reason::NameMismatch, _)
         ));
+    }
+
+    #[test]
+    fn dangerous_names_block_by_default_and_can_be_reported_only() {
+        let c = Config::default();
+        let mut d = detect(b"%PDF-1.7\n", Some("invoice.pdf"), None, &c.limits);
+        d.findings.extend(crate::names::findings("invoice\u{202E}fdp.pdf", 128));
+        assert!(
+            matches!(decide(&c.policy, &c.names, &d), Decision::Block(Reason::DangerousName, m) if m.starts_with("bidi_control"))
+        );
+        let mut names = c.names.clone();
+        names.bidi_control = NameAction::Report;
+        assert_eq!(decide(&c.policy, &names, &d), Decision::Disarm);
     }
 
     #[test]
@@ -62,11 +90,15 @@ mod tests {
         let mut p = Config::default().policy;
         p.families.insert(Family::Executable, KindAction::Keep);
         assert!(matches!(
-            decide(&p, &detect(b"MZ\0\0", Some("a.docx"), None, &Config::default().limits)),
+            decide(&p, &Config::default().names, &detect(b"MZ\0\0", Some("a.docx"), None, &Config::default().limits)),
             Decision::Block(Reason::Executable, _)
         ));
         assert!(matches!(
-            decide(&p, &detect(&[0x00, 0x9f, 0x13, 0x77], None, None, &Config::default().limits)),
+            decide(
+                &p,
+                &Config::default().names,
+                &detect(&[0x00, 0x9f, 0x13, 0x77], None, None, &Config::default().limits)
+            ),
             Decision::Block(Reason::UnknownKind, _)
         ));
     }

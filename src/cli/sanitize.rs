@@ -5,6 +5,7 @@ use anyhow::{Context as _, Result};
 use mugai::config::Config;
 use mugai::engine::Engine;
 use mugai::model::{Reason, Verdict};
+use mugai::names::safe_file_name;
 use mugai::quarantine::Quarantine;
 use mugai::report::ReportLine;
 use rayon::prelude::*;
@@ -25,35 +26,6 @@ pub struct SanitizeArgs {
     /// Write a JSON Lines report here: one object per input file.
     #[arg(long)]
     pub report: Option<PathBuf>,
-}
-
-/// A file name safe to create: no path separators, no control or bidi characters, not `.`/`..`.
-pub fn safe_file_name(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| match c {
-            '/' | '\\' | '\0' => '_',
-            c if c.is_control() => '_',
-            '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => '_',
-            c => c,
-        })
-        .collect();
-    if s.is_empty() || s == "." || s == ".." {
-        s = "file".into();
-    }
-    if s.len() > 200 {
-        let mut cut = 200;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let ext = s.rsplit_once('.').map(|(_, e)| e.to_string()).filter(|e| e.len() <= 16);
-        s.truncate(cut);
-        if let Some(e) = ext {
-            s.push('.');
-            s.push_str(&e);
-        }
-    }
-    s
 }
 
 fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
@@ -191,17 +163,4 @@ fn sanitize_one(
     write_atomic(&dest, data)?;
     tracing::debug!(input = %shown, output = %dest.display(), verdict = outcome.verdict.as_str(), actions = outcome.actions.len(), "done");
     Ok(ReportLine::from_outcome(shown, Some(dest.to_string_lossy().into_owned()), &outcome))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_file_name;
-
-    #[test]
-    fn names_are_made_safe() {
-        assert_eq!(safe_file_name("a/../b.docx"), "a_.._b.docx");
-        assert_eq!(safe_file_name("invoice\u{202E}fdp.exe"), "invoice_fdp.exe");
-        assert_eq!(safe_file_name(".."), "file");
-        assert!(safe_file_name(&"x".repeat(400)).len() <= 200);
-    }
 }

@@ -89,8 +89,13 @@ impl Method {
 pub struct Entry {
     /// Position in the central directory.
     pub index: usize,
-    /// The name as the zip crate decodes it (UTF-8, or CP437 for names that are not UTF-8).
+    /// The name as the archive's writer meant it: UTF-8 when flagged so (or when the bytes are
+    /// valid UTF-8), else Shift_JIS when they decode as such (Japanese Windows writes names in
+    /// its code page without a flag), else CP437 as the zip specification says. A Unicode path
+    /// extra field, when present, wins (as the zip crate reads it).
     pub name: String,
+    /// The last-modified time and date as stored (MS-DOS format: local time, two-second steps).
+    pub modified: DosTime,
     pub is_dir: bool,
     pub method: Method,
     pub compressed_size: u64,
@@ -101,6 +106,23 @@ pub struct Entry {
     pub header_start: u64,
     /// Offset of the compressed bytes in the input.
     pub data_start: u64,
+}
+
+/// An MS-DOS time and date, as zip headers store them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DosTime {
+    pub time: u16,
+    pub date: u16,
+}
+
+impl DosTime {
+    /// 1980-01-01 00:00, the fixed time of every part mugai writes for itself.
+    pub const EPOCH: DosTime = DosTime { time: 0, date: DOS_DATE_1980 };
+
+    /// The zip crate's form of this time; invalid fields (month 13, hour 25) give the epoch.
+    pub fn to_zip(self) -> DateTime {
+        DateTime::try_from_msdos(self.date, self.time).unwrap_or_default()
+    }
 }
 
 /// A zip archive whose directory has been checked; entries are read on demand.
@@ -168,17 +190,31 @@ impl<'a> ZipIndex<'a> {
                 .ok_or_else(|| FormatError::malformed(format!("central directory entry {index} is truncated")))?;
             next_central = central.end;
 
-            let name =
-                file.name().map_err(|e| FormatError::malformed(format!("entry {index} name: {e}")))?.into_owned();
-            if central.flags & FLAG_UTF8 != 0 && std::str::from_utf8(central.name).is_err() {
-                return Err(FormatError::malformed(format!("entry name {name:?} is flagged UTF-8 but is not")));
+            let utf8 = central.flags & FLAG_UTF8 != 0;
+            if utf8 && std::str::from_utf8(central.name).is_err() {
+                let shown = String::from_utf8_lossy(central.name);
+                return Err(FormatError::malformed(format!("entry name {shown:?} is flagged UTF-8 but is not")));
             }
-            check_name(&name).map_err(|e| e.about(&name))?;
+            let crate_name = || {
+                file.name()
+                    .map(|n| n.into_owned())
+                    .map_err(|e| FormatError::malformed(format!("entry {index} name: {e}")))
+            };
+            let stored = match decode_name(central.name) {
+                Some(s) => s,
+                None if file.name_raw() == central.name => crate_name()?,
+                None => central.name.iter().map(|&b| if b.is_ascii() { b as char } else { '_' }).collect(),
+            };
             // A Unicode path extra field replaces the stored name; readers that ignore the field
             // see the stored one, so both must be clean.
-            if file.name_raw() != central.name {
-                check_name_bytes(central.name).map_err(|e| e.about(&name))?;
-            }
+            let name = if file.name_raw() != central.name {
+                let name = crate_name()?;
+                check_name(&stored).map_err(|e| e.about(&name))?;
+                name
+            } else {
+                stored
+            };
+            check_name(&name).map_err(|e| e.about(&name))?;
             let key = name.trim_end_matches('/').to_ascii_lowercase();
             if !names.insert(key) {
                 return Err(FormatError::new(
@@ -224,6 +260,7 @@ impl<'a> ZipIndex<'a> {
 
             entries.push(Entry {
                 index,
+                modified: DosTime { time: central.time, date: central.date },
                 is_dir: file.is_dir(),
                 method,
                 compressed_size: file.compressed_size(),
@@ -254,6 +291,12 @@ impl<'a> ZipIndex<'a> {
                         "entry {:?} declares {} bytes from {} compressed (limit {}x)",
                         entry.name, entry.size, entry.compressed_size, limits.max_ratio
                     ),
+                ));
+            }
+            if entry.size > limits.max_entry_bytes {
+                return Err(FormatError::new(
+                    Reason::LimitEntryBytes,
+                    format!("entry {:?} declares {} bytes, limit {}", entry.name, entry.size, limits.max_entry_bytes),
                 ));
             }
             total = total.saturating_add(entry.size);
@@ -360,6 +403,18 @@ impl<'a> ZipIndex<'a> {
         w: &mut zip::ZipWriter<W>,
         new_name: Option<&str>,
     ) -> Result<(), FormatError> {
+        self.raw_copy_dated(entry, w, new_name, DosTime::EPOCH)
+    }
+
+    /// [`ZipIndex::raw_copy`] with the given last-modified time instead of the fixed one (for
+    /// archives, whose users care when their files were changed).
+    pub fn raw_copy_dated<W: std::io::Write + std::io::Seek>(
+        &self,
+        entry: &Entry,
+        w: &mut zip::ZipWriter<W>,
+        new_name: Option<&str>,
+        modified: DosTime,
+    ) -> Result<(), FormatError> {
         let entry = self.own(entry)?;
         let name = new_name.unwrap_or(&entry.name);
         check_name(name).map_err(|e| e.about(name))?;
@@ -368,7 +423,7 @@ impl<'a> ZipIndex<'a> {
         // else along with them; so the entry is first put alone into a minimal archive that
         // holds nothing but its bytes.
         let mut bare = self.scratch.lock().unwrap_or_else(|p| p.into_inner());
-        bare_archive(entry, raw, &mut bare)?;
+        bare_archive(entry, raw, modified, &mut bare)?;
         let mut archive = zip::ZipArchive::new(Cursor::new(bare.as_slice()))
             .map_err(|e| FormatError::malformed(format!("raw copy of {name:?}: {e}")))?;
         let file = archive.by_index_raw(0).map_err(|e| FormatError::malformed(format!("raw copy of {name:?}: {e}")))?;
@@ -451,7 +506,7 @@ fn inflate(
 }
 
 /// A one-entry archive holding `raw` with nothing but the entry's method, sizes and CRC-32.
-fn bare_archive(entry: &Entry, raw: &[u8], out: &mut Vec<u8>) -> Result<(), FormatError> {
+fn bare_archive(entry: &Entry, raw: &[u8], modified: DosTime, out: &mut Vec<u8>) -> Result<(), FormatError> {
     let (Ok(csize), Ok(size)) = (u32::try_from(entry.compressed_size), u32::try_from(entry.size)) else {
         return Err(FormatError::new(
             Reason::Unsupported,
@@ -475,8 +530,8 @@ fn bare_archive(entry: &Entry, raw: &[u8], out: &mut Vec<u8>) -> Result<(), Form
     put16(out, 20); // version needed
     put16(out, 0); // flags
     put16(out, entry.method.code());
-    put16(out, 0); // time
-    put16(out, DOS_DATE_1980);
+    put16(out, modified.time);
+    put16(out, modified.date);
     put32(out, entry.crc32);
     put32(out, csize);
     put32(out, size);
@@ -492,8 +547,8 @@ fn bare_archive(entry: &Entry, raw: &[u8], out: &mut Vec<u8>) -> Result<(), Form
     put16(out, 20); // version needed
     put16(out, 0); // flags
     put16(out, entry.method.code());
-    put16(out, 0); // time
-    put16(out, DOS_DATE_1980);
+    put16(out, modified.time);
+    put16(out, modified.date);
     put32(out, entry.crc32);
     put32(out, csize);
     put32(out, size);
@@ -648,6 +703,8 @@ fn directory(
 struct Header<'d> {
     flags: u16,
     method: u16,
+    time: u16,
+    date: u16,
     crc32: u32,
     compressed_size: u32,
     size: u32,
@@ -675,6 +732,8 @@ impl<'d> Header<'d> {
         Some(Header {
             flags: u16_at(data, b + 6)?,
             method: u16_at(data, b + 8)?,
+            time: u16_at(data, b + 10)?,
+            date: u16_at(data, b + 12)?,
             crc32: u32_at(data, b + 14)?,
             compressed_size: u32_at(data, b + 18)?,
             size: u32_at(data, b + 22)?,
@@ -818,6 +877,17 @@ fn check_name_bytes(name: &[u8]) -> Result<(), NameError> {
         }
     }
     Ok(())
+}
+
+/// A stored entry name as text when it is UTF-8 or Shift_JIS (see [`Entry::name`]); `None`
+/// leaves it to the zip crate's CP437 reading.
+fn decode_name(raw: &[u8]) -> Option<String> {
+    // Shift_JIS bytes hardly ever form valid UTF-8 by chance (its lead bytes 0x81-0x9F are UTF-8
+    // continuation bytes), so valid UTF-8 is taken as such even without the flag.
+    if let Ok(s) = std::str::from_utf8(raw) {
+        return Some(s.to_owned());
+    }
+    encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(raw).map(|s| s.into_owned())
 }
 
 /// Iterates over well-formed extra fields, stopping at the first that does not fit (some writers
