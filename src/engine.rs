@@ -135,6 +135,12 @@ impl Outcome {
 
     /// True when the item had anything active in it: it was blocked or something was removed
     /// (bookkeeping that only follows from other removals does not count).
+    /// The first thing removed because it was blocked (an archive entry left out): its presence
+    /// means the original belongs in quarantine although the item itself was rebuilt.
+    pub fn held_back(&self) -> Option<&Action> {
+        self.actions.iter().find(|a| a.reason.is_some())
+    }
+
     pub fn found_active_content(&self) -> bool {
         self.verdict == Verdict::Blocked || self.actions.iter().any(|a| !a.action.is_consequence())
     }

@@ -466,13 +466,22 @@ pub struct Action {
     pub action: ActionKind,
     /// Where it applied: a part name, prefixed with the paths of enclosing items.
     pub part: String,
+    /// For something removed because it was blocked (an archive entry, an attachment): why.
+    /// The original it came from belongs in quarantine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
 impl Action {
     pub fn new(action: ActionKind, part: impl Into<String>) -> Self {
-        Action { action, part: part.into(), detail: None }
+        Action { action, part: part.into(), reason: None, detail: None }
+    }
+
+    /// Something removed because it was blocked for `reason`.
+    pub fn held(action: ActionKind, part: impl Into<String>, reason: Reason, detail: impl Into<String>) -> Self {
+        Action { reason: Some(reason), ..Action::with_detail(action, part, detail) }
     }
     pub fn with_detail(action: ActionKind, part: impl Into<String>, detail: impl Into<String>) -> Self {
         let mut d: String = detail.into();
@@ -483,7 +492,7 @@ impl Action {
             }
             d.truncate(cut);
         }
-        Action { action, part: part.into(), detail: Some(d) }
+        Action { action, part: part.into(), reason: None, detail: Some(d) }
     }
 }
 

@@ -69,7 +69,7 @@ pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
             .collect()
     });
     pb.finish_and_clear();
-    let (mut kept, mut disarmed, mut blocked, mut failed) = (0, 0, 0, 0);
+    let (mut kept, mut disarmed, mut blocked, mut held, mut failed) = (0, 0, 0, 0, 0);
     for (input, line) in inputs.iter().zip(lines) {
         match line {
             Ok(line) => {
@@ -77,6 +77,9 @@ pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
                     Verdict::Kept => kept += 1,
                     Verdict::Disarmed => disarmed += 1,
                     Verdict::Blocked => blocked += 1,
+                }
+                if line.verdict != Verdict::Blocked && line.quarantine_id.is_some() {
+                    held += 1;
                 }
                 if let Some(w) = report.as_mut() {
                     serde_json::to_writer(&mut *w, &line)?;
@@ -93,11 +96,12 @@ pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
         w.flush()?;
     }
     eprintln!(
-        "{} files: {disarmed} disarmed, {kept} kept, {blocked} blocked{}",
+        "{} files: {disarmed} disarmed, {kept} kept, {blocked} blocked{}{}",
         inputs.len(),
+        if held > 0 { format!(" ({held} rebuilt without blocked contents, originals held)") } else { String::new() },
         if failed > 0 { format!(", {failed} could not be read or written") } else { String::new() }
     );
-    Ok(if blocked > 0 || failed > 0 { EXIT_FOUND } else { EXIT_CLEAN })
+    Ok(if blocked > 0 || held > 0 || failed > 0 { EXIT_FOUND } else { EXIT_CLEAN })
 }
 
 /// Output paths already taken in this run: two inputs that become the same clean name (say
@@ -162,5 +166,16 @@ fn sanitize_one(
     let data = outcome.output.as_deref().unwrap_or_default();
     write_atomic(&dest, data)?;
     tracing::debug!(input = %shown, output = %dest.display(), verdict = outcome.verdict.as_str(), actions = outcome.actions.len(), "done");
-    Ok(ReportLine::from_outcome(shown, Some(dest.to_string_lossy().into_owned()), &outcome))
+    let mut line = ReportLine::from_outcome(shown.clone(), Some(dest.to_string_lossy().into_owned()), &outcome);
+    // Something inside was blocked and left out (an archive entry): the clean copy goes on, and
+    // the original is held so that nothing blocked is lost.
+    if let Some(held) = outcome.held_back() {
+        let reason = held.reason.unwrap_or(Reason::InternalError);
+        let detail = format!("{}: {}", held.part, held.detail.as_deref().unwrap_or(""));
+        let mut f = fs::File::open(&input.path).with_context(|| format!("{}", input.path.display()))?;
+        let record = q.hold_reader(&mut f, &shown, outcome.name.as_deref(), outcome.kind, reason, Some(&detail))?;
+        tracing::info!(input = %shown, part = %held.part, reason = %reason, quarantine = %record.id, "held back");
+        line.quarantine_id = Some(record.id);
+    }
+    Ok(line)
 }

@@ -4,6 +4,7 @@
 //! that carries the shared budget (checked in every loop over untrusted input), the configuration
 //! and a way to hand child items (embedded documents) back to the engine.
 
+pub mod archive;
 pub mod odf;
 pub mod ole2;
 pub mod ooxml;
@@ -65,6 +66,7 @@ pub fn adopt_child_actions(into: &mut Vec<Action>, part: &str, actions: Vec<Acti
     into.extend(actions.into_iter().map(|a| Action {
         action: a.action,
         part: format!("{part}/{}", a.part),
+        reason: a.reason,
         detail: a.detail,
     }));
 }
@@ -85,6 +87,11 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         k if k.family() == crate::model::Family::Ole2 => ole2::disarm(kind, data, ctx),
         k if k.family() == crate::model::Family::Odf => odf::disarm(kind, data, ctx),
         Kind::Rtf => rtf::disarm(data, ctx),
+        Kind::Zip => archive::ziparc::disarm(data, ctx),
+        Kind::Rar | Kind::Cab => Err(FormatError::new(
+            Reason::Unsupported,
+            format!("{kind} archives: no maintained pure-Rust reader to unpack them with"),
+        )),
         _ => Err(FormatError::new(Reason::Unsupported, format!("no disarm for {kind} yet"))),
     }
 }

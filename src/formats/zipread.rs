@@ -827,6 +827,12 @@ struct NameError {
     what: &'static str,
 }
 
+/// Checks an entry path of any archive as zip entry names are checked: relative, no `..` or `.`
+/// segments, no empty segments, no backslashes, drive letters or control characters.
+pub fn check_entry_name(name: &str) -> Result<(), FormatError> {
+    check_name(name).map_err(|e| e.about(name))
+}
+
 impl NameError {
     fn about(self, name: &str) -> FormatError {
         FormatError::new(self.reason, format!("entry name {name:?}: {}", self.what))
