@@ -17,12 +17,13 @@ const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
 
 /// Each folder and the builder of its samples.
 type Builder = fn() -> Vec<Sample>;
-const SETS: [(&str, Builder); 5] = [
+const SETS: [(&str, Builder); 6] = [
     ("ooxml", samples::all),
     ("pdf", samples::pdf::all),
     ("ole2", samples::ole2::all),
     ("odf", samples::odf::all),
     ("rtf", samples::rtf::all),
+    ("archive", samples::archive::all),
 ];
 
 fn main() -> ExitCode {

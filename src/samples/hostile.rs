@@ -38,10 +38,17 @@ impl RawEntry {
 
 /// Writes local headers, data, central directory and end record for `entries`, as given.
 pub fn raw_zip(entries: &[RawEntry]) -> Vec<u8> {
+    raw_zip_named(entries.iter().map(|e| (e.name.as_bytes(), e)))
+}
+
+/// [`raw_zip`] with each entry's name given as the bytes to store (names in a legacy code page).
+pub fn raw_zip_named<'a>(entries: impl Iterator<Item = (&'a [u8], &'a RawEntry)>) -> Vec<u8> {
     const DOS_DATE_1980_01_01: u16 = 0x0021;
     let mut out = Vec::new();
     let mut central = Vec::new();
-    for e in entries {
+    let mut count = 0u16;
+    for (name, e) in entries {
+        count += 1;
         let offset = out.len() as u32;
         let fields = |buf: &mut Vec<u8>| {
             buf.extend_from_slice(&20u16.to_le_bytes()); // version needed
@@ -52,12 +59,12 @@ pub fn raw_zip(entries: &[RawEntry]) -> Vec<u8> {
             buf.extend_from_slice(&e.crc.to_le_bytes());
             buf.extend_from_slice(&(e.data.len() as u32).to_le_bytes());
             buf.extend_from_slice(&e.uncompressed_size.to_le_bytes());
-            buf.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+            buf.extend_from_slice(&(name.len() as u16).to_le_bytes());
             buf.extend_from_slice(&0u16.to_le_bytes()); // extra length
         };
         out.extend_from_slice(&0x0403_4B50u32.to_le_bytes());
         fields(&mut out);
-        out.extend_from_slice(e.name.as_bytes());
+        out.extend_from_slice(name);
         out.extend_from_slice(&e.data);
 
         central.extend_from_slice(&0x0201_4B50u32.to_le_bytes());
@@ -68,15 +75,15 @@ pub fn raw_zip(entries: &[RawEntry]) -> Vec<u8> {
         central.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
         central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
         central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(e.name.as_bytes());
+        central.extend_from_slice(name);
     }
     let cd_offset = out.len() as u32;
     out.extend_from_slice(&central);
     out.extend_from_slice(&0x0605_4B50u32.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
     out.extend_from_slice(&(central.len() as u32).to_le_bytes());
     out.extend_from_slice(&cd_offset.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
@@ -273,14 +280,20 @@ impl ZipCrypto {
 pub fn encrypted_entry() -> Vec<u8> {
     let mut entries = stored_docx_entries("Encrypted entry");
     let e = entries.iter_mut().find(|e| e.name == "word/document.xml").expect("main part");
-    let mut z = ZipCrypto::new(b"mugai");
-    let mut header = Prng::new(11).bytes(12);
-    header[11] = (e.crc >> 24) as u8; // the check byte readers compare after decrypting
-    let mut data: Vec<u8> = header.iter().map(|&b| z.encrypt(b)).collect();
-    data.extend(e.data.iter().map(|&b| z.encrypt(b)));
-    e.data = data;
+    e.data = zip_crypto_encrypt(b"mugai", e.crc, &e.data);
     e.flags |= 1;
     raw_zip(&entries)
+}
+
+/// `plain` encrypted with ZipCrypto under `password`, with the 12-byte header readers check
+/// (its last byte is the top byte of the entry's CRC-32).
+pub fn zip_crypto_encrypt(password: &[u8], crc: u32, plain: &[u8]) -> Vec<u8> {
+    let mut z = ZipCrypto::new(password);
+    let mut header = Prng::new(11).bytes(12);
+    header[11] = (crc >> 24) as u8;
+    let mut data: Vec<u8> = header.iter().map(|&b| z.encrypt(b)).collect();
+    data.extend(plain.iter().map(|&b| z.encrypt(b)));
+    data
 }
 
 /// A document whose main part declares a document type with nested entities (the "billion

@@ -19,6 +19,7 @@
 //! The builders are deterministic: fixed zip timestamps, fixed compound file times, a seeded
 //! generator for noise.
 
+pub mod archive;
 pub mod excel;
 pub mod hostile;
 mod large;

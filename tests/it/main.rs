@@ -6,6 +6,7 @@
 //! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks; `ole2`, `odf`
 //! and `rtf` for the legacy Office, OpenDocument and RTF samples of `mugai::samples`.
 
+mod archive;
 mod cli;
 mod common;
 mod limits;

@@ -1,0 +1,1 @@
+WScript.Echo("mugai sample: this would run");
