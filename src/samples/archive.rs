@@ -253,7 +253,12 @@ pub fn all() -> Vec<Sample> {
         s("archive.rar", rar(), Expected::blocked(Reason::Unsupported)),
         s("pe_renamed.pdf", hostile::executable(), Expected::blocked(Reason::Executable)),
         s("invoice\u{202E}fdp.exe", hostile::executable(), Expected::blocked(Reason::Executable)),
-        s("update.bat", b"@echo off\r\necho mugai sample\r\n".to_vec(), Expected::blocked(Reason::DangerousName)),
+        s("update.bat", b"@echo off\r\necho mugai sample\r\n".to_vec(), Expected::blocked(Reason::Executable)),
+        s(
+            "maintenance.txt",
+            b"@echo off\r\necho a batch file named as notes\r\n".to_vec(),
+            Expected::blocked(Reason::Executable),
+        ),
         s("notes.txt.js", WSH_SCRIPT.to_vec(), Expected::blocked(Reason::DangerousName)),
     ]
 }
