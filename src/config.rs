@@ -250,7 +250,7 @@ impl Default for Config {
                 max_total_bytes: 1024 * 1024 * 1024,
                 max_entries: 20_000,
                 max_depth: 8,
-                max_ratio: 200,
+                max_ratio: 1000,
                 max_xml_depth: 256,
                 max_objects: 50_000,
                 max_stream_bytes: 256 * 1024 * 1024,
