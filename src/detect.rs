@@ -128,11 +128,18 @@ fn detect_content(data: &[u8], limits: &Limits) -> Detected {
         return Detected::of(Kind::Pdf);
     }
     if looks_like_text(data) {
-        let kind = text_kind(data);
+        let mut kind = text_kind(data);
         if kind == Kind::Text && looks_like_script(data) {
             return Detected::of(Kind::Script);
         }
-        return Detected::of(kind);
+        if kind == Kind::Text && data.starts_with(b"ID;") {
+            kind = Kind::Sylk;
+        }
+        let mut d = Detected::of(kind);
+        if crate::formats::text::has_formula_hazard(kind, data) {
+            d.findings.push(Finding { finding: FindingKind::FormulaCells, detail: None });
+        }
+        return d;
     }
     Detected::of(Kind::Unknown)
 }

@@ -164,6 +164,8 @@ kinds! {
     OfficeXml => "office_xml", Markup, ["xml"];
     Xml => "xml", Markup, ["xml"];
     // Plain data
+    // Excel's symbolic link format: text records that may carry Excel 4.0 macros.
+    Sylk => "sylk", Text, ["slk"];
     Text => "text", Text, ["txt", "text", "csv", "tsv", "log", "md", "json", "ini", "cfg", "conf", "yaml", "yml", "toml", "hl7", "dat", "prn", "tab", "jsonl", "ndjson"];
     Empty => "empty", Text, [];
     Png => "png", Image, ["png"];
@@ -369,7 +371,8 @@ pub enum ActionKind {
     /// A cell formula calling DDE (`=cmd|'...'!A0`); the cached value kept.
     RemovedDdeFormula,
     /// A cell formula reading another workbook or calling out (WEBSERVICE, RTD, CALL, REGISTER,
-    /// add-in functions); the cached value kept.
+    /// add-in functions); the cached value kept. In delimited text, such a cell is made text
+    /// (a leading apostrophe); in SYLK, every formula gives way to its value.
     RemovedExternalFormula,
     /// A relationship to something outside the package (template, linked object, frame,
     /// linked workbook, image by URL, hyperlink to a non-web target).
@@ -520,6 +523,10 @@ pub enum FindingKind {
     ExecutableExtension,
     /// A name longer than `[names] max_name_chars` (long names hide their extension).
     LongName,
+    /// Cells a spreadsheet would evaluate into something active (DDE, functions that fetch or
+    /// call out), or SYLK records beyond values and formats: text that must be disarmed even
+    /// where text is kept.
+    FormulaCells,
     /// Characters that have no place in a file name (control characters, path separators),
     /// replaced where the name is written out.
     UnsafeCharacters,

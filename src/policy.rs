@@ -36,6 +36,8 @@ pub fn decide(policy: &PolicyConfig, names: &NamesConfig, d: &Detected) -> Decis
     match policy.action_for(d.kind) {
         KindAction::Block => Decision::Block(Reason::PolicyBlocked, format!("policy blocks {}", d.kind)),
         KindAction::Disarm => Decision::Disarm,
+        // Text a spreadsheet would evaluate (DDE cells, SYLK macros) is never passed unchanged.
+        KindAction::Keep if d.findings.iter().any(|f| f.finding == FindingKind::FormulaCells) => Decision::Disarm,
         KindAction::Keep => {
             if let Some(m) = d.findings.iter().find(|f| f.finding == FindingKind::ExtensionMismatch) {
                 return Decision::Block(Reason::NameMismatch, m.detail.clone().unwrap_or_default());

@@ -10,6 +10,7 @@ pub mod ole2;
 pub mod ooxml;
 pub mod pdf;
 pub mod rtf;
+pub mod text;
 pub mod xml;
 pub mod zipread;
 
@@ -88,6 +89,8 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         k if k.family() == crate::model::Family::Odf => odf::disarm(kind, data, ctx),
         Kind::Rtf => rtf::disarm(data, ctx),
         Kind::Zip => archive::ziparc::disarm(data, ctx),
+        Kind::Text | Kind::Sylk => text::disarm(kind, data, ctx),
+        Kind::Empty => Ok(Disarmed { data: Vec::new(), kind, actions: Vec::new() }),
         Kind::Rar | Kind::Cab => Err(FormatError::new(
             Reason::Unsupported,
             format!("{kind} archives: no maintained pure-Rust reader to unpack them with"),

@@ -227,6 +227,36 @@ pub fn rar() -> Vec<u8> {
     d
 }
 
+/// A patient list in Shift_JIS with negative numbers and phone numbers: nothing a spreadsheet
+/// runs, kept byte for byte.
+pub fn benign_csv() -> Vec<u8> {
+    let text =
+        "患者番号,氏名,電話,残高\r\n1001,山田 太郎,+81-3-1234-5678,-500\r\n1002,\"佐藤, 花子\",03-9876-5432,1200\r\n";
+    encoding_rs::SHIFT_JIS.encode(text).0.into_owned()
+}
+
+/// Cells that run when the file is opened in a spreadsheet: DDE to cmd, in the usual and the
+/// `@`-prefixed form, and a HYPERLINK formula.
+pub fn dde_csv() -> Vec<u8> {
+    b"name,amount,note\r\n\
+      Yamada,100,=cmd|' /C calc'!A0\r\n\
+      Sato,200,\"@SUM(1+1)*cmd|' /C calc'!A0\"\r\n\
+      Suzuki,-300,=HYPERLINK(\"http://attacker.example/x\",\"details\")\r\n"
+        .to_vec()
+}
+
+/// A SYLK file that is a macro sheet run by `Auto_Open`.
+pub fn macro_sylk() -> Vec<u8> {
+    b"ID;P\r\nO;E\r\nNN;NAuto_open;ER1C1\r\nC;X1;Y1;K0;EEXEC(\"calc.exe\")\r\nC;X1;Y2;K0;EHALT()\r\n\
+      C;X2;Y1;K\"Total\"\r\nC;X2;Y2;K42\r\nE\r\n"
+        .to_vec()
+}
+
+pub fn benign_sylk() -> Vec<u8> {
+    b"ID;PWXL;N;E\r\nP;PGeneral\r\nF;P0;DG0G10;M320\r\nB;Y2;X2;D0 0 1 1\r\nC;Y1;X1;K\"Total\"\r\nC;Y2;X1;K42\r\nE\r\n"
+        .to_vec()
+}
+
 pub fn all() -> Vec<Sample> {
     use ActionKind::*;
     let s = |file_name, bytes, expected| Sample { file_name, bytes, expected };
@@ -260,5 +290,13 @@ pub fn all() -> Vec<Sample> {
             Expected::blocked(Reason::Executable),
         ),
         s("notes.txt.js", WSH_SCRIPT.to_vec(), Expected::blocked(Reason::DangerousName)),
+        s("patients_sjis.csv", benign_csv(), Expected::kept("csv")),
+        s("dde_injection.csv", dde_csv(), Expected::disarmed("csv", &[RemovedDdeFormula, RemovedExternalFormula])),
+        s("benign.slk", benign_sylk(), Expected::kept("slk")),
+        s(
+            "macro_sheet.slk",
+            macro_sylk(),
+            Expected::disarmed("slk", &[RemovedMacroSheet, RemovedAutoMacroName, RemovedExternalFormula]),
+        ),
     ]
 }

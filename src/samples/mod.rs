@@ -76,6 +76,11 @@ impl Expected {
         }
     }
 
+    /// Passed as it was, byte for byte.
+    pub fn kept(ext: &'static str) -> Self {
+        Expected { verdict: Verdict::Kept, ..Self::clean(ext) }
+    }
+
     pub fn blocked(reason: Reason) -> Self {
         Expected {
             verdict: Verdict::Blocked,
