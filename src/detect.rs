@@ -127,16 +127,20 @@ fn detect_content(data: &[u8], limits: &Limits) -> Detected {
     if find(&data[..data.len().min(1024)], b"%PDF-").is_some() {
         return Detected::of(Kind::Pdf);
     }
-    if looks_like_text(data) {
-        let mut kind = text_kind(data);
-        if kind == Kind::Text && looks_like_script(data) {
+    // Text in UTF-16 with a byte order mark (Excel's "Unicode text", Notepad's "Unicode") is
+    // judged on its characters.
+    let utf16 = crate::formats::text::utf16_text(data);
+    let text = utf16.as_deref().map(str::as_bytes).unwrap_or(data);
+    if looks_like_text(text) {
+        let mut kind = text_kind(text);
+        if kind == Kind::Text && looks_like_script(text) {
             return Detected::of(Kind::Script);
         }
-        if kind == Kind::Text && data.starts_with(b"ID;") {
+        if kind == Kind::Text && text.starts_with(b"ID;") {
             kind = Kind::Sylk;
         }
         let mut d = Detected::of(kind);
-        if crate::formats::text::has_formula_hazard(kind, data) {
+        if crate::formats::text::has_formula_hazard(kind, text) {
             d.findings.push(Finding { finding: FindingKind::FormulaCells, detail: None });
         }
         return d;
@@ -524,6 +528,25 @@ mod tests {
         ] {
             assert_eq!(detect(d, Some("notes.txt"), None, &lim()).kind, Kind::Text, "{}", String::from_utf8_lossy(d));
         }
+    }
+
+    #[test]
+    fn utf16_text_is_text() {
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("氏名\t点数\r\n山田\t90\r\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain("a,b\r\n".encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        assert_eq!(detect(&le, Some("export.txt"), None, &lim()).kind, Kind::Text);
+        assert_eq!(detect(&be, Some("export.csv"), None, &lim()).kind, Kind::Text);
+        let dde: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("a,=cmd|'/c calc'!A0\r\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert!(detect(&dde, Some("x.csv"), None, &lim())
+            .findings
+            .iter()
+            .any(|f| f.finding == FindingKind::FormulaCells));
     }
 
     #[test]

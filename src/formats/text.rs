@@ -34,6 +34,16 @@ const DANGEROUS_FUNCTIONS: [&[u8]; 14] = [
     b"rtd(",
 ];
 
+/// The characters of UTF-16 text with a byte order mark, when it decodes.
+pub fn utf16_text(data: &[u8]) -> Option<String> {
+    let (encoding, body) = match data {
+        [0xFF, 0xFE, rest @ ..] => (encoding_rs::UTF_16LE, rest),
+        [0xFE, 0xFF, rest @ ..] => (encoding_rs::UTF_16BE, rest),
+        _ => return None,
+    };
+    encoding.decode_without_bom_handling_and_without_replacement(body).map(|s| s.into_owned())
+}
+
 /// True when `data` holds a cell a spreadsheet would evaluate into something active (see the
 /// module documentation), or is a SYLK file with anything but values and formats.
 pub fn has_formula_hazard(kind: Kind, data: &[u8]) -> bool {
@@ -48,7 +58,21 @@ pub fn has_formula_hazard(kind: Kind, data: &[u8]) -> bool {
 pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     match kind {
         Kind::Sylk => disarm_sylk(data, ctx),
-        _ => disarm_delimited(data, ctx),
+        _ => match utf16_text(data) {
+            // Disarmed as UTF-8 and written back in the byte order it came in, with its mark.
+            Some(text) => {
+                let mut d = disarm_delimited(text.as_bytes(), ctx)?;
+                let text = String::from_utf8(d.data).map_err(|_| FormatError::malformed("UTF-16 text"))?;
+                let big_endian = data.starts_with(&[0xFE, 0xFF]);
+                let mut out = if big_endian { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+                for unit in text.encode_utf16() {
+                    out.extend_from_slice(&if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() });
+                }
+                d.data = out;
+                Ok(d)
+            }
+            None => disarm_delimited(data, ctx),
+        },
     }
 }
 

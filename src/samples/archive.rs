@@ -252,6 +252,11 @@ pub fn macro_sylk() -> Vec<u8> {
         .to_vec()
 }
 
+/// Text as Excel saves "Unicode text": UTF-16 little-endian with a byte order mark, tabs.
+pub fn utf16(text: &str) -> Vec<u8> {
+    [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect()
+}
+
 pub fn benign_sylk() -> Vec<u8> {
     b"ID;PWXL;N;E\r\nP;PGeneral\r\nF;P0;DG0G10;M320\r\nB;Y2;X2;D0 0 1 1\r\nC;Y1;X1;K\"Total\"\r\nC;Y2;X1;K42\r\nE\r\n"
         .to_vec()
@@ -292,6 +297,12 @@ pub fn all() -> Vec<Sample> {
         s("notes.txt.js", WSH_SCRIPT.to_vec(), Expected::blocked(Reason::DangerousName)),
         s("patients_sjis.csv", benign_csv(), Expected::kept("csv")),
         s("dde_injection.csv", dde_csv(), Expected::disarmed("csv", &[RemovedDdeFormula, RemovedExternalFormula])),
+        s("export_utf16.txt", utf16("氏名\t点数\r\n山田 太郎\t90\r\n"), Expected::kept("txt")),
+        s(
+            "dde_utf16.txt",
+            utf16("氏名\t点数\r\n山田 太郎\t=cmd|' /C calc'!A0\r\n"),
+            Expected::disarmed("txt", &[RemovedDdeFormula]),
+        ),
         s("benign.slk", benign_sylk(), Expected::kept("slk")),
         s(
             "macro_sheet.slk",

@@ -424,6 +424,9 @@ fn formula_cells_are_made_text_and_nothing_else_changes() {
         assert!(cell.starts_with('\''), "{line} ({last})");
     }
     assert!(out.contains(",-300,"), "numbers stay numbers");
+    let o = outcome("dde_utf16.txt");
+    let out = o.output.clone().expect("output");
+    assert_eq!(out, archive::utf16("氏名\t点数\r\n山田 太郎\t'=cmd|' /C calc'!A0\r\n"), "UTF-16 in, UTF-16 out");
     let o = outcome("macro_sheet.slk");
     let out = String::from_utf8(o.output.clone().expect("output")).expect("utf-8");
     assert!(!out.contains(";E") && !out.contains("NN;") && !out.contains("\nO;"), "{out}");
