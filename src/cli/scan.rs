@@ -67,12 +67,13 @@ pub fn run(cli: &Cli, a: &ScanArgs) -> Result<u8> {
         writeln!(out, "{:<8} {:<10} {}  {}", o.verdict.as_str(), o.kind.as_str(), shown, what)?;
         for act in &o.actions {
             let action = serde_json::to_value(act.action)?.as_str().unwrap_or_default().to_string();
-            writeln!(
-                out,
-                "           - {action} {}{}",
-                act.part,
-                act.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
-            )?;
+            let why = match (act.reason, act.detail.as_deref()) {
+                (Some(r), Some(d)) => format!(" ({r}: {d})"),
+                (Some(r), None) => format!(" ({r})"),
+                (None, Some(d)) => format!(" ({d})"),
+                (None, None) => String::new(),
+            };
+            writeln!(out, "           - {action} {}{why}", act.part)?;
         }
     }
     Ok(if found { EXIT_FOUND } else { EXIT_CLEAN })
