@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use mugai::config::Config;
 use mugai::engine::Engine;
 use mugai::model::{Item, Verdict};
-use mugai::samples::{archive, pdf, word};
+use mugai::samples::archive;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,26 +17,9 @@ fn item(doc: &[u8]) -> Item {
     Item::new(doc.to_vec(), Some("bench.zip".into()), "bench.zip")
 }
 
-/// 40 entries: docx, pdf and png, 10 of each kind of document plus notes.
-fn bundle() -> Vec<u8> {
-    let (docx, pdf, png) = (word::benign(), pdf::benign(), mugai::samples::media::sample_png());
-    let names: Vec<(String, &[u8])> = (0..10)
-        .flat_map(|i| {
-            [
-                (format!("報告書/{i:02}.docx"), &docx[..]),
-                (format!("letters/{i:02}.pdf"), &pdf[..]),
-                (format!("scans/{i:02}.png"), &png[..]),
-                (format!("notes/{i:02}.txt"), &b"Maintenance notes for ward 3.\r\n"[..]),
-            ]
-        })
-        .collect();
-    let entries: Vec<(&str, &[u8])> = names.iter().map(|(n, d)| (n.as_str(), *d)).collect();
-    archive::zip_of(&entries)
-}
-
 fn disarm(c: &mut Criterion) {
     let inputs = [
-        ("bundle_40", bundle()),
+        ("bundle_40", archive::bundle_40()),
         ("tiny_10000", archive::ten_thousand_entries()),
         ("docm_two_deep", archive::docm_two_deep()),
     ];

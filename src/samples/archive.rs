@@ -56,6 +56,23 @@ pub fn benign_bundle() -> Vec<u8> {
     ])
 }
 
+/// A bundle of 40 entries for the benchmarks: ten each of docx, pdf, png and notes, in folders.
+pub fn bundle_40() -> Vec<u8> {
+    let (docx, pdf, png) = (word::benign(), pdf::benign(), media::sample_png());
+    let names: Vec<(String, &[u8])> = (0..10)
+        .flat_map(|i| {
+            [
+                (format!("報告書/{i:02}.docx"), &docx[..]),
+                (format!("letters/{i:02}.pdf"), &pdf[..]),
+                (format!("scans/{i:02}.png"), &png[..]),
+                (format!("notes/{i:02}.txt"), README),
+            ]
+        })
+        .collect();
+    let entries: Vec<(&str, &[u8])> = names.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+    zip_of(&entries)
+}
+
 /// Names written in Shift_JIS without the UTF-8 flag, as Japanese Windows writes them; `ソ` and
 /// `表` end in the byte 0x5C, a backslash in ASCII.
 pub fn shift_jis_names() -> Vec<u8> {
