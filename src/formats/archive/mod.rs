@@ -206,10 +206,15 @@ pub fn clean(listed: Vec<Listed>, ctx: &Context<'_>) -> Result<Cleaned, FormatEr
     for entry in listed {
         match entry {
             Listed::File { path, data, modified, source } => {
+                if let Some(what) = system_metadata(&path, &data) {
+                    out.actions.push(Action::with_detail(ActionKind::RemovedArchiveMetadata, path, what));
+                    continue;
+                }
                 let name = names::base_name(&path).to_string();
                 items.push(Item::new(data, Some(name), path.clone()));
                 files.push((path, modified, source));
             }
+            Listed::Dir { path, .. } if is_macos_fork_folder(&path) => {}
             Listed::Dir { path, modified } => {
                 out.entries.push(CleanEntry::Dir { path: names::safe_entry_path(&path), modified })
             }
@@ -257,6 +262,30 @@ pub fn clean(listed: Vec<Listed>, ctx: &Context<'_>) -> Result<Cleaned, FormatEr
         out.entries.push(CleanEntry::File { path, data, kind, modified, unchanged, source });
     }
     Ok(out)
+}
+
+/// Files the archiving system added, not the sender: macOS resource forks and folder settings,
+/// Windows thumbnail caches and folder settings. They are left out without counting as blocked
+/// (otherwise every zip made on a Mac would be held in quarantine), and `desktop.ini`, whose
+/// icon paths can point Explorer at a network share, never reaches the extracted folder.
+fn system_metadata(path: &str, data: &[u8]) -> Option<&'static str> {
+    let base = names::base_name(path);
+    let lower = base.to_ascii_lowercase();
+    if is_macos_fork_folder(path) || (base.starts_with("._") && data.starts_with(&[0, 5, 0x16, 7])) {
+        Some("macOS resource fork")
+    } else if base == ".DS_Store" && (data.is_empty() || data.get(4..8) == Some(b"Bud1")) {
+        Some("macOS folder settings")
+    } else if matches!(lower.as_str(), "thumbs.db" | "ehthumbs.db" | "ehthumbs_vista.db") {
+        Some("Windows thumbnail cache")
+    } else if lower == "desktop.ini" {
+        Some("Windows folder settings")
+    } else {
+        None
+    }
+}
+
+fn is_macos_fork_folder(path: &str) -> bool {
+    path == "__MACOSX" || path.starts_with("__MACOSX/")
 }
 
 fn entry_path(e: &CleanEntry) -> &str {
