@@ -88,6 +88,10 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         k if k.family() == crate::model::Family::Odf => odf::disarm(kind, data, ctx),
         Kind::Rtf => rtf::disarm(data, ctx),
         Kind::Zip => archive::ziparc::disarm(data, ctx),
+        Kind::Gzip => archive::gzip::disarm(data, ctx),
+        Kind::Tar => archive::tar::disarm(data, ctx),
+        Kind::SevenZip => archive::sevenz::disarm(data, ctx),
+        Kind::Lzh => archive::lzh::disarm(data, ctx),
         Kind::Rar | Kind::Cab => Err(FormatError::new(
             Reason::Unsupported,
             format!("{kind} archives: no maintained pure-Rust reader to unpack them with"),

@@ -13,6 +13,7 @@ mod mutations;
 mod odf;
 mod ole2;
 mod ooxml;
+mod packed;
 mod pdf;
 mod rtf;
 mod samples;
