@@ -1,7 +1,7 @@
 //! 7z archives, read with `sevenz-rust2` (pure Rust, built without its encryption and extra
 //! codecs): every file goes back through the engine and the archive is rebuilt **as a zip**
-//! (`x.7z` comes out as `x.zip`), since no pure-Rust 7z writer is needed to carry clean files
-//! and every recipient can open a zip.
+//! (`x.7z` comes out as `x.zip`): every recipient can open a zip without 7-Zip, and the rebuilt
+//! archives share one writer.
 //!
 //! Before a byte is decoded:
 //! - the start header must be intact (its CRC set and right): a damaged one would make the crate
