@@ -341,6 +341,34 @@ pub fn lzh_level2(items: &[LhaItem<'_>]) -> Vec<u8> {
     out
 }
 
+/// The MS-DOS date and time of [`MTIME`] (2023-11-14 22:13:20), as level 0 and 1 headers store
+/// it: time in the low half, date in the high half.
+pub const DOS_MTIME: u32 = ((22 << 11) | (13 << 5) | 10) | ((((2023 - 1980) << 9) | (11 << 5) | 14) << 16);
+
+/// An LHA archive with level-0 headers (the MS-DOS original): each name is stored as given,
+/// raw bytes with `\` between folders, and the data stored (`-lh0-`).
+pub fn lzh_level0(items: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, data) in items {
+        let mut h = vec![0, 0];
+        h.extend_from_slice(b"-lh0-");
+        h.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        h.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        h.extend_from_slice(&DOS_MTIME.to_le_bytes());
+        h.push(0x20); // archive attribute
+        h.push(0); // level
+        h.push(name.len() as u8);
+        h.extend_from_slice(name);
+        h.extend_from_slice(&crc16(data).to_le_bytes());
+        h[0] = (h.len() - 2) as u8;
+        h[1] = h[2..].iter().fold(0u8, |a, &b| a.wrapping_add(b));
+        out.extend_from_slice(&h);
+        out.extend_from_slice(data);
+    }
+    out.push(0);
+    out
+}
+
 /// An LHA archive of a folder with the docm (Shift_JIS names), and a text file.
 pub fn lzh_docm() -> Vec<u8> {
     let docm = docm();

@@ -383,6 +383,47 @@ fn a_7z_with_a_docm_comes_out_as_a_zip_with_a_docx() {
 }
 
 #[test]
+fn every_7z_method_built_in_is_read() {
+    use sevenz_rust2::{ArchiveEntry, ArchiveWriter, EncoderConfiguration, EncoderMethod};
+    let methods = [
+        EncoderMethod::COPY,
+        EncoderMethod::LZMA,
+        EncoderMethod::LZMA2,
+        EncoderMethod::PPMD,
+        EncoderMethod::BZIP2,
+        EncoderMethod::DEFLATE,
+    ];
+    let text = packed::NOTES.repeat(50);
+    for method in methods {
+        let mut w = ArchiveWriter::new(Cursor::new(Vec::new())).unwrap();
+        w.set_content_methods(vec![EncoderConfiguration::new(method)]);
+        w.push_archive_entry(ArchiveEntry::new_file("notes.txt"), Some(&text[..])).unwrap();
+        let bytes = w.finish().unwrap().into_inner();
+        let o = process("notes.7z", &bytes);
+        assert_eq!(o.verdict, Verdict::Disarmed, "{}: {}", method.name(), detail(&o));
+        let entries = unzip(o.output.as_deref().unwrap()).unwrap();
+        assert_eq!(entry(&entries, "notes.txt").unwrap().data, text, "{}", method.name());
+    }
+}
+
+#[test]
+fn a_7z_model_or_dictionary_larger_than_needed_is_refused_before_it_is_allocated() {
+    // PPMd order 6 with a model of 4 GiB - 64 bytes, for 5 bytes of data.
+    let mut props = vec![6];
+    props.extend_from_slice(&(u32::MAX - 63).to_le_bytes());
+    let ppmd = packed::seven_zip_single_coder(&[0x03, 0x04, 0x01], &props, &[0; 8], 5, "a.txt");
+    let o = process("ppmd.7z", &ppmd);
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::LimitTotalBytes)), "{}", detail(&o));
+    assert!(detail(outcome("dictionary_bomb.7z")).contains("dictionary"), "{}", detail(outcome("dictionary_bomb.7z")));
+    // LZMA with a 1 GiB dictionary for 5 bytes.
+    let mut props = vec![0x5D];
+    props.extend_from_slice(&(1u32 << 30).to_le_bytes());
+    let lzma = packed::seven_zip_single_coder(&[0x03, 0x01, 0x01], &props, &[0; 8], 5, "a.txt");
+    let o = process("lzma.7z", &lzma);
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::LimitTotalBytes)), "{}", detail(&o));
+}
+
+#[test]
 fn an_lzh_with_shift_jis_names_comes_out_as_a_zip_with_a_docx() {
     let entries = unzip(output("report_sjis.lzh")).unwrap();
     let doc = format!("{}/{}", packed::JA_FOLDER, packed::JA_DOCUMENT.replace(".docm", ".docx"));
@@ -392,6 +433,22 @@ fn an_lzh_with_shift_jis_names_comes_out_as_a_zip_with_a_docx() {
     for e in &entries {
         assert_eq!(e.mtime, dos_mtime(), "{}", e.path);
     }
+}
+
+#[test]
+fn level_0_lzh_names_split_on_backslash_only_outside_shift_jis_characters() {
+    // 資料\表.txt in Shift_JIS: 表 is 0x95 0x5C, whose second byte is not a separator.
+    let name = encoding_rs::SHIFT_JIS.encode("資料\\表.txt").0.into_owned();
+    assert_eq!(name.iter().filter(|&&b| b == b'\\').count(), 2);
+    let lzh = packed::lzh_level0(&[(&name, packed::NOTES)]);
+    let o = process("old.lzh", &lzh);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    let entries = unzip(o.output.as_deref().unwrap()).unwrap();
+    assert_eq!(paths(&entries), ["資料/表.txt"]);
+    assert_eq!(entries[0].data, packed::NOTES);
+    assert_eq!(entries[0].mtime, dos_mtime());
+    let o = process("old.lzh", &packed::lzh_level0(&[(b"..\\..\\autoexec.bat", b"echo\r\n")]));
+    assert_eq!(o.reason, Some(Reason::PathTraversal), "{}", detail(&o));
 }
 
 #[test]

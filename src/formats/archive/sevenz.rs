@@ -1,5 +1,5 @@
-//! 7z archives, read with `sevenz-rust2` (pure Rust, built without its encryption and extra
-//! codecs): every file goes back through the engine and the archive is rebuilt **as a zip**
+//! 7z archives, read with `sevenz-rust2` (pure Rust, built without its encryption, zstd,
+//! brotli and LZ4 codecs): every file goes back through the engine and the archive is rebuilt **as a zip**
 //! (`x.7z` comes out as `x.zip`): every recipient can open a zip without 7-Zip, and the rebuilt
 //! archives share one writer.
 //!
@@ -7,11 +7,12 @@
 //! - the start header must be intact (its CRC set and right): a damaged one would make the crate
 //!   search the file for a header, which is recovery, not reading;
 //! - encrypted archives are refused as `encrypted` (an AES coder on any block, or an encrypted
-//!   header), methods other than copy, LZMA, LZMA2, Deflate and the branch filters (BCJ, BCJ2,
-//!   ARM, ..., delta) as `unsupported_compression`;
+//!   header), methods other than copy, LZMA, LZMA2, PPMd, BZip2, Deflate and the branch filters
+//!   (BCJ, BCJ2, ARM, ..., delta) as `unsupported_compression`;
 //! - an LZMA or LZMA2 dictionary larger than both the data it decodes and 64 MiB is refused as
 //!   `limit_total_bytes`: the decoder would allocate it whole, and a 4 GiB dictionary in a
-//!   tiny file is a memory bomb;
+//!   tiny file is a memory bomb; so is a PPMd model larger than 64 MiB and than 16 times the
+//!   data (at most 256 MiB), the most 7-Zip gives one;
 //! - the declared sizes are checked: each entry against `max_entry_bytes`, all of them charged to
 //!   `max_total_bytes`, their sum against `max_ratio` times the archive's size.
 //!
@@ -37,6 +38,9 @@ const START_HEADER: usize = 32;
 /// that do not shrink the dictionary to the file (7-Zip's strongest level uses 64 MiB) stay
 /// readable, and the memory stays bounded.
 const DICTIONARY_ALLOWANCE: u64 = 64 << 20;
+
+/// The largest PPMd model accepted (7-Zip's strongest setting uses 192 MiB).
+const PPMD_MEMORY_CAP: u64 = 256 << 20;
 
 /// Extra room, in KiB, over a decoder's dictionary for the crate's own memory check.
 const MEMORY_SLACK_KB: usize = 4 << 10;
@@ -207,7 +211,21 @@ fn check_block(block: &sevenz_rust2::Block) -> Result<usize, FormatError> {
                 }
                 largest = largest.max(dictionary);
             }
+            EncoderMethod::ID_PPMD => {
+                let memory = ppmd_memory(coder)?;
+                let needed = block.get_unpack_size_at_index(index);
+                // 7-Zip shrinks the model to at most 16 times the data it packs.
+                let allowed = DICTIONARY_ALLOWANCE.max(needed.saturating_mul(16).min(PPMD_MEMORY_CAP));
+                if memory > allowed {
+                    return Err(FormatError::new(
+                        Reason::LimitTotalBytes,
+                        format!("PPMd model of {memory} bytes to decode {needed} bytes"),
+                    ));
+                }
+                largest = largest.max(memory);
+            }
             EncoderMethod::ID_COPY
+            | EncoderMethod::ID_BZIP2
             | EncoderMethod::ID_DEFLATE
             | EncoderMethod::ID_DELTA
             | EncoderMethod::ID_BCJ_X86
@@ -239,6 +257,12 @@ fn dictionary_size(coder: &Coder) -> Result<u64, FormatError> {
         Some(&d) if d < 40 => Ok((2 | u64::from(d & 1)) << (d / 2 + 11)),
         _ => Err(FormatError::malformed("LZMA2 dictionary property out of range")),
     }
+}
+
+/// The model memory a PPMd coder declares.
+fn ppmd_memory(coder: &Coder) -> Result<u64, FormatError> {
+    let b = coder.properties().get(1..5).ok_or_else(|| FormatError::malformed("PPMd properties too short"))?;
+    Ok(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
 }
 
 /// Declared sizes against the limits, before anything is decoded.
