@@ -11,7 +11,8 @@
 //! `data`; a `.tgz` needs nothing special, its child is a tar. A blocked child blocks the gzip
 //! whatever `[archive] on_blocked_entry` says: a gzip without its content is of no use.
 //!
-//! The rebuilt file is one member: FNAME is the child's (possibly new) name when the input had
+//! The rebuilt file is one member (deflated at the default level, or the fastest when the input
+//! could hardly compress its content): FNAME is the child's (possibly new) name when the input had
 //! one, MTIME is kept, OS is 255 (unknown); no extra field, comment or header CRC. Bytes after the
 //! last member are left out (`removed_trailing_data`, or `removed_archive_metadata` when they are
 //! only zero padding), and so are extra fields and comments (`removed_archive_metadata`).
@@ -50,6 +51,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
         Some(raw) => names::safe_file_name(names::base_name(&decode_fname(raw))),
         None => UNNAMED.to_string(),
     };
+    let inflated_len = inflated.content.len() as u64;
     let listed = vec![Listed::File { path: name, data: inflated.content, modified: Stamp::from_unix(0), source: None }];
     let cleaned = clean(listed, ctx)?;
     let Some((path, content)) = cleaned.entries.into_iter().find_map(|e| match e {
@@ -63,7 +65,10 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
         return Err(FormatError::new(reason, format!("the content of the gzip file: {detail}")));
     };
     actions.extend(cleaned.actions);
-    let out = write(inflated.name.is_some().then_some(path.as_str()), inflated.mtime, &content)?;
+    // Content the input could hardly compress (a tar of Office files, pictures) is deflated at
+    // the fastest level: a stronger one spends its time finding nothing.
+    let level = if data.len() as u64 * 10 > inflated_len * 9 { Compression::fast() } else { Compression::default() };
+    let out = write(inflated.name.is_some().then_some(path.as_str()), inflated.mtime, &content, level)?;
     Ok(Disarmed { data: out, kind: Kind::Gzip, actions })
 }
 
@@ -135,14 +140,14 @@ fn decode_fname(raw: &[u8]) -> String {
 }
 
 /// One gzip member holding `content`; see the module documentation for the header.
-fn write(name: Option<&str>, mtime: u32, content: &[u8]) -> Result<Vec<u8>, FormatError> {
+fn write(name: Option<&str>, mtime: u32, content: &[u8], level: Compression) -> Result<Vec<u8>, FormatError> {
     let werr = |e: std::io::Error| FormatError::malformed(format!("writing the gzip file: {e}"));
     let mut builder = GzBuilder::new().mtime(mtime).operating_system(255);
     if let Some(n) = name {
         // A safe name holds no NUL, which FNAME cannot carry.
         builder = builder.filename(n.replace('\0', "_"));
     }
-    let mut w = builder.write(Vec::with_capacity(content.len() / 2 + 64), Compression::default());
+    let mut w = builder.write(Vec::with_capacity(content.len() / 2 + 64), level);
     w.write_all(content).map_err(werr)?;
     w.finish().map_err(werr)
 }
@@ -161,13 +166,13 @@ mod tests {
 
     #[test]
     fn the_rebuilt_header_holds_name_and_time_only() {
-        let gz = write(Some("a.txt"), 1_700_000_000, b"hello").unwrap();
+        let gz = write(Some("a.txt"), 1_700_000_000, b"hello", Compression::default()).unwrap();
         // ID1 ID2 CM FLG(FNAME) MTIME XFL OS
         assert_eq!(&gz[..4], &[0x1F, 0x8B, 8, 0x08]);
         assert_eq!(u32::from_le_bytes([gz[4], gz[5], gz[6], gz[7]]), 1_700_000_000);
         assert_eq!(gz[9], 255);
         assert_eq!(&gz[10..16], b"a.txt\0");
-        let gz = write(None, 0, b"").unwrap();
+        let gz = write(None, 0, b"", Compression::default()).unwrap();
         assert_eq!(gz[3], 0);
     }
 }
