@@ -3,9 +3,10 @@
 //!
 //! gzip and tar are written with `flate2` and the `tar` crate (raw header fields where a hostile
 //! sample needs what the crate refuses to write, such as a `../` name); the 7z holding a
-//! document with `sevenz-rust2`'s pure-Rust writer. The encrypted 7z and the one declaring a
-//! 4 GiB dictionary are written field by field by [`seven_zip_single_coder`]: the crate is built
-//! without encryption, and no writer declares a dictionary it does not use. LHA archives are
+//! document with `sevenz-rust2`'s pure-Rust writer. The encrypted 7z archives (content, and
+//! header) and the one declaring a 4 GiB dictionary are written field by field
+//! ([`seven_zip_single_coder`]): the crate is built without encryption, and no writer declares a
+//! dictionary it does not use. LHA archives are
 //! written by [`lzh_level2`], a small level-2 header writer with stored (`-lh0-`) data and CRC-16:
 //! no crate writes LHA.
 //!
@@ -208,14 +209,14 @@ fn sz_number(v: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
-/// A 7z archive of one file `name` whose single block has one coder (`method` with `props`)
-/// over `packed`, declared to expand to `unpack_size` bytes; header not compressed.
-pub fn seven_zip_single_coder(method: &[u8], props: &[u8], packed: &[u8], unpack_size: u64, name: &str) -> Vec<u8> {
-    let mut h = vec![0x01, 0x04, 0x06]; // Header, MainStreamsInfo, PackInfo
+/// The streams information of one packed stream in one folder with one coder (`method` with
+/// `props`), declared to expand to `unpack_size` bytes, with its closing `kEnd`.
+fn sz_streams_info(method: &[u8], props: &[u8], packed_len: u64, unpack_size: u64) -> Vec<u8> {
+    let mut h = vec![0x06]; // PackInfo
     sz_number(0, &mut h); // pack position
     sz_number(1, &mut h); // one packed stream
     h.push(0x09); // sizes
-    sz_number(packed.len() as u64, &mut h);
+    sz_number(packed_len, &mut h);
     h.extend_from_slice(&[0x00, 0x07, 0x0B]); // end PackInfo, UnpackInfo, Folder
     sz_number(1, &mut h); // one folder
     h.push(0x00); // not external
@@ -230,7 +231,29 @@ pub fn seven_zip_single_coder(method: &[u8], props: &[u8], packed: &[u8], unpack
     sz_number(unpack_size, &mut h);
     h.push(0x00); // end UnpackInfo
     h.extend_from_slice(&[0x08, 0x00]); // SubStreamsInfo: one stream per folder
-    h.push(0x00); // end MainStreamsInfo
+    h.push(0x00); // end of the streams information
+    h
+}
+
+/// A 7z archive: start header, `packed`, then the (next) `header`.
+fn sz_archive(packed: &[u8], header: &[u8]) -> Vec<u8> {
+    let mut start = Vec::with_capacity(20);
+    start.extend_from_slice(&(packed.len() as u64).to_le_bytes());
+    start.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    start.extend_from_slice(&crc32fast::hash(header).to_le_bytes());
+    let mut out = vec![0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4];
+    out.extend_from_slice(&crc32fast::hash(&start).to_le_bytes());
+    out.extend_from_slice(&start);
+    out.extend_from_slice(packed);
+    out.extend_from_slice(header);
+    out
+}
+
+/// A 7z archive of one file `name` whose single block has one coder (`method` with `props`)
+/// over `packed`, declared to expand to `unpack_size` bytes; header not compressed.
+pub fn seven_zip_single_coder(method: &[u8], props: &[u8], packed: &[u8], unpack_size: u64, name: &str) -> Vec<u8> {
+    let mut h = vec![0x01, 0x04]; // Header, MainStreamsInfo
+    h.extend(sz_streams_info(method, props, packed.len() as u64, unpack_size));
     h.push(0x05); // FilesInfo
     sz_number(1, &mut h);
     h.push(0x11); // names
@@ -239,26 +262,29 @@ pub fn seven_zip_single_coder(method: &[u8], props: &[u8], packed: &[u8], unpack
     h.push(0x00); // not external
     h.extend_from_slice(&utf16);
     h.extend_from_slice(&[0x00, 0x00]); // end FilesInfo, end Header
+    sz_archive(packed, &h)
+}
 
-    let mut start = Vec::with_capacity(20);
-    start.extend_from_slice(&(packed.len() as u64).to_le_bytes());
-    start.extend_from_slice(&(h.len() as u64).to_le_bytes());
-    start.extend_from_slice(&crc32fast::hash(&h).to_le_bytes());
-    let mut out = vec![0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4];
-    out.extend_from_slice(&crc32fast::hash(&start).to_le_bytes());
-    out.extend_from_slice(&start);
-    out.extend_from_slice(packed);
-    out.extend_from_slice(&h);
-    out
+/// AES-256 coder properties as 7-Zip writes them: 2^19 key derivation rounds, no salt, a
+/// 16-byte IV.
+fn aes_props() -> Vec<u8> {
+    let mut props = vec![0x53, 0x0F];
+    props.extend_from_slice(&[0x5A; 16]);
+    props
+}
+
+/// A 7z whose header is encrypted (`7z -p -mhe=on`): not even the names can be read.
+pub fn seven_zip_encrypted_header() -> Vec<u8> {
+    let packed: Vec<u8> = (0u8..96).map(|i| i.wrapping_mul(59) ^ 0x3C).collect();
+    let mut h = vec![0x17]; // EncodedHeader
+    h.extend(sz_streams_info(&[0x06, 0xF1, 0x07, 0x01], &aes_props(), packed.len() as u64, 90));
+    sz_archive(&packed, &h)
 }
 
 /// A 7z whose content is encrypted (an AES-256 coder, as 7-Zip writes with a password).
 pub fn seven_zip_encrypted() -> Vec<u8> {
-    // 2^19 key derivation rounds, no salt, a 16-byte IV (what 7-Zip writes).
-    let mut props = vec![0x53, 0x0F];
-    props.extend_from_slice(&[0x5A; 16]);
     let packed: Vec<u8> = (0u8..64).map(|i| i.wrapping_mul(37) ^ 0xA5).collect();
-    seven_zip_single_coder(&[0x06, 0xF1, 0x07, 0x01], &props, &packed, 60, "invoice.docm")
+    seven_zip_single_coder(&[0x06, 0xF1, 0x07, 0x01], &aes_props(), &packed, 60, "invoice.docm")
 }
 
 /// A tiny 7z whose LZMA2 block declares a 4 GiB dictionary.
@@ -403,6 +429,7 @@ pub fn all() -> Vec<Sample> {
         s("bomb.gz", gzip_bomb(64 << 20), Expected::blocked(Reason::LimitRatio)),
         s("report_docm.7z", seven_zip_docm(), Expected::disarmed("zip", &macro_free)),
         s("encrypted.7z", seven_zip_encrypted(), Expected::blocked(Reason::Encrypted)),
+        s("encrypted_header.7z", seven_zip_encrypted_header(), Expected::blocked(Reason::Encrypted)),
         s("dictionary_bomb.7z", seven_zip_dictionary_bomb(), Expected::blocked(Reason::LimitTotalBytes)),
         s("report_sjis.lzh", lzh_docm(), Expected::disarmed("zip", &macro_free)),
         s("unsupported_method.lzh", lzh_unsupported_method(), Expected::blocked(Reason::UnsupportedCompression)),

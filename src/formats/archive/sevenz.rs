@@ -110,7 +110,9 @@ fn crate_error(what: &str, e: SzError) -> FormatError {
     match e {
         SzError::PasswordRequired | SzError::MaybeBadPassword(_) => FormatError::new(Reason::Encrypted, detail),
         // Built without decryption, an encrypted header reads as a method the crate lacks.
-        SzError::UnsupportedCompressionMethod(m) if m.contains("AES") => FormatError::new(Reason::Encrypted, detail),
+        SzError::UnsupportedCompressionMethod(m) if m.contains("AES") => {
+            FormatError::new(Reason::Encrypted, format!("{what} is encrypted (AES-256)"))
+        }
         SzError::UnsupportedCompressionMethod(_) => FormatError::new(Reason::UnsupportedCompression, detail),
         SzError::MaxMemLimited { .. } => FormatError::new(Reason::LimitTotalBytes, detail),
         SzError::Unsupported(_) | SzError::UnsupportedVersion { .. } | SzError::ExternalUnsupported => {
