@@ -144,6 +144,12 @@ fn read(data: &[u8], ctx: &Context<'_>) -> Result<Vec<Listed>, FormatError> {
         let decoded = decoder.for_each_entries(&mut |entry, reader| {
             let at = next;
             next = next.saturating_add(1);
+            // The crate hands over a block's entries in order; make sure, since a mix-up would
+            // give one entry's bytes another's name.
+            if !archive.files.get(at).is_some_and(|f| std::ptr::eq(f, entry)) {
+                failure = Some(FormatError::malformed(format!("{}: entries of a block out of order", entry.name)));
+                return Err(SzError::Other("stopped".into()));
+            }
             if !entry.has_stream {
                 return Ok(true);
             }
