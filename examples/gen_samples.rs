@@ -1,6 +1,6 @@
 //! Writes every sample of `mugai::samples` to `<dir>/ooxml/`, and the samples of
-//! `mugai::samples::{pdf, ole2, odf, rtf}` to `<dir>/pdf/`, `<dir>/ole2/`, `<dir>/odf/` and
-//! `<dir>/rtf/`, each folder with its `EXPECTED.tsv`.
+//! `mugai::samples::{pdf, ole2, odf, rtf, packed}` to `<dir>/pdf/`, `<dir>/ole2/`, `<dir>/odf/`,
+//! `<dir>/rtf/` and `<dir>/packed/`, each folder with its `EXPECTED.tsv`.
 //!
 //!     cargo run --example gen_samples -- samples/
 //!
@@ -17,13 +17,14 @@ const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
 
 /// Each folder and the builder of its samples.
 type Builder = fn() -> Vec<Sample>;
-const SETS: [(&str, Builder); 6] = [
+const SETS: [(&str, Builder); 7] = [
     ("ooxml", samples::all),
     ("pdf", samples::pdf::all),
     ("ole2", samples::ole2::all),
     ("odf", samples::odf::all),
     ("rtf", samples::rtf::all),
     ("archive", samples::archive::all),
+    ("packed", samples::packed::all),
 ];
 
 fn main() -> ExitCode {

@@ -91,6 +91,10 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         Kind::Zip => archive::ziparc::disarm(data, ctx),
         Kind::Text | Kind::Sylk => text::disarm(kind, data, ctx),
         Kind::Empty => Ok(Disarmed { data: Vec::new(), kind, actions: Vec::new() }),
+        Kind::Gzip => archive::gzip::disarm(data, ctx),
+        Kind::Tar => archive::tar::disarm(data, ctx),
+        Kind::SevenZip => archive::sevenz::disarm(data, ctx),
+        Kind::Lzh => archive::lzh::disarm(data, ctx),
         Kind::Rar | Kind::Cab => Err(FormatError::new(
             Reason::Unsupported,
             format!("{kind} archives: no maintained pure-Rust reader to unpack them with"),

@@ -887,7 +887,7 @@ fn check_name_bytes(name: &[u8]) -> Result<(), NameError> {
 
 /// A stored entry name as text when it is UTF-8 or Shift_JIS (see [`Entry::name`]); `None`
 /// leaves it to the zip crate's CP437 reading.
-fn decode_name(raw: &[u8]) -> Option<String> {
+pub(crate) fn decode_name(raw: &[u8]) -> Option<String> {
     // Shift_JIS bytes hardly ever form valid UTF-8 by chance (its lead bytes 0x81-0x9F are UTF-8
     // continuation bytes), so valid UTF-8 is taken as such even without the flag.
     if let Ok(s) = std::str::from_utf8(raw) {

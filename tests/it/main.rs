@@ -3,8 +3,9 @@
 //! `cli` runs the `mugai` binary on real files (exit codes, report, quarantine, config errors);
 //! `samples` runs every synthetic sample of `mugai::samples` through the engine and checks the
 //! outcome and the rebuilt package; `structure` holds the package checks those tests use; `pdf`
-//! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks; `ole2`, `odf`
-//! and `rtf` for the legacy Office, OpenDocument and RTF samples of `mugai::samples`.
+//! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks; `ole2`, `odf`,
+//! `rtf` and `packed` for the legacy Office, OpenDocument, RTF and gzip/tar/7z/LHA samples of
+//! `mugai::samples`.
 
 mod archive;
 mod cli;
@@ -14,6 +15,7 @@ mod mutations;
 mod odf;
 mod ole2;
 mod ooxml;
+mod packed;
 mod pdf;
 mod rtf;
 mod samples;

@@ -25,6 +25,11 @@
 //! What the readers drop of the container itself (comments, extra fields, bytes outside the
 //! entries, owners and permissions) is never carried over.
 
+mod expand;
+pub mod gzip;
+pub mod lzh;
+pub mod sevenz;
+pub mod tar;
 pub mod ziparc;
 
 use crate::config::BlockedEntryPolicy;
