@@ -1,6 +1,6 @@
 //! Writes every sample of `mugai::samples` to `<dir>/ooxml/`, and the samples of
-//! `mugai::samples::{pdf, ole2, odf, rtf}` to `<dir>/pdf/`, `<dir>/ole2/`, `<dir>/odf/` and
-//! `<dir>/rtf/`, each folder with its `EXPECTED.tsv`.
+//! `mugai::samples::{pdf, ole2, odf, rtf, markup}` to `<dir>/pdf/`, `<dir>/ole2/`, `<dir>/odf/`,
+//! `<dir>/rtf/` and `<dir>/markup/`, each folder with its `EXPECTED.tsv`.
 //!
 //!     cargo run --example gen_samples -- samples/
 //!
@@ -17,12 +17,13 @@ const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
 
 /// Each folder and the builder of its samples.
 type Builder = fn() -> Vec<Sample>;
-const SETS: [(&str, Builder); 5] = [
+const SETS: [(&str, Builder); 6] = [
     ("ooxml", samples::all),
     ("pdf", samples::pdf::all),
     ("ole2", samples::ole2::all),
     ("odf", samples::odf::all),
     ("rtf", samples::rtf::all),
+    ("markup", samples::markup::all),
 ];
 
 fn main() -> ExitCode {

@@ -4,6 +4,7 @@
 //! that carries the shared budget (checked in every loop over untrusted input), the configuration
 //! and a way to hand child items (embedded documents) back to the engine.
 
+pub mod markup;
 pub mod odf;
 pub mod ole2;
 pub mod ooxml;
@@ -85,6 +86,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         k if k.family() == crate::model::Family::Ole2 => ole2::disarm(kind, data, ctx),
         k if k.family() == crate::model::Family::Odf => odf::disarm(kind, data, ctx),
         Kind::Rtf => rtf::disarm(data, ctx),
+        k if k.family() == crate::model::Family::Markup => markup::disarm(kind, data, ctx),
         _ => Err(FormatError::new(Reason::Unsupported, format!("no disarm for {kind} yet"))),
     }
 }

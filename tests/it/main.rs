@@ -4,11 +4,13 @@
 //! `samples` runs every synthetic sample of `mugai::samples` through the engine and checks the
 //! outcome and the rebuilt package; `structure` holds the package checks those tests use; `pdf`
 //! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks; `ole2`, `odf`
-//! and `rtf` for the legacy Office, OpenDocument and RTF samples of `mugai::samples`.
+//! and `rtf` for the legacy Office, OpenDocument and RTF samples of `mugai::samples`; `markup`
+//! for the HTML, SVG and XML samples.
 
 mod cli;
 mod common;
 mod limits;
+mod markup;
 mod mutations;
 mod odf;
 mod ole2;
