@@ -459,3 +459,48 @@ fn committed_samples_are_what_the_builders_make() {
     problems.extend(committed_sample_problems("markup", all()));
     fail_with(problems);
 }
+
+#[test]
+fn an_svg_doctype_passes_only_without_an_internal_subset() {
+    let bare = b"<?xml version=\"1.0\"?>\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n<svg xmlns=\"http://www.w3.org/2000/svg\"><rect width=\"1\" height=\"1\"/></svg>\n";
+    let o = process("a.svg", bare);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    assert!(!output_text(&o).contains("DOCTYPE"));
+    let subset = b"<?xml version=\"1.0\"?>\n<!DOCTYPE svg [<!ENTITY a \"x\">]>\n<svg xmlns=\"http://www.w3.org/2000/svg\"><text>&a;</text></svg>\n";
+    assert_eq!(process("b.svg", subset).reason, Some(Reason::XmlDoctype));
+}
+
+#[test]
+fn xml_in_another_charset_comes_out_as_utf8_with_its_text() {
+    let doc = "<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>\n<?xml-stylesheet type=\"text/xsl\" href=\"a.xsl\"?>\n<doc><p>検査結果</p></doc>\n";
+    let bytes = encoding_rs::SHIFT_JIS.encode(doc).0.into_owned();
+    let o = process("a.xml", &bytes);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    let out = output_text(&o);
+    assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{out}");
+    assert!(out.contains("<p>検査結果</p>") && !out.contains("xml-stylesheet"), "{out}");
+    let svg =
+        "<?xml version=\"1.0\" encoding=\"EUC-JP\"?><svg xmlns=\"http://www.w3.org/2000/svg\"><text>凡例</text></svg>";
+    let o = process("a.svg", &encoding_rs::EUC_JP.encode(svg).0);
+    assert!(output_text(&o).contains("<text>凡例</text>"), "{}", detail(&o));
+}
+
+#[test]
+fn svg_animations_of_links_and_handlers_go_and_others_stay() {
+    let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><a id="l"><text>x</text></a>
+<set xlink:href="#l" attributeName="xlink:href" to="javascript:alert(1)"/>
+<animate xlink:href="#l" attributeName="HREF" values="javascript:alert(2)"/>
+<set attributeName="onclick" to="alert(3)"/>
+<animate attributeName="fill" values="red;url(https://attacker.example/p#x)"/>
+<animate attributeName="opacity" from="0" to="1" dur="2s"/></svg>"##;
+    let o = process("anim.svg", svg);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    let out = output_text(&o);
+    assert_eq!(out.matches("<set").count(), 0, "{out}");
+    assert_eq!(out.matches("<animate").count(), 2, "{out}");
+    assert!(!out.contains("attacker") && out.contains("attributeName=\"opacity\""), "{out}");
+    assert!(xml_problems(out.as_bytes(), true).is_empty());
+    assert!(
+        kinds(&o).contains(&ActionKind::RemovedScript) && kinds(&o).contains(&ActionKind::RemovedExternalReference)
+    );
+}

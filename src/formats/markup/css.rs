@@ -11,11 +11,12 @@
 //!   (they attach script components), `progid:` filters (ActiveX).
 //!
 //! A style sheet with any of these is dropped whole (nothing of it is rewritten); a declaration
-//! list keeps the declarations without them. Nesting is bounded; a sheet too deep or with
-//! unreadable tokens is treated as active.
+//! list keeps the declarations without them. Blocks nested deeper than `[limits] max_nesting`,
+//! or more tokens than can be checked, refuse the item (`limit_nesting`).
 
 use super::urls::{classify, UrlClass};
-use crate::model::ActionKind;
+use crate::formats::FormatError;
+use crate::model::{ActionKind, Reason};
 use cssparser::{ParseError, Parser, Token};
 
 /// Tokens looked at in one style sheet or declaration list before giving up (treated as
@@ -27,13 +28,18 @@ pub type Threat = (ActionKind, String);
 
 /// The active constructs in a style sheet or a value; empty when it is inert. `url(#id)` (an
 /// element of the same document) is inert.
-pub fn scan(text: &str, max_nesting: u32) -> Vec<Threat> {
+pub fn scan(text: &str, max_nesting: u32) -> Result<Vec<Threat>, FormatError> {
     let mut parser = Parser::new(text);
     let mut state = Scan { threats: Vec::new(), tokens: 0, max_nesting };
-    if state.walk(&mut parser, 0).is_err() {
-        state.threats.push((ActionKind::RemovedScript, "style too deeply nested or too long to check".into()));
-    }
-    state.threats
+    state.walk(&mut parser, 0).map_err(|_| too_much(max_nesting))?;
+    Ok(state.threats)
+}
+
+fn too_much(max_nesting: u32) -> FormatError {
+    FormatError::new(
+        Reason::LimitNesting,
+        format!("CSS nested deeper than {max_nesting} or longer than {MAX_TOKENS} tokens"),
+    )
 }
 
 struct Scan {
@@ -173,7 +179,7 @@ impl Scan {
 
 /// A declaration list (a `style` attribute) without its active declarations: the kept
 /// declarations as written, joined with `;`, and what was dropped.
-pub fn filter_declarations(text: &str, max_nesting: u32) -> (String, Vec<Threat>) {
+pub fn filter_declarations(text: &str, max_nesting: u32) -> Result<(String, Vec<Threat>), FormatError> {
     let mut kept: Vec<&str> = Vec::new();
     let mut threats = Vec::new();
     let mut parser = Parser::new(text);
@@ -191,7 +197,7 @@ pub fn filter_declarations(text: &str, max_nesting: u32) -> (String, Vec<Threat>
             }
             let decl = slice.trim();
             if !decl.is_empty() {
-                let found = scan(decl, max_nesting);
+                let found = scan(decl, max_nesting)?;
                 if found.is_empty() {
                     kept.push(decl);
                 } else {
@@ -205,24 +211,24 @@ pub fn filter_declarations(text: &str, max_nesting: u32) -> (String, Vec<Threat>
         }
     }
     if tokens > MAX_TOKENS {
-        return (String::new(), vec![(ActionKind::RemovedScript, "style too long to check".into())]);
+        return Err(too_much(max_nesting));
     }
-    (kept.join("; "), threats)
+    Ok((kept.join("; "), threats))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn kinds(t: &[Threat]) -> Vec<ActionKind> {
-        t.iter().map(|(k, _)| *k).collect()
+    fn kinds(t: &Result<Vec<Threat>, FormatError>) -> Vec<ActionKind> {
+        t.as_ref().unwrap().iter().map(|(k, _)| *k).collect()
     }
 
     #[test]
     fn active_css_is_found_through_escapes_and_comments() {
         use ActionKind::*;
-        assert!(scan("p { color: red; margin: 0 }", 64).is_empty());
-        assert!(scan("rect { fill: url(#grad) }", 64).is_empty());
+        assert!(scan("p { color: red; margin: 0 }", 64).unwrap().is_empty());
+        assert!(scan("rect { fill: url(#grad) }", 64).unwrap().is_empty());
         assert_eq!(kinds(&scan("p{width:exp\\72 ession(alert(1))}", 64)), [RemovedScript]);
         assert_eq!(kinds(&scan("p{width:expr/**/ession(1)}", 64)), [RemovedScript], "as old IE read it");
         assert_eq!(kinds(&scan("@import 'x.css';", 64)), [RemovedExternalReference]);
@@ -233,17 +239,19 @@ mod tests {
         assert_eq!(kinds(&scan("p{-moz-binding:none}", 64)), [RemovedScript]);
         assert_eq!(kinds(&scan("p{background-image:image-set('a.png' 1x)}", 64)), [RemovedExternalReference]);
         let deep = "a{".repeat(200);
-        assert_eq!(kinds(&scan(&deep, 64)), [RemovedScript]);
+        assert_eq!(scan(&deep, 64).unwrap_err().reason, Reason::LimitNesting);
+        assert_eq!(scan(&"a{b:c}".repeat(1_000_000), 64).unwrap_err().reason, Reason::LimitNesting);
     }
 
     #[test]
     fn declarations_keep_the_inert_ones() {
-        let (kept, threats) = filter_declarations("color: red; background: url(http://t/x.gif); font-size:12px", 64);
+        let (kept, threats) =
+            filter_declarations("color: red; background: url(http://t/x.gif); font-size:12px", 64).unwrap();
         assert_eq!(kept, "color: red; font-size:12px");
-        assert_eq!(kinds(&threats), [ActionKind::RemovedExternalReference]);
-        let (kept, threats) = filter_declarations("width: expression(alert(1))", 64);
-        assert_eq!((kept.as_str(), kinds(&threats)), ("", vec![ActionKind::RemovedScript]));
-        let (kept, _) = filter_declarations("font-family: 'a;b'; color: blue;", 64);
+        assert_eq!(kinds(&Ok(threats)), [ActionKind::RemovedExternalReference]);
+        let (kept, threats) = filter_declarations("width: expression(alert(1))", 64).unwrap();
+        assert_eq!((kept.as_str(), kinds(&Ok(threats))), ("", vec![ActionKind::RemovedScript]));
+        let (kept, _) = filter_declarations("font-family: 'a;b'; color: blue;", 64).unwrap();
         assert_eq!(kept, "font-family: 'a;b'; color: blue");
     }
 }

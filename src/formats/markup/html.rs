@@ -216,7 +216,8 @@ fn allowed_attribute(tag: &str, attr: &str) -> bool {
 fn keep_attribute<'v>(tag: &str, attr: &str, value: &'v str, opts: &HtmlOptions) -> Option<Cow<'v, str>> {
     match (tag, attr) {
         (_, "style") => {
-            let (kept, _) = css::filter_declarations(value, opts.max_nesting);
+            // CSS that cannot be checked goes (the report pass has refused the page already).
+            let (kept, _) = css::filter_declarations(value, opts.max_nesting).ok()?;
             (!kept.is_empty()).then(|| if kept == value { Cow::Borrowed(value) } else { Cow::Owned(kept) })
         }
         ("a", "href") => {
@@ -354,7 +355,7 @@ fn survey(input: &str, opts: &HtmlOptions, budget: &Budget) -> Result<(Head, Vec
                     }
                     "style" if !inside_dropped => {
                         let sheet: String = text();
-                        let mut threats = css::scan(&sheet, opts.max_nesting);
+                        let mut threats = css::scan(&sheet, opts.max_nesting)?;
                         if sheet.to_ascii_lowercase().contains("</style") {
                             threats.push((ActionKind::RemovedScript, "markup inside a style sheet".into()));
                         }
@@ -373,7 +374,7 @@ fn survey(input: &str, opts: &HtmlOptions, budget: &Budget) -> Result<(Head, Vec
                 let element_reported = report_element(&tag, el, &mut report);
                 for (name, value) in el.attrs() {
                     let name = name.to_ascii_lowercase();
-                    report_attribute(&tag, &name, value, fate, element_reported, opts, &mut report);
+                    report_attribute(&tag, &name, value, fate, element_reported, opts, &mut report)?;
                 }
             }
             Edge::Close(node) => {
@@ -445,31 +446,31 @@ fn report_attribute(
     element_reported: bool,
     opts: &HtmlOptions,
     report: &mut Report,
-) {
+) -> Result<(), FormatError> {
     if name.len() > 2 && name.starts_with("on") {
         report.add(ActionKind::RemovedEventListener, name, format!("on <{tag}>"));
-        return;
+        return Ok(());
     }
     if name == "srcdoc" {
         report.add(ActionKind::RemovedEmbeddedFrame, format!("<{tag} srcdoc>"), String::new());
-        return;
+        return Ok(());
     }
     let kept = fate == Fate::Kept && allowed_attribute(tag, name);
     if name == "style" {
-        for (kind, what) in css::filter_declarations(value, opts.max_nesting).1 {
+        for (kind, what) in css::filter_declarations(value, opts.max_nesting)?.1 {
             report.add(kind, format!("<{tag} style>"), what);
         }
-        return;
+        return Ok(());
     }
     let candidates: Vec<&str> = if name == "srcset" || name == "imagesrcset" {
         value.split(',').filter_map(|c| c.split_whitespace().next()).collect()
     } else if URL_ATTRIBUTES.contains(&name) {
         vec![value]
     } else {
-        return;
+        return Ok(());
     };
     if kept && keep_attribute(tag, name, value, opts).is_some() {
-        return;
+        return Ok(());
     }
     for url in candidates {
         let class = urls::classify(url);
@@ -488,6 +489,7 @@ fn report_attribute(
             report.add(ActionKind::RemovedExternalReference, place, urls::shown(url));
         }
     }
+    Ok(())
 }
 
 /// Block elements: they start and end lines in the text output.

@@ -449,7 +449,7 @@ impl Rules for Svg {
                 continue;
             }
             if a.local == "style" {
-                let (kept, threats) = css::filter_declarations(&a.value, self.max_nesting);
+                let (kept, threats) = css::filter_declarations(&a.value, self.max_nesting)?;
                 for (kind, what) in threats {
                     report.add(kind, format!("<{local} style>"), what);
                 }
@@ -463,7 +463,7 @@ impl Rules for Svg {
             }
             // Presentation attributes are CSS values: `fill="url(http://...)"` loads a file.
             if a.value.contains('(') || a.value.contains('\\') {
-                let threats = css::scan(&a.value, self.max_nesting);
+                let threats = css::scan(&a.value, self.max_nesting)?;
                 if !threats.is_empty() {
                     for (kind, what) in threats {
                         report.add(kind, format!("<{local} {}>", a.local), what);
@@ -494,7 +494,7 @@ impl Rules for Svg {
         Err(fx::doctype_error("svg"))
     }
 
-    fn sheet(&mut self, text: &str) -> Vec<(ActionKind, String)> {
+    fn sheet(&mut self, text: &str) -> Result<Vec<(ActionKind, String)>, FormatError> {
         css::scan(text, self.max_nesting)
     }
 }

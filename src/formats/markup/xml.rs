@@ -66,7 +66,7 @@ pub trait Rules {
     /// A document type declaration: `Ok` drops it, an error refuses the document.
     fn doctype(&mut self, text: &[u8]) -> Result<(), FormatError>;
     /// The threats in a style sheet's text (for [`Decision::Sheet`]).
-    fn sheet(&mut self, text: &str) -> Vec<(ActionKind, String)>;
+    fn sheet(&mut self, text: &str) -> Result<Vec<(ActionKind, String)>, FormatError>;
 }
 
 pub struct Limits<'a> {
@@ -218,7 +218,7 @@ pub fn rewrite(
                         let Some((start, css, events)) = sheet.take() else {
                             return Err(FormatError::new(Reason::InternalError, "style sheet state lost"));
                         };
-                        let threats = rules.sheet(&css);
+                        let threats = rules.sheet(&css)?;
                         if threats.is_empty() {
                             write(&mut writer, Event::Start(start))?;
                             for ev in events {
@@ -379,8 +379,8 @@ impl Rules for Generic {
         Err(fx::doctype_error("xml"))
     }
 
-    fn sheet(&mut self, _text: &str) -> Vec<(ActionKind, String)> {
-        Vec::new()
+    fn sheet(&mut self, _text: &str) -> Result<Vec<(ActionKind, String)>, FormatError> {
+        Ok(Vec::new())
     }
 }
 
