@@ -159,7 +159,9 @@ kinds! {
     DiskImage => "disk_image", Executable, ["iso", "img", "vhd", "vhdx"];
     Script => "script", Executable, ["sh", "js", "vbs", "ps1", "bat", "cmd", "hta", "wsf"];
     // Markup that can carry scripts
-    Html => "html", Markup, ["html", "htm", "xhtml", "mht", "mhtml"];
+    // Not `xhtml`: the rebuilt page is HTML, which an XML reader (what the .xhtml name calls
+    // for) would refuse.
+    Html => "html", Markup, ["html", "htm", "mht", "mhtml"];
     Svg => "svg", Markup, ["svg"];
     OfficeXml => "office_xml", Markup, ["xml"];
     Xml => "xml", Markup, ["xml"];

@@ -504,3 +504,11 @@ fn svg_animations_of_links_and_handlers_go_and_others_stay() {
         kinds(&o).contains(&ActionKind::RemovedScript) && kinds(&o).contains(&ActionKind::RemovedExternalReference)
     );
 }
+
+#[test]
+fn an_xhtml_page_comes_out_as_html() {
+    let page = b"<?xml version=\"1.0\"?>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>t</title></head><body><p>x<br/></p></body></html>\n";
+    let o = process("page.xhtml", page);
+    assert_eq!((o.kind, o.verdict), (Kind::Html, Verdict::Disarmed), "{}", detail(&o));
+    assert_eq!(o.output_name.as_deref(), Some("page.html"));
+}
