@@ -177,8 +177,174 @@ impl Scan {
     }
 }
 
-/// A declaration list (a `style` attribute) without its active declarations: the kept
-/// declarations as written, joined with `;`, and what was dropped.
+/// Properties a `style` attribute keeps (HTML text and box formatting, SVG painting); the
+/// `mso-` properties Outlook and Word write are kept too. Anything else (positioning over the
+/// page, custom properties, unknown names) goes without a report: it is not active.
+const PROPERTIES: &[&str] = &[
+    "background",
+    "background-color",
+    "background-position",
+    "background-repeat",
+    "border",
+    "border-bottom",
+    "border-bottom-color",
+    "border-bottom-style",
+    "border-bottom-width",
+    "border-collapse",
+    "border-color",
+    "border-left",
+    "border-left-color",
+    "border-left-style",
+    "border-left-width",
+    "border-radius",
+    "border-right",
+    "border-right-color",
+    "border-right-style",
+    "border-right-width",
+    "border-spacing",
+    "border-style",
+    "border-top",
+    "border-top-color",
+    "border-top-style",
+    "border-top-width",
+    "border-width",
+    "box-sizing",
+    "caption-side",
+    "clear",
+    "color",
+    "column-count",
+    "column-gap",
+    "direction",
+    "display",
+    "empty-cells",
+    "float",
+    "font",
+    "font-family",
+    "font-feature-settings",
+    "font-kerning",
+    "font-size",
+    "font-stretch",
+    "font-style",
+    "font-variant",
+    "font-weight",
+    "height",
+    "hyphens",
+    "letter-spacing",
+    "line-break",
+    "line-height",
+    "list-style",
+    "list-style-position",
+    "list-style-type",
+    "margin",
+    "margin-bottom",
+    "margin-left",
+    "margin-right",
+    "margin-top",
+    "max-height",
+    "max-width",
+    "min-height",
+    "min-width",
+    "opacity",
+    "orphans",
+    "outline",
+    "outline-color",
+    "outline-style",
+    "outline-width",
+    "overflow",
+    "overflow-wrap",
+    "overflow-x",
+    "overflow-y",
+    "padding",
+    "padding-bottom",
+    "padding-left",
+    "padding-right",
+    "padding-top",
+    "page-break-after",
+    "page-break-before",
+    "page-break-inside",
+    "quotes",
+    "tab-size",
+    "table-layout",
+    "text-align",
+    "text-align-last",
+    "text-autospace",
+    "text-decoration",
+    "text-decoration-color",
+    "text-decoration-line",
+    "text-decoration-style",
+    "text-indent",
+    "text-justify",
+    "text-orientation",
+    "text-overflow",
+    "text-transform",
+    "text-underline-position",
+    "unicode-bidi",
+    "vertical-align",
+    "visibility",
+    "white-space",
+    "widows",
+    "width",
+    "word-break",
+    "word-spacing",
+    "word-wrap",
+    "writing-mode",
+    // SVG painting and text
+    "alignment-baseline",
+    "baseline-shift",
+    "clip-path",
+    "clip-rule",
+    "color-interpolation",
+    "color-interpolation-filters",
+    "dominant-baseline",
+    "fill",
+    "fill-opacity",
+    "fill-rule",
+    "filter",
+    "flood-color",
+    "flood-opacity",
+    "lighting-color",
+    "marker",
+    "marker-end",
+    "marker-mid",
+    "marker-start",
+    "mask",
+    "mix-blend-mode",
+    "paint-order",
+    "shape-rendering",
+    "stop-color",
+    "stop-opacity",
+    "stroke",
+    "stroke-dasharray",
+    "stroke-dashoffset",
+    "stroke-linecap",
+    "stroke-linejoin",
+    "stroke-miterlimit",
+    "stroke-opacity",
+    "stroke-width",
+    "text-anchor",
+    "text-rendering",
+    "transform",
+    "transform-origin",
+    "vector-effect",
+];
+
+/// The property a declaration sets, if it is written as one (`name: value`).
+fn property(decl: &str) -> Option<String> {
+    let mut p = Parser::new(decl);
+    let name = match p.next() {
+        Ok(Token::Ident(n)) => n.to_ascii_lowercase(),
+        _ => return None,
+    };
+    matches!(p.next(), Ok(Token::Colon)).then_some(name)
+}
+
+fn allowed_property(name: &str) -> bool {
+    PROPERTIES.contains(&name) || (name.starts_with("mso-") && name.len() > 4)
+}
+
+/// A declaration list (a `style` attribute) without its active declarations and without
+/// properties not on the list: the kept declarations as written, joined with `;`, and the
+/// active ones that were dropped.
 pub fn filter_declarations(text: &str, max_nesting: u32) -> Result<(String, Vec<Threat>), FormatError> {
     let mut kept: Vec<&str> = Vec::new();
     let mut threats = Vec::new();
@@ -198,10 +364,10 @@ pub fn filter_declarations(text: &str, max_nesting: u32) -> Result<(String, Vec<
             let decl = slice.trim();
             if !decl.is_empty() {
                 let found = scan(decl, max_nesting)?;
-                if found.is_empty() {
-                    kept.push(decl);
-                } else {
+                if !found.is_empty() {
                     threats.extend(found);
+                } else if property(decl).is_some_and(|p| allowed_property(&p)) {
+                    kept.push(decl);
                 }
             }
             if at_end {
@@ -253,5 +419,8 @@ mod tests {
         assert_eq!((kept.as_str(), kinds(&Ok(threats))), ("", vec![ActionKind::RemovedScript]));
         let (kept, _) = filter_declarations("font-family: 'a;b'; color: blue;", 64).unwrap();
         assert_eq!(kept, "font-family: 'a;b'; color: blue");
+        let (kept, threats) =
+            filter_declarations("javascript:x; position: fixed; --v: 1; MSO-ansi-language: JA; Color:red", 64).unwrap();
+        assert_eq!((kept.as_str(), threats.len()), ("MSO-ansi-language: JA; Color:red", 0));
     }
 }

@@ -265,7 +265,7 @@ struct Head {
 /// Cleans a whole HTML page: the new page (UTF-8) and what was removed.
 pub fn sanitize_html(input: &str, opts: &HtmlOptions, budget: &Budget) -> Result<(String, Vec<Action>), FormatError> {
     let (head, actions) = survey(input, opts, budget)?;
-    let body = builder(*opts).clean(input).to_string();
+    let body = clean_body(input, opts);
     budget.check_time()?;
     let mut out = String::with_capacity(body.len() + 256);
     // No white space between the tags: cleaning this output again must give it back unchanged.
@@ -291,10 +291,21 @@ pub fn sanitize_html(input: &str, opts: &HtmlOptions, budget: &Budget) -> Result
 /// target follows its text in angle brackets.
 pub fn html_to_text(input: &str, opts: &HtmlOptions, budget: &Budget) -> Result<(String, Vec<Action>), FormatError> {
     let (_, actions) = survey(input, opts, budget)?;
-    let body = builder(*opts).clean(input).to_string();
+    let body = clean_body(input, opts);
     budget.check_time()?;
     let fragment = Html::parse_fragment(&body);
     Ok((text_of(&fragment, opts, budget)?, actions))
+}
+
+/// The cleaned body. Cleaned twice: removing elements can leave a tree the HTML parser would
+/// never build (a `div` inside a `p` once a `select` between them is gone), whose serialization
+/// reads back as a different tree. The second pass parses and writes it the way a browser will
+/// read it, so that what is passed on is exactly what was checked, and a rebuilt page cleaned
+/// again comes out the same.
+fn clean_body(input: &str, opts: &HtmlOptions) -> String {
+    let b = builder(*opts);
+    let first = b.clean(input).to_string();
+    b.clean(&first).to_string()
 }
 
 fn escape_into(out: &mut String, text: &str) {
