@@ -1,6 +1,7 @@
 //! Writes every sample of `mugai::samples` to `<dir>/ooxml/`, and the samples of
-//! `mugai::samples::{pdf, ole2, odf, rtf, packed}` to `<dir>/pdf/`, `<dir>/ole2/`, `<dir>/odf/`,
-//! `<dir>/rtf/` and `<dir>/packed/`, each folder with its `EXPECTED.tsv`.
+//! `mugai::samples::{pdf, ole2, odf, rtf, archive, packed, markup}` to `<dir>/pdf/`, `<dir>/ole2/`,
+//! `<dir>/odf/`, `<dir>/rtf/`, `<dir>/archive/`, `<dir>/packed/` and `<dir>/markup/`, each folder
+//! with its `EXPECTED.tsv`.
 //!
 //!     cargo run --example gen_samples -- samples/
 //!
@@ -17,7 +18,7 @@ const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
 
 /// Each folder and the builder of its samples.
 type Builder = fn() -> Vec<Sample>;
-const SETS: [(&str, Builder); 7] = [
+const SETS: [(&str, Builder); 8] = [
     ("ooxml", samples::all),
     ("pdf", samples::pdf::all),
     ("ole2", samples::ole2::all),
@@ -25,6 +26,7 @@ const SETS: [(&str, Builder); 7] = [
     ("rtf", samples::rtf::all),
     ("archive", samples::archive::all),
     ("packed", samples::packed::all),
+    ("markup", samples::markup::all),
 ];
 
 fn main() -> ExitCode {

@@ -93,6 +93,26 @@ pub enum NameAction {
     Report,
 }
 
+/// What becomes of links in HTML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HtmlLinks {
+    /// Keep http, https, mailto and tel links (other schemes are always removed).
+    Keep,
+    /// Every link keeps its text and loses its target: nothing is clickable.
+    Inert,
+}
+
+/// What a disarmed HTML file becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HtmlOutput {
+    /// Sanitized HTML, written as UTF-8.
+    Html,
+    /// Plain UTF-8 text (a `.txt` file).
+    Text,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
@@ -204,6 +224,12 @@ pub struct PdfConfig {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HtmlConfig {
+    pub links: HtmlLinks,
+    pub output: HtmlOutput,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QuarantineConfig {
     /// Folder for blocked originals; absolute once loaded unless the base folder was relative.
     pub dir: PathBuf,
@@ -226,6 +252,7 @@ pub struct Config {
     pub ooxml: OoxmlConfig,
     pub odf: OdfConfig,
     pub pdf: PdfConfig,
+    pub html: HtmlConfig,
     pub quarantine: QuarantineConfig,
     pub log: LogConfig,
 }
@@ -235,11 +262,15 @@ impl Default for Config {
         let mut families = BTreeMap::new();
         for f in Family::ALL {
             let a = match f {
-                Family::Ooxml | Family::Ole2 | Family::Rtf | Family::Odf | Family::Pdf | Family::Archive => {
-                    KindAction::Disarm
-                }
+                Family::Ooxml
+                | Family::Ole2
+                | Family::Rtf
+                | Family::Odf
+                | Family::Pdf
+                | Family::Archive
+                | Family::Markup => KindAction::Disarm,
                 Family::Text | Family::Image => KindAction::Keep,
-                Family::Markup | Family::Executable | Family::Unknown => KindAction::Block,
+                Family::Executable | Family::Unknown => KindAction::Block,
             };
             families.insert(f, a);
         }
@@ -271,6 +302,7 @@ impl Default for Config {
             ooxml: OoxmlConfig { hyperlinks: HyperlinkPolicy::Web, embedded_documents: EmbeddedPolicy::Remove },
             odf: OdfConfig { hyperlinks: HyperlinkPolicy::Web },
             pdf: PdfConfig { embedded_files: EmbeddedPolicy::Remove, links: LinkPolicy::Keep },
+            html: HtmlConfig { links: HtmlLinks::Keep, output: HtmlOutput::Html },
             quarantine: QuarantineConfig { dir: PathBuf::from("quarantine") },
             log: LogConfig { level: "info".into(), format: LogFormat::Text },
         }
@@ -329,12 +361,32 @@ impl BlockedEntryPolicy {
     }
 }
 
+impl HtmlLinks {
+    /// The name used in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HtmlLinks::Keep => "keep",
+            HtmlLinks::Inert => "inert",
+        }
+    }
+}
+
 impl NameAction {
     /// The name used in `config.toml`.
     pub fn as_str(self) -> &'static str {
         match self {
             NameAction::Block => "block",
             NameAction::Report => "report",
+        }
+    }
+}
+
+impl HtmlOutput {
+    /// The name used in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HtmlOutput::Html => "html",
+            HtmlOutput::Text => "text",
         }
     }
 }
@@ -353,8 +405,8 @@ impl LogFormat {
 pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
 
 /// The sections of `config.toml`, in order.
-const SECTIONS: [&str; 10] =
-    ["engine", "limits", "policy", "names", "archive", "ooxml", "odf", "pdf", "quarantine", "log"];
+const SECTIONS: [&str; 11] =
+    ["engine", "limits", "policy", "names", "archive", "ooxml", "odf", "pdf", "html", "quarantine", "log"];
 
 /// Values accepted by `log.level`, least verbose first.
 pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
@@ -452,6 +504,7 @@ struct RawConfig {
     ooxml: Option<RawOoxml>,
     odf: Option<RawOdf>,
     pdf: Option<RawPdf>,
+    html: Option<RawHtml>,
     quarantine: Option<RawQuarantine>,
     log: Option<RawLog>,
 }
@@ -550,6 +603,13 @@ struct RawOdf {
 struct RawPdf {
     embedded_files: Option<EmbeddedPolicy>,
     links: Option<LinkPolicy>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHtml {
+    links: Option<HtmlLinks>,
+    output: Option<HtmlOutput>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -710,6 +770,10 @@ impl Config {
         out.push_str("\n[pdf]\n");
         kv(&mut out, "embedded_files", string(self.pdf.embedded_files.as_str()));
         kv(&mut out, "links", string(self.pdf.links.as_str()));
+
+        out.push_str("\n[html]\n");
+        kv(&mut out, "links", string(self.html.links.as_str()));
+        kv(&mut out, "output", string(self.html.output.as_str()));
 
         out.push_str("\n[quarantine]\n");
         kv(&mut out, "dir", string(&self.quarantine.dir.to_string_lossy()));
@@ -1027,6 +1091,15 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
         }
         if let Some(l) = p.links {
             c.pdf.links = l;
+        }
+    }
+
+    if let Some(h) = raw.html {
+        if let Some(l) = h.links {
+            c.html.links = l;
+        }
+        if let Some(o) = h.output {
+            c.html.output = o;
         }
     }
 
@@ -1366,6 +1439,10 @@ mod tests {
         let c = parse(SHIPPED, &["quarantine.dir=/tmp/q", "ooxml.hyperlinks=remove"]).unwrap();
         assert_eq!(c.quarantine.dir, PathBuf::from("/tmp/q"));
         assert_eq!(c.ooxml.hyperlinks, HyperlinkPolicy::Remove);
+        let c = parse(SHIPPED, &["html.links=inert", "html.output=text"]).unwrap();
+        assert_eq!((c.html.links, c.html.output), (HtmlLinks::Inert, HtmlOutput::Text));
+        assert!(errors("[html]\nlinks = \"remove\"\n", &[]).iter().any(|e| e.key == "html.links"));
+        assert!(errors("[html]\nformat = \"text\"\n", &[]).iter().any(|e| e.key == "html.format"));
         let c = parse(SHIPPED, &["odf.hyperlinks=keep"]).unwrap();
         assert_eq!(c.odf.hyperlinks, HyperlinkPolicy::Keep);
         assert!(errors("[odf]\nhyperlinks = \"some\"\n", &[]).iter().any(|e| e.key == "odf.hyperlinks"));

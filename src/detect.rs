@@ -280,11 +280,29 @@ fn text_kind(data: &[u8]) -> Kind {
     if trimmed.starts_with(b"<") && odf::is_flat_document(data) {
         return Kind::FlatOdf;
     }
-    if trimmed.starts_with(b"<!doctype html") || trimmed.starts_with(b"<html") || has(b"<script") || has(b"<hta:") {
+    // An HTML application runs with the rights of a program (mshta.exe), whatever it looks like.
+    if has(b"<hta:application") {
+        return Kind::Script;
+    }
+    if trimmed.starts_with(b"<!doctype html") || trimmed.starts_with(b"<html") {
+        return Kind::Html;
+    }
+    // An SVG document (its first element is svg) stays SVG even when it carries a script.
+    if first_element(trimmed).is_some_and(|n| n == b"svg" || n.ends_with(b":svg")) {
+        return Kind::Svg;
+    }
+    if has(b"<script") {
         return Kind::Html;
     }
     if trimmed.starts_with(b"<") {
-        if has(b"<svg") {
+        // A page that opens with a comment or an XML declaration is still HTML when its html
+        // element comes before any svg element (inline SVG in a page stays HTML).
+        let html_at = html_start(&lower);
+        let svg_at = find(&lower, b"<svg");
+        if html_at.is_some_and(|h| svg_at.is_none_or(|s| h < s)) {
+            return Kind::Html;
+        }
+        if svg_at.is_some() {
             return Kind::Svg;
         }
         if has(b"<?mso-application")
@@ -349,6 +367,47 @@ fn looks_like_script(data: &[u8]) -> bool {
         b"frombase64string(",
     ];
     POWERSHELL.iter().filter(|m| has(m)).count() >= 2
+}
+
+/// The name of the first element, after any XML declaration, processing instructions, comments
+/// and document type declaration (lower-cased bytes in, as detection reads them).
+fn first_element(mut t: &[u8]) -> Option<&[u8]> {
+    for _ in 0..64 {
+        let start = t.iter().position(|b| !b.is_ascii_whitespace())?;
+        t = &t[start..];
+        let skip_to = |t: &[u8], end: &[u8]| find(t, end).map(|i| i + end.len());
+        let next = if t.starts_with(b"<?") {
+            skip_to(t, b"?>")
+        } else if t.starts_with(b"<!--") {
+            skip_to(t, b"-->")
+        } else if t.starts_with(b"<!") {
+            skip_to(t, b">")
+        } else if t.starts_with(b"<") {
+            let name = &t[1..];
+            let end =
+                name.iter().position(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/')).unwrap_or(name.len());
+            return Some(&name[..end]);
+        } else {
+            return None;
+        };
+        t = &t[next?..];
+    }
+    None
+}
+
+/// Where the first `<html` start tag is (followed by white space or `>`, not `<html:` or
+/// `<htmlfoo`), in lower-cased bytes.
+fn html_start(lower: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = find(&lower[from..], b"<html") {
+        let at = from + i;
+        match lower.get(at + 5) {
+            Some(b) if b.is_ascii_whitespace() || *b == b'>' => return Some(at),
+            None => return Some(at),
+            _ => from = at + 5,
+        }
+    }
+    None
 }
 
 /// A mail message: starts with header lines and has the headers a message has.
@@ -497,6 +556,16 @@ mod tests {
         assert_eq!(detect(b"<!DOCTYPE html><p>x", None, None, &lim()).kind, Kind::Html);
         assert_eq!(detect(b"From: a@b\r\nTo: c@d\r\nSubject: x\r\n\r\nbody", None, None, &lim()).kind, Kind::Eml);
         assert_eq!(detect("表計算\n".as_bytes(), Some("a.csv"), None, &lim()).findings, vec![]);
+    }
+
+    #[test]
+    fn hta_is_a_script_and_commented_html_is_html() {
+        let hta = b"<html><head><hta:application id=x></head><body>x</body></html>";
+        assert_eq!(detect(hta, Some("a.html"), None, &lim()).kind, Kind::Script);
+        assert_eq!(detect(b"<!-- saved from url -->\n<html>\n<p>x", None, None, &lim()).kind, Kind::Html);
+        assert_eq!(detect(b"<?xml version=\"1.0\"?><html xmlns=\"x\"><p>x", None, None, &lim()).kind, Kind::Html);
+        assert_eq!(detect(b"<!-- c --><svg xmlns=\"x\"><text>html</text></svg>", None, None, &lim()).kind, Kind::Svg);
+        assert_eq!(detect(b"<?xml version=\"1.0\"?><ClinicalDocument/>", None, None, &lim()).kind, Kind::Xml);
     }
 
     #[test]

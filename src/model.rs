@@ -159,7 +159,9 @@ kinds! {
     DiskImage => "disk_image", Executable, ["iso", "img", "vhd", "vhdx"];
     Script => "script", Executable, ["sh", "js", "vbs", "ps1", "bat", "cmd", "hta", "wsf"];
     // Markup that can carry scripts
-    Html => "html", Markup, ["html", "htm", "xhtml", "mht", "mhtml"];
+    // Not `xhtml`: the rebuilt page is HTML, which an XML reader (what the .xhtml name calls
+    // for) would refuse.
+    Html => "html", Markup, ["html", "htm", "mht", "mhtml"];
     Svg => "svg", Markup, ["svg"];
     OfficeXml => "office_xml", Markup, ["xml"];
     Xml => "xml", Markup, ["xml"];
@@ -375,7 +377,9 @@ pub enum ActionKind {
     /// (a leading apostrophe); in SYLK, every formula gives way to its value.
     RemovedExternalFormula,
     /// A relationship to something outside the package (template, linked object, frame,
-    /// linked workbook, image by URL, hyperlink to a non-web target).
+    /// linked workbook, image by URL, hyperlink to a non-web target); in HTML, SVG and XML a
+    /// base URL, a stylesheet or other resource the page would load, a `file:` or other non-web
+    /// link, an XML stylesheet instruction or XInclude, a link made inert by policy.
     RemovedExternalReference,
     /// A remote template reference (`attachedTemplate`), a classic injection route.
     RemovedAttachedTemplate,
@@ -401,10 +405,10 @@ pub enum ActionKind {
     /// The formula calculation chain, dropped so the application rebuilds it.
     RemovedCalcChain,
     /// JavaScript: a script action, the document's JavaScript name tree, a form field's
-    /// calculate, format, keystroke or validate script.
+    /// calculate, format, keystroke or validate script; a `javascript:` URL in HTML or SVG.
     RemovedJavascript,
     /// An action that runs by itself: a PDF open action or additional actions (`/AA`) on the
-    /// document, a page, an annotation or a form field.
+    /// document, a page, an annotation or a form field; an HTML `meta` refresh or cookie.
     RemovedAutoAction,
     /// An action that launches a program, submits or imports form data, opens another or an
     /// embedded document, or plays media (`/Launch`, `/SubmitForm`, `/ImportData`, `/GoToR`,
@@ -423,9 +427,13 @@ pub enum ActionKind {
     RemovedMacroLibrary,
     /// An event binding that runs a macro, script or program: document events (on load, on
     /// save), events of shapes, form controls, links and validity checks
-    /// (`script:event-listener`, `presentation:event-listener`, `table:error-macro`).
+    /// (`script:event-listener`, `presentation:event-listener`, `table:error-macro`); the `on...`
+    /// event handler attributes of HTML and SVG elements.
     RemovedEventListener,
-    /// Script code inside a document's XML: `text:script`, the content of `office:scripts`.
+    /// Script code inside a document's XML: `text:script`, the content of `office:scripts`; in
+    /// HTML and SVG, `script` elements, `vbscript:` URLs and style that runs code
+    /// (`expression()`, `behavior`, `-moz-binding`), SVG handlers and animations that rewrite
+    /// links.
     RemovedScript,
     /// An RTF data store (`\*\datastore`): binary data Word loads into the document's storage,
     /// a known way to carry OLE payloads past scanners.
@@ -446,6 +454,16 @@ pub enum ActionKind {
     /// closed as readers close them; an unreadable property-set stream of a compound file left
     /// out).
     RepairedStructure,
+    /// An HTML form or one of its controls (`form`, `input`, `button`, `select`, `textarea`):
+    /// a way to send what the reader types to somewhere else, the usual shape of a phishing
+    /// page.
+    RemovedForm,
+    /// Another document or a plug-in loaded into a page: HTML `iframe`, `frame`, `frameset`,
+    /// `object`, `embed`, `applet` (and an `iframe`'s `srcdoc`), an SVG `foreignObject`.
+    RemovedEmbeddedFrame,
+    /// A `data:` URL in a link, source or style: content carried inside the URL itself (a whole
+    /// page with scripts can hide there).
+    RemovedDataUrl,
 }
 
 impl ActionKind {

@@ -5,6 +5,7 @@
 //! and a way to hand child items (embedded documents) back to the engine.
 
 pub mod archive;
+pub mod markup;
 pub mod odf;
 pub mod ole2;
 pub mod ooxml;
@@ -99,6 +100,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
             Reason::Unsupported,
             format!("{kind} archives: no maintained pure-Rust reader to unpack them with"),
         )),
+        k if k.family() == crate::model::Family::Markup => markup::disarm(kind, data, ctx),
         _ => Err(FormatError::new(Reason::Unsupported, format!("no disarm for {kind} yet"))),
     }
 }

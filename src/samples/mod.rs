@@ -6,8 +6,9 @@
 //! small raw writer, one per row of the PDF checklist, with their own list of samples; and, in
 //! [`ole2`], legacy Office compound files (Word 97, BIFF8, PowerPoint records); in [`odf`],
 //! OpenDocument packages and flat XML documents, one per row of the ODF checklist; and, in
-//! [`rtf`], RTF documents written as text, one per row of the RTF checklist; in [`packed`],
-//! gzip, tar, 7z and LHA archives, benign and hostile. Nothing is
+//! [`rtf`], RTF documents written as text, one per row of the RTF checklist; in [`archive`]
+//! and [`packed`], archives and disguised files, benign and hostile; in [`markup`], HTML, SVG
+//! and XML files written as text. Nothing is
 //! downloaded or copied, and the payloads are inert (a message box macro or script, a batch file
 //! that echoes, a PE header without code).
 //!
@@ -25,6 +26,7 @@ pub mod excel;
 pub mod hostile;
 mod large;
 mod large_pdf;
+pub mod markup;
 pub mod media;
 pub mod odf;
 pub mod ole2;

@@ -4,13 +4,14 @@
 //! `samples` runs every synthetic sample of `mugai::samples` through the engine and checks the
 //! outcome and the rebuilt package; `structure` holds the package checks those tests use; `pdf`
 //! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks; `ole2`, `odf`,
-//! `rtf` and `packed` for the legacy Office, OpenDocument, RTF and gzip/tar/7z/LHA samples of
-//! `mugai::samples`.
+//! `rtf`, `archive`, `packed` and `markup` for the legacy Office, OpenDocument, RTF, zip and
+//! disguised files, gzip/tar/7z/LHA, and HTML/SVG/XML samples of `mugai::samples`.
 
 mod archive;
 mod cli;
 mod common;
 mod limits;
+mod markup;
 mod mutations;
 mod odf;
 mod ole2;

@@ -24,7 +24,7 @@
 
 use crate::config::HyperlinkPolicy;
 use crate::engine::Budget;
-use crate::formats::xml::{self, local};
+use crate::formats::xml::{self, check_tag, local, valid_name};
 use crate::formats::FormatError;
 use crate::model::{Action, ActionKind, Reason};
 use quick_xml::events::attributes::Attribute;
@@ -828,44 +828,6 @@ impl<'p, 'b> Rewriter<'p, 'b> {
         self.changed = true;
         Ok(Decision::Emit(without(&e, |a| drop_keys.iter().any(|k| k.as_slice() == a.key.as_ref()))))
     }
-}
-
-/// Whether `name` is a plausible XML name: UTF-8, not empty, none of the characters that end or
-/// quote a tag. quick-xml takes whatever stands between `<` and a space as a name; an office
-/// suite's parser refuses such a tag, so a cleaner that let one through would judge markup the
-/// application reads another way.
-fn valid_name(name: &[u8]) -> bool {
-    let Ok(s) = std::str::from_utf8(name) else { return false };
-    let mut chars = s.chars();
-    match chars.next() {
-        None => return false,
-        Some(c) if c.is_ascii_digit() || c == '-' || c == '.' => return false,
-        _ => {}
-    }
-    !s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>&\"'=/!?;,()[]{}\\`".contains(c))
-}
-
-/// Checks a start tag: its name and every attribute (syntax, duplicates, names).
-fn check_tag(part: &str, e: &BytesStart<'_>) -> Result<(), FormatError> {
-    if !valid_name(e.name().as_ref()) {
-        return Err(xml::parse_error(
-            part,
-            format!("bad element name {:?}", String::from_utf8_lossy(e.name().as_ref())),
-        ));
-    }
-    for a in e.attributes() {
-        let a = a.map_err(|err| xml::parse_error(part, err))?;
-        if !valid_name(a.key.as_ref()) {
-            return Err(xml::parse_error(
-                part,
-                format!("bad attribute name {:?}", String::from_utf8_lossy(a.key.as_ref())),
-            ));
-        }
-        if a.value.contains(&b'<') {
-            return Err(xml::parse_error(part, "`<` in an attribute value"));
-        }
-    }
-    Ok(())
 }
 
 fn value(a: &Attribute<'_>) -> String {
