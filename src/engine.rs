@@ -237,7 +237,7 @@ impl Engine {
                 out
             }
             Decision::Disarm => {
-                let ctx = Context { budget, config: &self.config, depth, children: self };
+                let ctx = Context { budget, config: &self.config, depth, name: item.name.as_deref(), children: self };
                 let result = guarded(&item.path, detected.kind, || formats::disarm(detected.kind, &item.data, &ctx))
                     .and_then(|d| budget.check_time().map(|_| d));
                 match result {
@@ -245,7 +245,7 @@ impl Engine {
                         out.verdict = Verdict::Disarmed;
                         out.actions = d.actions;
                         out.output_kind = Some(d.kind);
-                        out.output_name = item.name.as_deref().map(|n| output_name(n, d.kind));
+                        out.output_name = d.name.or_else(|| item.name.as_deref().map(|n| output_name(n, d.kind)));
                         out.sha256_out = Some(sha256_hex(&d.data));
                         out.output = Some(d.data);
                         out

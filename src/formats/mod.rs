@@ -44,6 +44,9 @@ pub struct Disarmed {
     pub kind: Kind,
     /// What was removed or changed, with parts relative to this item.
     pub actions: Vec<Action>,
+    /// The name the output should carry, when the format knows better than the extension rule
+    /// (`x.docm.gz` holding what is now a docx becomes `x.docx.gz`); `None` keeps the rule.
+    pub name: Option<String>,
 }
 
 /// Hands child items back to the engine.
@@ -59,6 +62,8 @@ pub struct Context<'a> {
     pub config: &'a Config,
     /// Depth of the item being disarmed (0 = the input itself).
     pub depth: u32,
+    /// The name the item arrived with, if any (never trusted for its kind).
+    pub name: Option<&'a str>,
     pub children: &'a dyn Children,
 }
 
@@ -91,7 +96,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         Kind::Rtf => rtf::disarm(data, ctx),
         Kind::Zip => archive::ziparc::disarm(data, ctx),
         Kind::Text | Kind::Sylk => text::disarm(kind, data, ctx),
-        Kind::Empty => Ok(Disarmed { data: Vec::new(), kind, actions: Vec::new() }),
+        Kind::Empty => Ok(Disarmed { name: None, data: Vec::new(), kind, actions: Vec::new() }),
         Kind::Gzip => archive::gzip::disarm(data, ctx),
         Kind::Tar => archive::tar::disarm(data, ctx),
         Kind::SevenZip => archive::sevenz::disarm(data, ctx),

@@ -141,7 +141,7 @@ fn disarm_delimited(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatEr
         }
     }
     out.extend_from_slice(&data[copied..]);
-    Ok(Disarmed { data: out, kind: Kind::Text, actions })
+    Ok(Disarmed { name: None, data: out, kind: Kind::Text, actions })
 }
 
 /// SYLK records, one per line (CR LF or LF).
@@ -239,7 +239,7 @@ fn disarm_sylk(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> 
             format!("{formulas} cell formulas replaced by their values"),
         ));
     }
-    Ok(Disarmed { data: out, kind: Kind::Sylk, actions })
+    Ok(Disarmed { name: None, data: out, kind: Kind::Sylk, actions })
 }
 
 #[cfg(test)]

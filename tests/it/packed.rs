@@ -288,7 +288,8 @@ fn a_tar_gz_with_a_docm_comes_out_as_a_tar_gz_with_a_docx() {
     assert!(
         o.actions
             .iter()
-            .any(|a| a.action == ActionKind::RemovedVbaProject && a.part.starts_with("data/minutes/report.docm")),
+            .any(|a| a.action == ActionKind::RemovedVbaProject
+                && a.part.starts_with("report_docm.tar/minutes/report.docm")),
         "{:?}",
         o.actions
     );
@@ -699,4 +700,19 @@ fn packed_sample_names_are_unique_and_builders_are_deterministic() {
 #[test]
 fn committed_packed_samples_match_the_builders() {
     fail_with(committed_sample_problems("packed", all()));
+}
+
+#[test]
+fn a_gzip_named_after_a_docm_is_named_after_the_docx_it_now_holds() {
+    use std::io::Write;
+    let docm = mugai::samples::word::vba(mugai::samples::package::ct::DOCM_MAIN);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&docm).unwrap();
+    let gz = gz.finish().unwrap();
+    let o = process("議事録.docm.gz", &gz);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{:?} {}", o.reason, detail(&o));
+    assert_eq!(o.output_name.as_deref(), Some("議事録.docx.gz"));
+    assert!(o.actions.iter().any(|a| a.part == "議事録.docm/word/vbaProject.bin"), "{:?}", o.actions);
+    let o = process("bundle.tgz", &gz);
+    assert_eq!(o.output_name.as_deref(), Some("bundle.docx.gz"), "a .tgz holds a tar by its name, and this is not one");
 }

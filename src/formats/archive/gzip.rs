@@ -7,8 +7,10 @@
 //! comes out, and refused as a bomb (`limit_ratio`) once more than 1 MiB came out of more than
 //! `max_ratio` times fewer compressed bytes. Every member's CRC-32 and length are checked.
 //!
-//! The child is named by the first member's FNAME field when there is one (made safe), else
-//! `data`; a `.tgz` needs nothing special, its child is a tar. A blocked child blocks the gzip
+//! The child is named by the first member's FNAME field when there is one (made safe), else by
+//! the gzip's own name without `.gz` (`x.tgz` holds `x.tar`), else `data`. When the child comes
+//! back under a new name (a docm is now a docx) and the gzip was named after it, the gzip's
+//! name follows: `report.docm.gz` comes out as `report.docx.gz`. A blocked child blocks the gzip
 //! whatever `[archive] on_blocked_entry` says: a gzip without its content is of no use.
 //!
 //! The rebuilt file is one member (deflated at the default level, or the fastest when the input
@@ -47,12 +49,14 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
             actions.push(Action::with_detail(ActionKind::RemovedTrailingData, "", detail));
         }
     }
+    let own_stem = ctx.name.map(names::base_name).and_then(content_name);
     let name = match &inflated.name {
         Some(raw) => names::safe_file_name(names::base_name(&decode_fname(raw))),
-        None => UNNAMED.to_string(),
+        None => own_stem.clone().unwrap_or_else(|| UNNAMED.to_string()),
     };
     let inflated_len = inflated.content.len() as u64;
-    let listed = vec![Listed::File { path: name, data: inflated.content, modified: Stamp::from_unix(0), source: None }];
+    let listed =
+        vec![Listed::File { path: name.clone(), data: inflated.content, modified: Stamp::from_unix(0), source: None }];
     let cleaned = clean(listed, ctx)?;
     let Some((path, content)) = cleaned.entries.into_iter().find_map(|e| match e {
         CleanEntry::File { path, data, .. } => Some((path, data)),
@@ -69,7 +73,27 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     // the fastest level: a stronger one spends its time finding nothing.
     let level = if data.len() as u64 * 10 > inflated_len * 9 { Compression::fast() } else { Compression::default() };
     let out = write(inflated.name.is_some().then_some(path.as_str()), inflated.mtime, &content, level)?;
-    Ok(Disarmed { data: out, kind: Kind::Gzip, actions })
+    let rename = match (own_stem, ctx.name) {
+        // `.gz`, also for a `.tgz` whose content turned out not to be a tar.
+        (Some(stem), Some(_)) if stem == name && path != name => Some(format!("{path}.gz")),
+        _ => None,
+    };
+    Ok(Disarmed { name: rename, data: out, kind: Kind::Gzip, actions })
+}
+
+/// What a gzip named `own` holds by its name: `x.docm.gz` -> `x.docm`, `x.tgz` -> `x.tar`.
+fn content_name(own: &str) -> Option<String> {
+    let lower = own.to_ascii_lowercase();
+    let stem = if lower.ends_with(".tgz") {
+        return Some(names::safe_file_name(&format!("{}.tar", &own[..own.len() - 4])));
+    } else if lower.ends_with(".gz") {
+        &own[..own.len() - 3]
+    } else if lower.ends_with(".gzip") {
+        &own[..own.len() - 5]
+    } else {
+        return None;
+    };
+    (!stem.is_empty()).then(|| names::safe_file_name(stem))
 }
 
 /// What [`inflate`] found.

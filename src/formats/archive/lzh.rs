@@ -38,7 +38,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     let cleaned = clean(listed, ctx)?;
     actions.extend(cleaned.actions);
     let out = ziparc::write(&cleaned.entries, None)?;
-    Ok(Disarmed { data: out, kind: Kind::Zip, actions })
+    Ok(Disarmed { name: None, data: out, kind: Kind::Zip, actions })
 }
 
 fn malformed(what: &str, e: impl std::fmt::Display) -> FormatError {

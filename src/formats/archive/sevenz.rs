@@ -66,7 +66,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     let cleaned = clean(listed, ctx)?;
     actions.extend(cleaned.actions);
     let out = ziparc::write(&cleaned.entries, None)?;
-    Ok(Disarmed { data: out, kind: Kind::Zip, actions })
+    Ok(Disarmed { name: None, data: out, kind: Kind::Zip, actions })
 }
 
 /// The 32 bytes at the start of every 7z archive.

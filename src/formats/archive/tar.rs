@@ -31,7 +31,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     let cleaned = clean(listed, ctx)?;
     actions.extend(cleaned.actions);
     let out = write(&cleaned.entries)?;
-    Ok(Disarmed { data: out, kind: Kind::Tar, actions })
+    Ok(Disarmed { name: None, data: out, kind: Kind::Tar, actions })
 }
 
 fn malformed(e: std::io::Error) -> FormatError {

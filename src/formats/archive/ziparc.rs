@@ -50,7 +50,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     }
     actions.extend(cleaned.actions);
     let out = write(&cleaned.entries, Some(&zip))?;
-    Ok(Disarmed { data: out, kind: Kind::Zip, actions })
+    Ok(Disarmed { name: None, data: out, kind: Kind::Zip, actions })
 }
 
 /// Writes the entries as a new zip archive. With `source`, unchanged entries that came from it

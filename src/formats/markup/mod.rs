@@ -46,11 +46,11 @@ fn disarm_html(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> 
     match ctx.config.html.output {
         HtmlOutput::Html => {
             let (out, actions) = sanitize_html(&text, &opts, ctx.budget)?;
-            Ok(Disarmed { data: out.into_bytes(), kind: Kind::Html, actions })
+            Ok(Disarmed { name: None, data: out.into_bytes(), kind: Kind::Html, actions })
         }
         HtmlOutput::Text => {
             let (out, actions) = html_to_text(&text, &opts, ctx.budget)?;
-            Ok(Disarmed { data: out.into_bytes(), kind: Kind::Text, actions })
+            Ok(Disarmed { name: None, data: out.into_bytes(), kind: Kind::Text, actions })
         }
     }
 }

@@ -503,5 +503,5 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     let limits = Limits { part: "svg", max_depth: ctx.config.limits.max_xml_depth };
     let mut rules = Svg { max_nesting: ctx.config.limits.max_nesting };
     let (out, report) = mx::rewrite(data, &mut rules, &limits, ctx)?;
-    Ok(Disarmed { data: out, kind: Kind::Svg, actions: report.into_actions() })
+    Ok(Disarmed { name: None, data: out, kind: Kind::Svg, actions: report.into_actions() })
 }

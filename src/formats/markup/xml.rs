@@ -387,5 +387,5 @@ impl Rules for Generic {
 pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     let limits = Limits { part: "xml", max_depth: ctx.config.limits.max_xml_depth };
     let (out, report) = rewrite(data, &mut Generic, &limits, ctx)?;
-    Ok(Disarmed { data: out, kind: Kind::Xml, actions: report.into_actions() })
+    Ok(Disarmed { name: None, data: out, kind: Kind::Xml, actions: report.into_actions() })
 }

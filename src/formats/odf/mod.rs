@@ -140,7 +140,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     rb.rewrite_xml(&subdocs)?;
     let manifest_out = rb.finish_manifest(&manifest);
     let bytes = rb.write(&zip, &media_type, &manifest_out)?;
-    Ok(Disarmed { data: bytes, kind, actions: rb.actions })
+    Ok(Disarmed { name: None, data: bytes, kind, actions: rb.actions })
 }
 
 /// A flat XML document: one part, cleaned like the parts of a package. Nothing is inside a
@@ -157,7 +157,7 @@ fn disarm_flat(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> 
     };
     let out = rewrite::rewrite(data, &plan, ctx.budget)?;
     let bytes = out.data.unwrap_or_else(|| data.to_vec());
-    Ok(Disarmed { data: bytes, kind: Kind::FlatOdf, actions: out.actions })
+    Ok(Disarmed { name: None, data: bytes, kind: Kind::FlatOdf, actions: out.actions })
 }
 
 /// Whether a flat XML document's root is an OpenDocument `office:document`.

@@ -314,7 +314,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     }
     verify_clean(&tree)?;
     let out = tree.write(ctx.budget)?;
-    Ok(Disarmed { data: out, kind, actions: actions.0 })
+    Ok(Disarmed { name: None, data: out, kind, actions: actions.0 })
 }
 
 /// Removes the root-level storages named in `names` (compared without case), each reported as

@@ -162,7 +162,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
             format!("{kind} -> {out_kind}"),
         ));
     }
-    Ok(Disarmed { data: bytes, kind: out_kind, actions })
+    Ok(Disarmed { name: None, data: bytes, kind: out_kind, actions })
 }
 
 /// Removal rule for a part, judged from its content type and name alone.

@@ -58,7 +58,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     pdf.verify_clean()?;
     pdf.check_streams()?;
     let data = pdf.write(loaded.compact)?;
-    Ok(Disarmed { data, kind: Kind::Pdf, actions: pdf.into_actions() })
+    Ok(Disarmed { name: None, data, kind: Kind::Pdf, actions: pdf.into_actions() })
 }
 
 /// Why an object is taken out of the document, and whether a removal of it was reported yet.

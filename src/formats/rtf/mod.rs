@@ -105,7 +105,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     if again.data != first.data {
         return Err(FormatError::new(Reason::InternalError, "the rebuilt RTF changes when rebuilt again"));
     }
-    Ok(Disarmed { data: first.data, kind: Kind::Rtf, actions: first.actions })
+    Ok(Disarmed { name: None, data: first.data, kind: Kind::Rtf, actions: first.actions })
 }
 
 #[derive(Debug)]
