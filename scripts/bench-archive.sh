@@ -13,16 +13,9 @@ BIN=target/release/mugai
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
-median() { # command... -> median seconds over $RUNS runs
-  local ts=()
-  for _ in $(seq "$RUNS"); do
-    local t0 t1
-    rm -rf "$W/x" "$W/out" "$W/q" "$W/py.zip" "$W/re.zip"
-    t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s.%N)
-    ts+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
-  done
-  printf '%s\n' "${ts[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+before_run() { rm -rf "$W/x" "$W/out" "$W/q" "$W/py.zip" "$W/re.zip"; }
 
 infozip() { mkdir -p "$W/x" && unzip -q "$1" -d "$W/x" && (cd "$W/x" && zip -q -r "$W/re.zip" .); }
 

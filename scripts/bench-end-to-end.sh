@@ -11,15 +11,8 @@ BIN=target/release/mugai
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
-median() { # command... -> median seconds over $RUNS runs
-  local ts=()
-  for _ in $(seq "$RUNS"); do
-    local t0 t1
-    t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s.%N)
-    ts+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
-  done
-  printf '%s\n' "${ts[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 target/release/examples/bench_doc "$W/large.docx" 20000000
 size=$(stat -c %s "$W/large.docx")

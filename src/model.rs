@@ -597,6 +597,23 @@ impl Item {
     }
 }
 
+/// The proleptic Gregorian date (year, month, day) of a count of days since 1970-01-01.
+///
+/// By hand: a dozen lines of well-known integer arithmetic (H. Hinnant's civil-from-days)
+/// against a date-time crate for the two places that turn times into calendar dates (archive
+/// entry times, quarantine ids).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 /// Lower-case hex SHA-256 of some bytes.
 pub fn sha256_hex(data: &[u8]) -> String {
     use sha2::{Digest, Sha256};

@@ -63,7 +63,7 @@ impl Stamp {
     pub fn from_unix(secs: i64) -> Stamp {
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
+        let (y, m, d) = crate::model::civil_from_days(days);
         if y < 1980 {
             return Stamp::default();
         }
@@ -121,20 +121,8 @@ impl Stamp {
     }
 }
 
-// Calendar arithmetic by hand: a dozen lines of well-known integer formulas (proleptic
-// Gregorian, days counted from 1970-01-01) against a date-time crate for two conversions.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
+/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of
+/// [`crate::model::civil_from_days`]).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
