@@ -124,7 +124,6 @@ pub const EXECUTABLE_EXTENSIONS: &[&str] = &[
     "crt",
     "der",
     "cer",
-    "lib",
     "apk",
     "app",
     "dmg",
