@@ -5,11 +5,13 @@
 //! notes where the name or declared type disagree. The [`engine`] then hands the item to the
 //! format module for its kind ([`formats`]); a format module is a pure function from bytes to
 //! new bytes plus the list of [`model::Action`]s it took, or a named [`model::Reason`] why it
-//! could not. Containers (an OOXML package with embedded documents, later zips, mail and PDF
-//! attachments) hand their children back to the engine, which processes them in parallel under
+//! could not. Containers (archives, an OOXML package with embedded documents, PDF attachments,
+//! later mail) hand their children back to the engine, which processes them in parallel under
 //! one shared [`engine::Budget`] (bytes, entries, depth, time) and catches panics so that a bug
 //! blocks an item instead of passing it. The [`policy`] alone turns kinds and failures into a
-//! [`model::Verdict`]: kept, disarmed or blocked.
+//! [`model::Verdict`]: kept, disarmed or blocked; [`names`] says what an item's name hides.
+//! A container rebuilt without a blocked child says so with an action that carries the reason,
+//! and the shell then holds the original in quarantine too.
 //!
 //! The shells around that core (the `sanitize` and `scan` commands, later the SMTP filter, the
 //! drop folder and the quarantine) only move bytes in and out: they never look inside files.
