@@ -9,7 +9,7 @@
 //! `max_entry_bytes` or `max_total_bytes` (a bomb is refused from its directory, before a byte is
 //! inflated). Names written in Shift_JIS by Japanese Windows are read as such.
 //!
-//! The rebuilt archive ([`write`]) holds only the clean entries, with UTF-8 names, their
+//! The rebuilt archive ([`write()`]) holds only the clean entries, with UTF-8 names, their
 //! original modification times and nothing else: no comments, extra fields, permissions or
 //! bytes outside the entries. Entries that come back unchanged are copied compressed as they
 //! were (after their CRC-32 was checked); the others are deflated, or stored when their kind is
