@@ -176,7 +176,12 @@ impl<'c, 'a> Walker<'c, 'a> {
         if head.mime.starts_with("multipart/") {
             return Err(FormatError::malformed(format!("{} without a boundary", head.mime)));
         }
-        let label = head.name.clone().unwrap_or_else(|| format!("part{}", self.parts));
+        let label = match (&head.name, head.mime.as_str()) {
+            (Some(n), _) => n.clone(),
+            (None, "text/html") => format!("part{}.html", self.parts),
+            (None, "message/rfc822") => format!("part{}.eml", self.parts),
+            (None, _) => format!("part{}", self.parts),
+        };
         let role = self.role(&head, body, &label)?;
         Ok(Node::Leaf { head, whole: part, role, label })
     }
@@ -208,7 +213,7 @@ impl<'c, 'a> Walker<'c, 'a> {
         }
         let decoded = match self.decode(head, body)? {
             Ok(d) => d,
-            Err(why) => return refused(Reason::Unsupported, &why),
+            Err((reason, why)) => return refused(reason, &why),
         };
         if !attached && mime == "text/html" {
             return Ok(Role::Html(decoded));
@@ -219,19 +224,21 @@ impl<'c, 'a> Walker<'c, 'a> {
         Ok(Role::Child(self.children.len() - 1))
     }
 
-    /// The body without its transfer encoding, or why it cannot be decoded.
-    fn decode(&self, head: &Head<'_>, body: &[u8]) -> Result<Result<Vec<u8>, String>, FormatError> {
+    /// The body without its transfer encoding, or why that part cannot be decoded (which
+    /// blocks the part, not the message).
+    #[allow(clippy::type_complexity)]
+    fn decode(&self, head: &Head<'_>, body: &[u8]) -> Result<Result<Vec<u8>, (Reason, String)>, FormatError> {
         let out = match head.cte.as_str() {
             "" | "7bit" | "8bit" | "binary" => body.to_vec(),
             "base64" => match mail_parser::decoders::base64::base64_decode(body) {
                 Some(d) => d,
-                None => return Err(FormatError::malformed("a base64 part that does not decode")),
+                None => return Ok(Err((Reason::Malformed, "base64 that does not decode".into()))),
             },
             "quoted-printable" => match mail_parser::decoders::quoted_printable::quoted_printable_decode(body) {
                 Some(d) => d,
-                None => return Err(FormatError::malformed("a quoted-printable part that does not decode")),
+                None => return Ok(Err((Reason::Malformed, "quoted-printable that does not decode".into()))),
             },
-            other => return Ok(Err(format!("transfer encoding {other:?}"))),
+            other => return Ok(Err((Reason::Unsupported, format!("transfer encoding {other:?}")))),
         };
         self.ctx.budget.charge_bytes(out.len() as u64)?;
         Ok(Ok(out))
@@ -571,12 +578,12 @@ impl Writer<'_, '_> {
                 };
                 adopt_child_actions(&mut self.actions, label, o.actions);
                 if unchanged {
-                    self.results.push(format!("{}={verdict};", encode::encoded_words(label)));
+                    self.results.push(format!("{} {verdict};", encode::encoded_words(label)));
                     return Ok(Rebuilt::Same);
                 }
                 let name = o.output_name.clone().or_else(|| head.name.clone());
                 let shown = name.clone().unwrap_or_else(|| label.to_string());
-                self.results.push(format!("{}={verdict};", encode::encoded_words(&shown)));
+                self.results.push(format!("{} {verdict};", encode::encoded_words(&shown)));
                 let mime = if kind == o.kind { head.mime.clone() } else { mime_of(kind).to_string() };
                 Ok(self.new_part(head, &mime, name.as_deref(), &data, kind))
             }
@@ -614,7 +621,7 @@ impl Writer<'_, '_> {
             |t: &str| t.replace("{name}", label).replace("{reason}", reason.as_str()).replace("{ref}", &self.reference);
         let text = format!("{}\r\n\r\n{}\r\n", fill(&cfg.notice_ja), fill(&cfg.notice_en));
         self.actions.push(Action::held(ActionKind::RemovedBlockedEntry, label, reason, detail));
-        self.results.push(format!("{}=blocked({reason});", encode::encoded_words(label)));
+        self.results.push(format!("{} blocked({reason});", encode::encoded_words(label)));
         let content_type = encode::field_with_params("Content-Type", "text/plain", &["charset=UTF-8".into()], self.eol);
         let disposition = Some(encode::field_with_params("Content-Disposition", "inline", &[], self.eol));
         Ok(Rebuilt::New {
@@ -628,7 +635,7 @@ impl Writer<'_, '_> {
     fn html(&mut self, head: &Head<'_>, decoded: &[u8], label: &str) -> Result<Rebuilt, FormatError> {
         let policy = self.ctx.config.mail.html;
         if policy == MailHtml::Keep {
-            self.results.push(format!("{}=kept;", encode::encoded_words(label)));
+            self.results.push(format!("{} kept;", encode::encoded_words(label)));
             return Ok(Rebuilt::Same);
         }
         let declared = head.charset.as_deref().and_then(|c| encoding_rs::Encoding::for_label(c.trim().as_bytes()));
@@ -649,11 +656,11 @@ impl Writer<'_, '_> {
             }
         };
         if acts.is_empty() && policy == MailHtml::Sanitize {
-            self.results.push(format!("{}=clean;", encode::encoded_words(label)));
+            self.results.push(format!("{} clean;", encode::encoded_words(label)));
             return Ok(Rebuilt::Same);
         }
         let verdict = if acts.is_empty() { "text" } else { "disarmed" };
-        self.results.push(format!("{}={verdict};", encode::encoded_words(label)));
+        self.results.push(format!("{} {verdict};", encode::encoded_words(label)));
         adopt_child_actions(&mut self.actions, label, acts);
         let content_type = encode::field_with_params("Content-Type", mime, &["charset=UTF-8".into()], self.eol);
         Ok(Rebuilt::New {
