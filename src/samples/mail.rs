@@ -204,13 +204,22 @@ pub fn nested_docm() -> Vec<u8> {
     message(&headers("Fwd: Original", "outer"), &body)
 }
 
-/// A TNEF `winmail.dat`: its signature and a version attribute (blocked as unsupported: not
-/// unpacked).
+/// An Outlook message with its attachments in a TNEF `winmail.dat`: a macro document with a
+/// Japanese long name and a text file.
 pub fn tnef() -> Vec<u8> {
-    let mut dat = vec![0x78, 0x9F, 0x3E, 0x22, 0x01, 0x00];
-    dat.extend_from_slice(&[0x01, 0x06, 0x90, 0x08, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00]);
+    let docm = word::vba(ct::DOCM_MAIN);
+    let dat = crate::formats::mime::tnef::write(&[("報告書.docm", &docm), ("memo.txt", b"ward 3 memo\r\n")]);
     let body = Part::Multi("mixed", vec![text(BODY), attachment("application/ms-tnef", "winmail.dat", dat)]);
     message(&headers("Outlook rich text", "tnef"), &body)
+}
+
+/// A TNEF stream with a wrong checksum: the wrapper is replaced by the notice.
+pub fn tnef_damaged() -> Vec<u8> {
+    let mut dat = crate::formats::mime::tnef::write(&[("memo.txt", b"ward 3 memo\r\n")]);
+    let n = dat.len();
+    dat[n - 20] ^= 0x55;
+    let body = Part::Multi("mixed", vec![text(BODY), attachment("application/ms-tnef", "winmail.dat", dat)]);
+    message(&headers("Outlook rich text", "tnef2"), &body)
 }
 
 /// 10 000 small parts in one multipart (past `[mail] max_parts`).
@@ -289,7 +298,12 @@ pub fn all() -> Vec<Sample> {
         s("plain.eml", plain(), Expected::clean("eml")),
         s("iso_2022_jp.eml", iso_2022_jp(), Expected::disarmed("eml", &[RemovedVbaProject, ConvertedToMacroFree])),
         s("nested_docm.eml", nested_docm(), Expected::disarmed("eml", &[RemovedVbaProject, ConvertedToMacroFree])),
-        s("tnef_winmail.eml", tnef(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
+        s(
+            "tnef_winmail.eml",
+            tnef(),
+            Expected::disarmed("eml", &[RemovedVbaProject, ConvertedToMacroFree, RemovedArchiveMetadata]),
+        ),
+        s("tnef_damaged.eml", tnef_damaged(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
         s("ten_thousand_parts.eml", ten_thousand_parts(), Expected::blocked(Reason::LimitEntries)),
         s("multipart_100_deep.eml", multipart_100_deep(), Expected::blocked(Reason::LimitNesting)),
         s("message_100_deep.eml", message_100_deep(), Expected::blocked(Reason::LimitDepth)),

@@ -215,6 +215,13 @@ fn names_and_japanese_text_survive() {
     let mut parts = Vec::new();
     leaves(output("nested_docm.eml"), 0, &mut parts).unwrap();
     assert!(parts.iter().any(|p| p.name.as_deref() == Some("order.docx")));
+
+    // The TNEF wrapper gives way to its attachments, under their long names.
+    let mut parts = Vec::new();
+    leaves(output("tnef_winmail.eml"), 0, &mut parts).unwrap();
+    let names: Vec<_> = parts.iter().filter_map(|p| p.name.as_deref()).collect();
+    assert_eq!(names, ["報告書.docx", "memo.txt"]);
+    assert_eq!(parts[2].data, b"ward 3 memo\r\n");
 }
 
 #[test]

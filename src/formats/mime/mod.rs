@@ -20,16 +20,18 @@
 //!   the message), and listed as held so that the original goes to quarantine.
 //! - Header fields are kept byte for byte, but for the Content-* fields of replaced parts, any
 //!   `X-Mugai-Result` the sender wrote (replaced by ours), and the subject tag when configured.
+//! - A TNEF wrapper (`winmail.dat`) is replaced by its attachments ([`tnef`]), each a child.
 //! - The preamble and epilogue of multiparts (text no reader shows) are left out.
 //!
 //! Refused: a message without header fields or with a header line that is not a field
 //! (`malformed`); a part in a transfer encoding other than 7bit, 8bit, binary, base64 and
-//! quoted-printable, message/partial and message/external-body (`unsupported`); TNEF
-//! (`winmail.dat`), whose attachments are not unpacked yet (`unsupported`); encrypted S/MIME and
-//! PGP parts (`encrypted`). These block the part, not the message. A limit reached anywhere, in
+//! quoted-printable, message/partial and message/external-body (`unsupported`); a TNEF
+//! wrapper that does not read or holds an attachment without data ([`tnef`]); encrypted S/MIME
+//! and PGP parts (`encrypted`). These block the part, not the message. A limit reached anywhere, in
 //! a nested message too, blocks the whole message, as in archives.
 
 mod encode;
+pub mod tnef;
 
 use crate::config::{BlockedEntryPolicy, MailHtml};
 use crate::formats::markup::{self, HtmlOptions};
@@ -90,6 +92,8 @@ enum Role {
     Child(usize),
     /// A detached signature of a multipart/signed.
     Signature,
+    /// A TNEF wrapper: the children made of its attachments, with their names.
+    Tnef(Vec<(usize, String)>),
     /// Refused here, without the engine.
     Refused(Reason, String),
 }
@@ -182,20 +186,17 @@ impl<'c, 'a> Walker<'c, 'a> {
             (None, "message/rfc822") => format!("part{}.eml", self.parts),
             (None, _) => format!("part{}", self.parts),
         };
-        let role = self.role(&head, body, &label)?;
+        let role = self.role(&head, body, &label, top)?;
         Ok(Node::Leaf { head, whole: part, role, label })
     }
 
-    fn role(&mut self, head: &Head<'_>, body: &[u8], label: &str) -> Result<Role, FormatError> {
+    fn role(&mut self, head: &Head<'_>, body: &[u8], label: &str, top: bool) -> Result<Role, FormatError> {
         let mime = head.mime.as_str();
         let attached = head.disposition.as_deref() == Some("attachment") || head.name.is_some();
         let refused = |r: Reason, d: &str| Ok(Role::Refused(r, d.to_string()));
         match mime {
             "message/partial" | "message/external-body" => {
                 return refused(Reason::Unsupported, "a message in pieces or stored elsewhere")
-            }
-            "application/ms-tnef" | "application/vnd.ms-tnef" => {
-                return refused(Reason::Unsupported, "TNEF (winmail.dat): its attachments are not unpacked yet")
             }
             "application/pkcs7-mime" | "application/x-pkcs7-mime" | "application/pgp-encrypted" => {
                 return refused(Reason::Encrypted, "S/MIME or PGP content, readable only with the key")
@@ -204,9 +205,6 @@ impl<'c, 'a> Walker<'c, 'a> {
                 return Ok(Role::Signature)
             }
             _ => {}
-        }
-        if label.eq_ignore_ascii_case("winmail.dat") {
-            return refused(Reason::Unsupported, "TNEF (winmail.dat): its attachments are not unpacked yet");
         }
         if !attached && mime == "text/plain" {
             return Ok(Role::Text);
@@ -217,6 +215,26 @@ impl<'c, 'a> Walker<'c, 'a> {
         };
         if !attached && mime == "text/html" {
             return Ok(Role::Html(decoded));
+        }
+        let tnef_type = matches!(mime, "application/ms-tnef" | "application/vnd.ms-tnef");
+        if tnef_type || label.eq_ignore_ascii_case("winmail.dat") && tnef::is_tnef(&decoded) {
+            if top {
+                return refused(Reason::Unsupported, "a message that is only a TNEF stream");
+            }
+            let found = match tnef::attachments(&decoded, self.ctx.budget) {
+                Ok(f) => f,
+                Err(e) if matches!(e.reason.class(), FailureClass::Limit | FailureClass::Timeout) => return Err(e),
+                Err(e) => return Ok(Role::Refused(e.reason, format!("TNEF: {}", e.detail))),
+            };
+            let mut kids = Vec::with_capacity(found.len());
+            for (n, a) in found.into_iter().enumerate() {
+                let Some(data) = a.data else { return refused(tnef::NO_DATA.0, tnef::NO_DATA.1) };
+                let name = a.name.map(|n| crate::names::base_name(&n).to_string()).filter(|n| !n.is_empty());
+                let label = name.clone().unwrap_or_else(|| format!("{label}-{}", n + 1));
+                self.children.push(Item::new(data, name, label.clone()));
+                kids.push((self.children.len() - 1, label));
+            }
+            return Ok(Role::Tnef(kids));
         }
         let mut item = Item::new(decoded, head.name.clone(), label.to_string());
         item.declared_type = Some(mime.to_string());
@@ -442,14 +460,11 @@ impl Writer<'_, '_> {
                 let mut bodies = Vec::with_capacity(children.len());
                 let mut first_changed = false;
                 for (i, c) in children.iter().enumerate() {
-                    let mut b = Vec::new();
-                    let gone = self.write_child(c, &mut b, signed && !first_changed)?;
+                    let written = self.write_child(c, signed && !first_changed)?;
                     if i == 0 {
-                        first_changed = whole_of(c) != b.as_slice();
+                        first_changed = written.len() != 1 || written.first().map(Vec::as_slice) != Some(whole_of(c));
                     }
-                    if !gone {
-                        bodies.push(b);
-                    }
+                    bodies.extend(written);
                 }
                 self.head(head, None, out, top);
                 out.extend_from_slice(self.eol);
@@ -486,22 +501,50 @@ impl Writer<'_, '_> {
         Ok(())
     }
 
-    /// Writes a child part; true when it was left out (a stale signature).
-    fn write_child(&mut self, node: &Node<'_>, out: &mut Vec<u8>, keep_signature: bool) -> Result<bool, FormatError> {
-        if let Node::Leaf { role: Role::Signature, whole, label, .. } = node {
-            if keep_signature {
-                out.extend_from_slice(whole);
-                return Ok(false);
+    /// The parts a child part becomes: none for a stale signature, the attachments of a TNEF
+    /// wrapper, else one.
+    fn write_child(&mut self, node: &Node<'_>, keep_signature: bool) -> Result<Vec<Vec<u8>>, FormatError> {
+        match node {
+            Node::Leaf { role: Role::Signature, whole, label, .. } => {
+                if keep_signature {
+                    return Ok(vec![whole.to_vec()]);
+                }
+                let what = "signed content changed";
+                self.actions.push(Action::with_detail(ActionKind::RemovedSignature, label.as_str(), what));
+                Ok(Vec::new())
             }
-            self.actions.push(Action::with_detail(
-                ActionKind::RemovedSignature,
-                label.as_str(),
-                "signed content changed",
-            ));
-            return Ok(true);
+            Node::Leaf { role: Role::Tnef(kids), label, .. } => {
+                self.actions.push(Action::with_detail(
+                    ActionKind::RemovedArchiveMetadata,
+                    label.as_str(),
+                    "TNEF wrapper (rich-text body, message properties); its attachments kept as parts",
+                ));
+                let mut parts = Vec::with_capacity(kids.len());
+                for (i, kid_label) in kids {
+                    let Some(o) = self.outcomes.get_mut(*i).and_then(Option::take) else {
+                        return Err(FormatError::new(Reason::InternalError, "a part came back without its outcome"));
+                    };
+                    let mut b = Vec::new();
+                    if let Rebuilt::New { content_type, disposition, cte, body } = self.child(None, kid_label, o)? {
+                        b.extend_from_slice(&content_type);
+                        if let Some(d) = disposition {
+                            b.extend_from_slice(&d);
+                        }
+                        b.extend_from_slice(format!("Content-Transfer-Encoding: {cte}").as_bytes());
+                        b.extend_from_slice(self.eol);
+                        b.extend_from_slice(self.eol);
+                        b.extend_from_slice(&body);
+                    }
+                    parts.push(b);
+                }
+                Ok(parts)
+            }
+            _ => {
+                let mut b = Vec::new();
+                self.write(node, &mut b, false)?;
+                Ok(vec![b])
+            }
         }
-        self.write(node, out, false)?;
-        Ok(false)
     }
 
     /// The header block: the original fields, without the ones `new` replaces, then `new`.
@@ -553,20 +596,28 @@ impl Writer<'_, '_> {
 
     fn leaf(&mut self, head: &Head<'_>, role: &Role, label: &str) -> Result<Rebuilt, FormatError> {
         match role {
-            Role::Text => Ok(Rebuilt::Same),
-            Role::Signature => Ok(Rebuilt::Same),
+            Role::Text | Role::Signature => Ok(Rebuilt::Same),
+            // Never at the top (refused there), and written by `write_child`.
+            Role::Tnef(_) => Err(FormatError::new(Reason::InternalError, "a TNEF part outside a multipart")),
             Role::Refused(reason, detail) => self.blocked(label, *reason, detail.clone()),
             Role::Html(decoded) => self.html(head, decoded, label),
             Role::Child(i) => {
                 let Some(o) = self.outcomes.get_mut(*i).and_then(Option::take) else {
                     return Err(FormatError::new(Reason::InternalError, "a part came back without its outcome"));
                 };
-                self.child(head, label, o)
+                self.child(Some(head), label, o)
             }
         }
     }
 
-    fn child(&mut self, head: &Head<'_>, label: &str, o: crate::engine::Outcome) -> Result<Rebuilt, FormatError> {
+    /// What becomes of a child; `head` is the part's own header block, `None` for an
+    /// attachment taken out of a TNEF wrapper (always written as a new part).
+    fn child(
+        &mut self,
+        head: Option<&Head<'_>>,
+        label: &str,
+        o: crate::engine::Outcome,
+    ) -> Result<Rebuilt, FormatError> {
         match (o.verdict, o.output) {
             (Verdict::Kept | Verdict::Disarmed, Some(data)) => {
                 let unchanged = o.sha256_out.as_deref() == Some(o.sha256_in.as_str());
@@ -577,15 +628,19 @@ impl Writer<'_, '_> {
                     "clean"
                 };
                 adopt_child_actions(&mut self.actions, label, o.actions);
-                if unchanged {
+                if unchanged && head.is_some() {
                     self.results.push(format!("{} {verdict};", encode::encoded_words(label)));
                     return Ok(Rebuilt::Same);
                 }
-                let name = o.output_name.clone().or_else(|| head.name.clone());
+                let name = o.output_name.clone().or_else(|| head.and_then(|h| h.name.clone()));
                 let shown = name.clone().unwrap_or_else(|| label.to_string());
                 self.results.push(format!("{} {verdict};", encode::encoded_words(&shown)));
-                let mime = if kind == o.kind { head.mime.clone() } else { mime_of(kind).to_string() };
-                Ok(self.new_part(head, &mime, name.as_deref(), &data, kind))
+                let mime = match head {
+                    Some(h) if kind == o.kind => h.mime.clone(),
+                    _ => mime_of(kind).to_string(),
+                };
+                let disposition = head.and_then(|h| h.disposition.as_deref()).unwrap_or("attachment");
+                Ok(self.new_part(disposition, &mime, name.as_deref(), &data, kind))
             }
             _ => {
                 let reason = o.reason.unwrap_or(Reason::InternalError);
@@ -595,13 +650,12 @@ impl Writer<'_, '_> {
         }
     }
 
-    fn new_part(&self, head: &Head<'_>, mime: &str, name: Option<&str>, data: &[u8], kind: Kind) -> Rebuilt {
+    fn new_part(&self, disposition: &str, mime: &str, name: Option<&str>, data: &[u8], kind: Kind) -> Rebuilt {
         let eol = self.eol;
         let params: Vec<String> = name.map(|n| encode::name_params("name", n)).unwrap_or_default();
         let content_type = encode::field_with_params("Content-Type", mime, &params, eol);
         let disposition = name.map(|n| {
-            let kind = head.disposition.as_deref().unwrap_or("attachment");
-            encode::field_with_params("Content-Disposition", kind, &encode::name_params("filename", n), eol)
+            encode::field_with_params("Content-Disposition", disposition, &encode::name_params("filename", n), eol)
         });
         if kind == Kind::Eml {
             // A message part may not be base64 (RFC 2046 5.2.1): 7bit or 8bit, as its bytes are.
