@@ -635,12 +635,16 @@ impl Writer<'_, '_> {
                 let name = o.output_name.clone().or_else(|| head.and_then(|h| h.name.clone()));
                 let shown = name.clone().unwrap_or_else(|| label.to_string());
                 self.results.push(format!("{} {verdict};", encode::encoded_words(&shown)));
-                let mime = match head {
-                    Some(h) if kind == o.kind => h.mime.clone(),
-                    _ => mime_of(kind).to_string(),
+                // The same kind keeps its declared type and charset (a text attachment whose
+                // formula cells were made inert is still in its own charset).
+                let (mime, charset) = match head {
+                    Some(h) if kind == o.kind => {
+                        (h.mime.clone(), h.charset.clone().filter(|_| h.mime.starts_with("text/")))
+                    }
+                    _ => (mime_of(kind).to_string(), None),
                 };
                 let disposition = head.and_then(|h| h.disposition.as_deref()).unwrap_or("attachment");
-                Ok(self.new_part(disposition, &mime, name.as_deref(), &data, kind))
+                Ok(self.new_part(disposition, &mime, charset.as_deref(), name.as_deref(), &data, kind))
             }
             _ => {
                 let reason = o.reason.unwrap_or(Reason::InternalError);
@@ -650,13 +654,21 @@ impl Writer<'_, '_> {
         }
     }
 
-    fn new_part(&self, disposition: &str, mime: &str, name: Option<&str>, data: &[u8], kind: Kind) -> Rebuilt {
+    fn new_part(
+        &self,
+        disposition: &str,
+        mime: &str,
+        charset: Option<&str>,
+        name: Option<&str>,
+        data: &[u8],
+        kind: Kind,
+    ) -> Rebuilt {
         let eol = self.eol;
-        let params: Vec<String> = name.map(|n| encode::name_params("name", n)).unwrap_or_default();
+        let mut params: Vec<String> = charset.map(|c| vec![format!("charset=\"{c}\"")]).unwrap_or_default();
+        params.extend(name.map(|n| encode::name_params("name", n)).unwrap_or_default());
         let content_type = encode::field_with_params("Content-Type", mime, &params, eol);
-        let disposition = name.map(|n| {
-            encode::field_with_params("Content-Disposition", disposition, &encode::name_params("filename", n), eol)
-        });
+        let file_params = name.map(|n| encode::name_params("filename", n)).unwrap_or_default();
+        let disposition = Some(encode::field_with_params("Content-Disposition", disposition, &file_params, eol));
         if kind == Kind::Eml {
             // A message part may not be base64 (RFC 2046 5.2.1): 7bit or 8bit, as its bytes are.
             let cte = if data.is_ascii() { "7bit" } else { "8bit" };
@@ -786,5 +798,47 @@ fn mime_of(kind: Kind) -> &'static str {
         Kind::Jpeg => "image/jpeg",
         Kind::Gif => "image/gif",
         _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_in_raw_shift_jis_are_read_as_such() {
+        let (sjis, _, _) =
+            encoding_rs::SHIFT_JIS.encode("Content-Disposition: attachment; filename=\"検査結果.pdf\"\r\n");
+        let head = read_head(&sjis, false).unwrap();
+        assert_eq!(head.name.as_deref(), Some("検査結果.pdf"));
+        assert_eq!(head.fields[0].raw, &sjis[..], "the field itself is kept as it was");
+    }
+
+    #[test]
+    fn rfc_2231_and_2047_names_are_decoded() {
+        let h = b"Content-Type: application/pdf; name=\"=?ISO-2022-JP?B?GyRCOCE6OjdrMkwbKEI=?=.pdf\"\r\n\
+                  Content-Disposition: attachment;\r\n filename*=UTF-8''%E6%A4%9C%E6%9F%BB.pdf\r\n";
+        let head = read_head(h, false).unwrap();
+        assert_eq!(head.name.as_deref(), Some("検査.pdf"));
+        assert_eq!(head.mime, "application/pdf");
+        assert_eq!(head.disposition.as_deref(), Some("attachment"));
+    }
+
+    #[test]
+    fn multipart_bodies_split_on_their_boundary_only() {
+        let config = crate::config::Config::default();
+        let budget = crate::engine::Budget::new(&config.limits);
+        struct None_;
+        impl crate::formats::Children for None_ {
+            fn process(&self, _: Vec<Item>, _: u32, _: &crate::engine::Budget) -> Vec<crate::engine::Outcome> {
+                Vec::new()
+            }
+        }
+        let ctx = Context { budget: &budget, config: &config, depth: 0, name: None, children: &None_ };
+        let body = b"pre\r\n--ab\r\nA\r\n--abc\r\n--ab \r\nB\r\n--ab--\r\nepi";
+        let (parts, dropped) = split_multipart(body, "ab", &ctx).unwrap();
+        assert_eq!(parts, [&b"A\r\n--abc"[..], &b"B"[..]]);
+        assert!(dropped);
+        assert!(split_multipart(b"no parts", "ab", &ctx).is_err());
     }
 }
