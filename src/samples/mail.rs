@@ -222,6 +222,19 @@ pub fn tnef_damaged() -> Vec<u8> {
     message(&headers("Outlook rich text", "tnef2"), &body)
 }
 
+/// A text message of about `bytes` bytes (for the benchmarks).
+pub fn plain_of_size(bytes: usize) -> Vec<u8> {
+    let line = "The ward rounds start at nine; please bring the updated charts.\n";
+    let body = line.repeat(bytes / line.len() + 1);
+    message(&headers("Rounds", "size"), &text(&body))
+}
+
+/// A message with one attachment (for the benchmarks).
+pub fn with_attachment(mime: &str, name: &str, data: Vec<u8>) -> Vec<u8> {
+    let body = Part::Multi("mixed", vec![text(BODY), attachment(mime, name, data)]);
+    message(&headers("Attached", "one"), &body)
+}
+
 /// 10 000 small parts in one multipart (past `[mail] max_parts`).
 pub fn ten_thousand_parts() -> Vec<u8> {
     let parts = (0..10_000).map(|i| text(&format!("part {i}\n"))).collect();
