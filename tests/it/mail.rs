@@ -225,6 +225,20 @@ fn names_and_japanese_text_survive() {
 }
 
 #[test]
+fn a_rebuilt_html_attachment_says_it_is_utf_8() {
+    let (page, _, _) =
+        encoding_rs::SHIFT_JIS.encode("<html><body><p>検査結果のお知らせ</p><script>alert(1)</script></body></html>");
+    let msg = mail::with_attachment("text/html; charset=Shift_JIS", "result.html", page.into_owned());
+    let o = process("html.eml", &msg);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    let mut parts = Vec::new();
+    leaves(o.output.as_deref().unwrap(), 0, &mut parts).unwrap();
+    let html = parts.iter().find(|p| p.name.as_deref() == Some("result.html")).expect("the page");
+    let text = String::from_utf8_lossy(&html.data);
+    assert!(text.contains("検査結果のお知らせ") && !text.contains("<script"), "{text}");
+}
+
+#[test]
 fn a_plain_message_keeps_its_bytes_after_the_result_field() {
     let s = sample("plain.eml");
     let out = output("plain.eml");

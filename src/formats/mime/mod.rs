@@ -635,11 +635,20 @@ impl Writer<'_, '_> {
                 let name = o.output_name.clone().or_else(|| head.and_then(|h| h.name.clone()));
                 let shown = name.clone().unwrap_or_else(|| label.to_string());
                 self.results.push(format!("{} {verdict};", encode::encoded_words(&shown)));
-                // The same kind keeps its declared type and charset (a text attachment whose
-                // formula cells were made inert is still in its own charset).
+                // The same kind keeps its declared type, and text its charset (formula cells
+                // made inert keep the text's bytes); rebuilt HTML is UTF-8.
                 let (mime, charset) = match head {
                     Some(h) if kind == o.kind => {
-                        (h.mime.clone(), h.charset.clone().filter(|_| h.mime.starts_with("text/")))
+                        let charset = match kind {
+                            Kind::Text => h.charset.clone().filter(|_| h.mime.starts_with("text/")),
+                            Kind::Html => Some("UTF-8".to_string()),
+                            _ => None,
+                        };
+                        (h.mime.clone(), charset)
+                    }
+                    // Markup comes back as UTF-8 HTML or text.
+                    _ if matches!(kind, Kind::Html | Kind::Text) => {
+                        (mime_of(kind).to_string(), Some("UTF-8".to_string()))
                     }
                     _ => (mime_of(kind).to_string(), None),
                 };
