@@ -9,8 +9,8 @@
 //! base64 and quoted-printable decoders.
 //!
 //! - The text/plain body keeps its bytes and its charset (no re-encoding, so no 文字化け).
-//! - The HTML body is cleaned per `[mail] html`: sanitized (written as UTF-8 only when
-//!   something was removed), turned into text, or kept.
+//! - The HTML body is cleaned per `[mail] html`: sanitized (always written anew, as UTF-8),
+//!   turned into text, or kept.
 //! - Every other leaf part (attachments, inline images, text attachments) is a child item of the
 //!   engine, disarmed in parallel; nested `message/rfc822` parts are children too and come back
 //!   here one level deeper. A part that comes back unchanged keeps its original bytes; a changed
@@ -714,27 +714,28 @@ impl Writer<'_, '_> {
             return Ok(Rebuilt::Same);
         }
         let declared = head.charset.as_deref().and_then(|c| encoding_rs::Encoding::for_label(c.trim().as_bytes()));
-        let text = match declared.and_then(|e| e.decode_without_bom_handling_and_without_replacement(decoded)) {
-            Some(t) => t.into_owned(),
-            None => markup::charset::decode(decoded)?.0,
-        };
         let opts = HtmlOptions::from_config(self.ctx.config);
         let budget = self.ctx.budget;
-        let (new, acts, mime) = match policy {
-            MailHtml::Text => {
-                let (t, a) = markup::html_to_text(&text, &opts, budget)?;
-                (t, a, "text/plain")
-            }
-            _ => {
-                let (h, a) = markup::sanitize_html(&text, &opts, budget)?;
-                (h, a, "text/html")
-            }
-        };
-        if acts.is_empty() && policy == MailHtml::Sanitize {
-            self.results.push(format!("{} clean;", encode::encoded_words(label)));
-            return Ok(Rebuilt::Same);
+        let cleaned = match declared.and_then(|e| e.decode_without_bom_handling_and_without_replacement(decoded)) {
+            Some(t) => Ok(t.into_owned()),
+            None => markup::charset::decode(decoded).map(|(t, _)| t),
         }
-        let verdict = if acts.is_empty() { "text" } else { "disarmed" };
+        .and_then(|text| match policy {
+            MailHtml::Text => markup::html_to_text(&text, &opts, budget).map(|(t, a)| (t, a, "text/plain")),
+            _ => markup::sanitize_html(&text, &opts, budget).map(|(h, a)| (h, a, "text/html")),
+        });
+        // A body that cannot be read or cleaned is blocked like an attachment (a limit blocks
+        // the message). Even a body with nothing removed is written as cleaned: only what the
+        // cleaner wrote is passed on.
+        let (new, acts, mime) = match cleaned {
+            Ok(c) => c,
+            Err(e) => return self.blocked(label, e.reason, e.detail),
+        };
+        let verdict = match (acts.is_empty(), policy) {
+            (false, _) => "disarmed",
+            (true, MailHtml::Text) => "text",
+            (true, _) => "clean",
+        };
         self.results.push(format!("{} {verdict};", encode::encoded_words(label)));
         adopt_child_actions(&mut self.actions, label, acts);
         let content_type = encode::field_with_params("Content-Type", mime, &["charset=UTF-8".into()], self.eol);
