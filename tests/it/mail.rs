@@ -291,6 +291,11 @@ fn settings_change_what_becomes_of_parts() {
     let again = process_with(&e, "four.eml", tagged.output.as_deref().unwrap());
     let m = MessageParser::new().parse(again.output.as_deref().unwrap()).unwrap();
     assert_eq!(m.subject(), Some("[無害化済] Invoice 2025-001"), "tagged twice");
+    // An encoded subject keeps the space after the tag.
+    let jp = sample("iso_2022_jp.eml");
+    let o = process_with(&e, "jp.eml", &jp.bytes);
+    let m = MessageParser::new().parse(o.output.as_deref().unwrap()).unwrap();
+    assert_eq!(m.subject(), Some("[無害化済] 見積書の送付"));
 }
 
 #[test]

@@ -563,7 +563,14 @@ impl Writer<'_, '_> {
                 // `Subject: <tag> <original value>`: the tag goes in front of the kept value.
                 let value = &f.raw[f.raw.iter().position(|&b| b == b':').map_or(0, |c| c + 1)..];
                 out.extend_from_slice(b"Subject: ");
-                out.extend_from_slice(encode::encoded_words(&self.ctx.config.mail.subject_tag).as_bytes());
+                let tag = &self.ctx.config.mail.subject_tag;
+                // White space between two encoded words is not shown: the space after the tag
+                // then goes inside its word.
+                let tag = match !tag.is_ascii() && value.trim_ascii_start().starts_with(b"=?") {
+                    true => encode::encoded_words(&format!("{tag} ")),
+                    false => encode::encoded_words(tag),
+                };
+                out.extend_from_slice(tag.as_bytes());
                 if !value.starts_with(b" ") && !value.starts_with(b"\t") {
                     out.push(b' ');
                 }
