@@ -19,6 +19,8 @@ pub enum Part {
     Message(Vec<u8>),
     /// A multipart with its subtype and parts.
     Multi(&'static str, Vec<Part>),
+    /// Bytes after an empty header block (a digest entry: a message by default).
+    Bare(Vec<u8>),
 }
 
 fn b64(data: &[u8]) -> String {
@@ -47,6 +49,10 @@ fn write_part(p: &Part, out: &mut Vec<u8>, tag: &str, n: &mut u32) {
         Part::Message(m) => {
             out.extend_from_slice(b"Content-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n");
             out.extend_from_slice(m);
+        }
+        Part::Bare(b) => {
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(b);
         }
         Part::Multi(sub, parts) => {
             *n += 1;
@@ -235,6 +241,40 @@ pub fn with_attachment(mime: &str, name: &str, data: Vec<u8>) -> Vec<u8> {
     message(&headers("Attached", "one"), &body)
 }
 
+/// A digest (multipart/digest) whose entry, without a Content-Type, is by default a message:
+/// one that carries a macro document.
+pub fn digest_docm() -> Vec<u8> {
+    let inner =
+        with_attachment("application/vnd.ms-word.document.macroEnabled.12", "digest.docm", word::vba(ct::DOCM_MAIN));
+    let body = Part::Multi("digest", vec![Part::Bare(inner)]);
+    message(&headers("Digest", "digest"), &body)
+}
+
+/// uuencode (POSIX `uuencode` body lines), for the sample that hides a file in a text body.
+fn uuencode(data: &[u8]) -> String {
+    let c = |v: u8| if v == 0 { '`' } else { (v + 32) as char };
+    let mut out = String::new();
+    for line in data.chunks(45) {
+        out.push(c(line.len() as u8));
+        for g in line.chunks(3) {
+            let b = [g[0], *g.get(1).unwrap_or(&0), *g.get(2).unwrap_or(&0)];
+            out.push(c(b[0] >> 2));
+            out.push(c(((b[0] & 3) << 4) | (b[1] >> 4)));
+            out.push(c(((b[1] & 15) << 2) | (b[2] >> 6)));
+            out.push(c(b[2] & 63));
+        }
+        out.push('\n');
+    }
+    out.push_str("`\nend\n");
+    out
+}
+
+/// A program uuencoded inside the text body, which some readers show as an attachment.
+pub fn uuencoded_in_text() -> Vec<u8> {
+    let body = format!("Here is the viewer.\n\nbegin 644 viewer.exe\n{}", uuencode(&hostile::executable()));
+    message(&headers("Viewer inline", "uu"), &text(&body))
+}
+
 /// 10 000 small parts in one multipart (past `[mail] max_parts`).
 pub fn ten_thousand_parts() -> Vec<u8> {
     let parts = (0..10_000).map(|i| text(&format!("part {i}\n"))).collect();
@@ -317,6 +357,8 @@ pub fn all() -> Vec<Sample> {
             Expected::disarmed("eml", &[RemovedVbaProject, ConvertedToMacroFree, RemovedArchiveMetadata]),
         ),
         s("tnef_damaged.eml", tnef_damaged(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
+        s("digest_docm.eml", digest_docm(), Expected::disarmed("eml", &[RemovedVbaProject, ConvertedToMacroFree])),
+        s("uuencoded_in_text.eml", uuencoded_in_text(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
         s("ten_thousand_parts.eml", ten_thousand_parts(), Expected::blocked(Reason::LimitEntries)),
         s("multipart_100_deep.eml", multipart_100_deep(), Expected::blocked(Reason::LimitNesting)),
         s("message_100_deep.eml", message_100_deep(), Expected::blocked(Reason::LimitDepth)),

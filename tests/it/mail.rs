@@ -92,6 +92,9 @@ fn active_content(data: &[u8], at: &str, problems: &mut Vec<String>) {
     if text.contains("<script") || text.contains("onload=") {
         problems.push(format!("{at}: an HTML script"));
     }
+    if text.contains("begin 644 ") {
+        problems.push(format!("{at}: a uuencoded file"));
+    }
     if data.starts_with(b"PK\x03\x04") {
         let Ok(mut z) = zip::ZipArchive::new(Cursor::new(data)) else {
             return problems.push(format!("{at}: a zip that does not read"));
@@ -222,6 +225,15 @@ fn names_and_japanese_text_survive() {
     let names: Vec<_> = parts.iter().filter_map(|p| p.name.as_deref()).collect();
     assert_eq!(names, ["報告書.docx", "memo.txt"]);
     assert_eq!(parts[2].data, b"ward 3 memo\r\n");
+
+    // A digest entry without a Content-Type is a message: its docm came back as a docx.
+    let mut parts = Vec::new();
+    leaves(output("digest_docm.eml"), 0, &mut parts).unwrap();
+    assert!(
+        parts.iter().any(|p| p.name.as_deref() == Some("digest.docx")),
+        "{:?}",
+        parts.iter().map(|p| &p.name).collect::<Vec<_>>()
+    );
 }
 
 #[test]

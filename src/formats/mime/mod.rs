@@ -128,7 +128,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     };
     let (envelope, data) = data.split_at(envelope_len);
     let mut w = Walker { ctx, parts: 0, children: Vec::new() };
-    let root = w.node(data, 0, true)?;
+    let root = w.node(data, 0, true, "text/plain")?;
     // The whole message must also read as a message to mail-parser, the reference reader here.
     if MessageParser::new().parse(data).is_none_or(|m| m.parts.is_empty()) {
         return Err(FormatError::malformed("no header fields: not a mail message"));
@@ -149,7 +149,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
 
 impl<'c, 'a> Walker<'c, 'a> {
     /// Reads one part (the message itself when `top`) at multipart nesting `level`.
-    fn node(&mut self, part: &'a [u8], level: u32, top: bool) -> Result<Node<'a>, FormatError> {
+    fn node(&mut self, part: &'a [u8], level: u32, top: bool, default_mime: &str) -> Result<Node<'a>, FormatError> {
         let ctx = self.ctx;
         ctx.budget.check_time()?;
         let limits = ctx.budget.limits();
@@ -168,12 +168,13 @@ impl<'c, 'a> Walker<'c, 'a> {
         }
         ctx.budget.charge_entries(1)?;
         let (head_bytes, body) = split_head(part, ctx.config.mail.max_header_bytes)?;
-        let head = read_head(head_bytes, top)?;
+        let head = read_head(head_bytes, top, default_mime)?;
         if let Some(boundary) = head.mime.strip_prefix("multipart/").and(head.boundary.clone()) {
             let (bodies, dropped_text) = split_multipart(body, &boundary, ctx)?;
             let mut children = Vec::with_capacity(bodies.len());
             for b in bodies {
-                children.push(self.node(b, level + 1, false)?);
+                let default = if head.mime == "multipart/digest" { "message/rfc822" } else { "text/plain" };
+                children.push(self.node(b, level + 1, false, default)?);
             }
             return Ok(Node::Multipart { head, whole: part, boundary, children, dropped_text });
         }
@@ -207,7 +208,15 @@ impl<'c, 'a> Walker<'c, 'a> {
             _ => {}
         }
         if !attached && mime == "text/plain" {
-            return Ok(Role::Text);
+            // Some readers turn uuencoded or yEnc blocks inside a text body into attachments:
+            // a file that would pass here unseen.
+            return Ok(match self.decode(head, body)? {
+                Ok(text) if has_encoded_file(&text) => {
+                    Role::Refused(Reason::Unsupported, "a uuencoded or yEnc file inside a text part".into())
+                }
+                Ok(_) => Role::Text,
+                Err((reason, why)) => Role::Refused(reason, why),
+            });
         }
         let decoded = match self.decode(head, body)? {
             Ok(d) => d,
@@ -291,18 +300,23 @@ fn split_head(part: &[u8], max: u64) -> Result<(&[u8], &[u8]), FormatError> {
 }
 
 /// Splits the header block into fields and reads their Content-* values with mail-parser.
-fn read_head(block: &[u8], top: bool) -> Result<Head<'_>, FormatError> {
+/// `default_mime` is the type of a part without Content-Type: text/plain, or message/rfc822 in
+/// a multipart/digest (RFC 2046 5.1.5).
+fn read_head<'a>(block: &'a [u8], top: bool, default_mime: &str) -> Result<Head<'a>, FormatError> {
     let mut fields: Vec<Field<'_>> = Vec::new();
+    // Where the last field started, so that its continuation lines join it.
+    let mut field_start = 0;
     let mut at = 0;
     while at < block.len() {
         let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |i| at + i + 1);
         let line = &block[at..end];
         if line.starts_with(b" ") || line.starts_with(b"\t") {
             match fields.last_mut() {
-                Some(f) => f.raw = &block[(f.raw.as_ptr() as usize - block.as_ptr() as usize)..end],
+                Some(f) => f.raw = &block[field_start..end],
                 None => return Err(FormatError::malformed("a header block that starts with a continuation line")),
             }
         } else {
+            field_start = at;
             let colon = memchr::memchr(b':', line).filter(|&c| c > 0 && line[..c].iter().all(|b| b.is_ascii_graphic()));
             let Some(c) = colon else {
                 return Err(FormatError::malformed(format!(
@@ -319,7 +333,7 @@ fn read_head(block: &[u8], top: bool) -> Result<Head<'_>, FormatError> {
     }
     let mut head = Head {
         fields,
-        mime: "text/plain".into(),
+        mime: default_mime.into(),
         charset: None,
         boundary: None,
         cte: String::new(),
@@ -367,6 +381,25 @@ fn read_head(block: &[u8], top: bool) -> Result<Head<'_>, FormatError> {
     }
     head.name = head.name.map(|n| crate::names::base_name(n.trim()).to_string()).filter(|n| !n.is_empty());
     Ok(head)
+}
+
+/// A `begin 644 name` line followed by an `end` line (uuencode), or a `=ybegin ` line (yEnc).
+fn has_encoded_file(text: &[u8]) -> bool {
+    let mut begun = false;
+    for line in text.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.starts_with(b"=ybegin ") {
+            return true;
+        }
+        if let Some(rest) = line.strip_prefix(b"begin ") {
+            let mode = rest.iter().take_while(|b| (b'0'..=b'7').contains(b)).count();
+            begun |= (3..=4).contains(&mode) && rest.get(mode) == Some(&b' ');
+        }
+        if begun && line == b"end" {
+            return true;
+        }
+    }
+    false
 }
 
 fn legacy_japanese(block: &[u8]) -> Option<String> {
@@ -826,16 +859,24 @@ mod tests {
     fn names_in_raw_shift_jis_are_read_as_such() {
         let (sjis, _, _) =
             encoding_rs::SHIFT_JIS.encode("Content-Disposition: attachment; filename=\"検査結果.pdf\"\r\n");
-        let head = read_head(&sjis, false).unwrap();
+        let head = read_head(&sjis, false, "text/plain").unwrap();
         assert_eq!(head.name.as_deref(), Some("検査結果.pdf"));
         assert_eq!(head.fields[0].raw, &sjis[..], "the field itself is kept as it was");
+    }
+
+    #[test]
+    fn files_hidden_in_text_bodies_are_seen() {
+        assert!(has_encoded_file(b"hello\r\nbegin 644 run.exe\r\nM35H`\r\n`\r\nend\r\n"));
+        assert!(has_encoded_file(b"=ybegin line=128 size=10 name=a.exe\n"));
+        assert!(!has_encoded_file(b"begin the meeting at 9\nend of notes\nend\n"));
+        assert!(!has_encoded_file(b"begin 644 x\nno end line\n"));
     }
 
     #[test]
     fn rfc_2231_and_2047_names_are_decoded() {
         let h = b"Content-Type: application/pdf; name=\"=?ISO-2022-JP?B?GyRCOCE6OjdrMkwbKEI=?=.pdf\"\r\n\
                   Content-Disposition: attachment;\r\n filename*=UTF-8''%E6%A4%9C%E6%9F%BB.pdf\r\n";
-        let head = read_head(h, false).unwrap();
+        let head = read_head(h, false, "text/plain").unwrap();
         assert_eq!(head.name.as_deref(), Some("検査.pdf"));
         assert_eq!(head.mime, "application/pdf");
         assert_eq!(head.disposition.as_deref(), Some("attachment"));
