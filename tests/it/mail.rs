@@ -311,6 +311,17 @@ fn settings_change_what_becomes_of_parts() {
 }
 
 #[test]
+fn the_result_field_stays_short_for_many_parts() {
+    let parts = (0..300).map(|i| mail::attachment("text/plain", &format!("n{i}.txt"), b"x\r\n".to_vec())).collect();
+    let msg = mail::message(&mail::headers("Many", "many300"), &mail::Part::Multi("mixed", parts));
+    let o = process("many.eml", &msg);
+    let out = o.output.as_deref().expect("output");
+    let end = out.windows(4).position(|w| w == b"\r\nFr").expect("fields after the result");
+    assert!(end < 2000, "X-Mugai-Result of {end} bytes");
+    assert!(String::from_utf8_lossy(&out[..end]).contains("and 250 more parts"));
+}
+
+#[test]
 fn unix_line_ends_are_read_and_kept() {
     let crlf = &sample("four_attachments.eml").bytes;
     let lf: Vec<u8> = String::from_utf8_lossy(crlf).replace("\r\n", "\n").into_bytes();

@@ -466,6 +466,9 @@ fn split_multipart<'a>(
     Ok((parts, has_text(pre) || has_text(epi)))
 }
 
+/// Parts listed one by one in `X-Mugai-Result`.
+const MAX_RESULT_PARTS: usize = 50;
+
 struct Writer<'c, 'a> {
     ctx: &'c Context<'a>,
     eol: &'static [u8],
@@ -803,7 +806,11 @@ impl Writer<'_, '_> {
         if held {
             words.push(format!("ref={};", self.reference));
         }
-        words.extend(self.results.iter().cloned());
+        // Bounded, so that a message of many parts does not get a field relays refuse.
+        words.extend(self.results.iter().take(MAX_RESULT_PARTS).cloned());
+        if self.results.len() > MAX_RESULT_PARTS {
+            words.push(format!("and {} more parts", self.results.len() - MAX_RESULT_PARTS));
+        }
         if let Some(last) = words.last_mut() {
             if last.ends_with(';') {
                 last.pop();
