@@ -275,6 +275,18 @@ pub fn uuencoded_in_text() -> Vec<u8> {
     message(&headers("Viewer inline", "uu"), &text(&body))
 }
 
+/// A part whose header holds a line that is not a field: that part is replaced by the notice,
+/// the rest of the message goes on.
+pub fn broken_part_header() -> Vec<u8> {
+    let mut m = headers("Broken part", "brokenpart").into_bytes();
+    m.extend_from_slice(
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+          Content-Type: text/plain\r\n\r\nSee attached.\r\n--b\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\n\
+          this line is not a header field\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n",
+    );
+    m
+}
+
 /// 10 000 small parts in one multipart (past `[mail] max_parts`).
 pub fn ten_thousand_parts() -> Vec<u8> {
     let parts = (0..10_000).map(|i| text(&format!("part {i}\n"))).collect();
@@ -365,5 +377,6 @@ pub fn all() -> Vec<Sample> {
         s("header_1mb.eml", header_1mb(), Expected::blocked(Reason::LimitHeaderBytes)),
         s("missing_boundary.eml", missing_boundary(), Expected::blocked(Reason::Malformed)),
         s("bad_base64.eml", bad_base64(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
+        s("broken_part_header.eml", broken_part_header(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
     ]
 }

@@ -174,7 +174,19 @@ impl<'c, 'a> Walker<'c, 'a> {
             let mut children = Vec::with_capacity(bodies.len());
             for b in bodies {
                 let default = if head.mime == "multipart/digest" { "message/rfc822" } else { "text/plain" };
-                children.push(self.node(b, level + 1, false, default)?);
+                // A part that does not read (a broken header line, a nested multipart without
+                // its boundary) is replaced by the notice; the rest of the message still goes.
+                let child = match self.node(b, level + 1, false, default) {
+                    Ok(n) => n,
+                    Err(e) if e.reason == Reason::Malformed => Node::Leaf {
+                        head: Head::empty(),
+                        whole: b,
+                        role: Role::Refused(e.reason, e.detail),
+                        label: format!("part{}", self.parts),
+                    },
+                    Err(e) => return Err(e),
+                };
+                children.push(child);
             }
             return Ok(Node::Multipart { head, whole: part, boundary, children, dropped_text });
         }
@@ -300,6 +312,22 @@ fn split_head(part: &[u8], max: u64) -> Result<(&[u8], &[u8]), FormatError> {
 }
 
 /// Splits the header block into fields and reads their Content-* values with mail-parser.
+impl Head<'_> {
+    /// The header of a part that did not read: its fields are not carried over.
+    fn empty() -> Self {
+        Head {
+            fields: Vec::new(),
+            mime: "application/octet-stream".into(),
+            charset: None,
+            boundary: None,
+            cte: String::new(),
+            disposition: None,
+            name: None,
+            subject: None,
+        }
+    }
+}
+
 /// `default_mime` is the type of a part without Content-Type: text/plain, or message/rfc822 in
 /// a multipart/digest (RFC 2046 5.1.5).
 fn read_head<'a>(block: &'a [u8], top: bool, default_mime: &str) -> Result<Head<'a>, FormatError> {
