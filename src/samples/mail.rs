@@ -287,6 +287,17 @@ pub fn broken_part_header() -> Vec<u8> {
     m
 }
 
+/// An S/MIME signed message (multipart/signed): the signature covers the first part.
+pub fn signed(first: Part) -> Vec<u8> {
+    let sig = Part::Attachment {
+        fields: "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n\
+                 Content-Disposition: attachment; filename=\"smime.p7s\"\r\n"
+            .into(),
+        data: vec![0x30, 0x82, 0x01, 0x00, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02],
+    };
+    message(&headers("Signed", "signed"), &Part::Multi("signed", vec![first, sig]))
+}
+
 /// 10 000 small parts in one multipart (past `[mail] max_parts`).
 pub fn ten_thousand_parts() -> Vec<u8> {
     let parts = (0..10_000).map(|i| text(&format!("part {i}\n"))).collect();
@@ -377,6 +388,18 @@ pub fn all() -> Vec<Sample> {
         s("header_1mb.eml", header_1mb(), Expected::blocked(Reason::LimitHeaderBytes)),
         s("missing_boundary.eml", missing_boundary(), Expected::blocked(Reason::Malformed)),
         s("bad_base64.eml", bad_base64(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
+        s("signed_benign.eml", signed(Part::Multi("mixed", vec![text(BODY)])), Expected::clean("eml")),
+        s(
+            "signed_docm.eml",
+            signed(Part::Multi(
+                "mixed",
+                vec![
+                    text(BODY),
+                    attachment("application/vnd.ms-word.document.macroEnabled.12", "s.docm", word::vba(ct::DOCM_MAIN)),
+                ],
+            )),
+            Expected::disarmed("eml", &[RemovedVbaProject, RemovedSignature]),
+        ),
         s("broken_part_header.eml", broken_part_header(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
     ]
 }

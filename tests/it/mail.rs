@@ -251,6 +251,19 @@ fn a_rebuilt_html_attachment_says_it_is_utf_8() {
 }
 
 #[test]
+fn an_unchanged_message_keeps_its_body_bytes_and_signature() {
+    for name in ["signed_benign.eml", "plain.eml"] {
+        let s = sample(name);
+        let out = output(name);
+        let body_at = |b: &[u8]| b.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0);
+        assert_eq!(&out[body_at(out)..], &s.bytes[body_at(&s.bytes)..], "{name}: body bytes changed");
+    }
+    let mut parts = Vec::new();
+    leaves(output("signed_docm.eml"), 0, &mut parts).unwrap();
+    assert!(!parts.iter().any(|p| p.name.as_deref() == Some("smime.p7s")), "a signature that no longer holds");
+}
+
+#[test]
 fn a_plain_message_keeps_its_bytes_after_the_result_field() {
     let s = sample("plain.eml");
     let out = output("plain.eml");

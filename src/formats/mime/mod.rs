@@ -136,7 +136,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     let items = std::mem::take(&mut w.children);
     let outcomes = ctx.children.process(items, ctx.depth + 1, ctx.budget);
     let outcomes = outcomes.into_iter().map(Some).collect();
-    let mut out = Writer { ctx, eol, reference, outcomes, actions: Vec::new(), results: Vec::new() };
+    let mut out = Writer { ctx, eol, reference, outcomes, actions: Vec::new(), results: Vec::new(), rewritten: 0 };
     let mut body = Vec::with_capacity(data.len() + 1024);
     out.write(&root, &mut body, true)?;
     let actions = std::mem::take(&mut out.actions);
@@ -505,13 +505,17 @@ struct Writer<'c, 'a> {
     actions: Vec<Action>,
     /// One entry per part for `X-Mugai-Result`.
     results: Vec<String>,
+    /// Parts written anew so far (not as their original bytes).
+    rewritten: usize,
 }
 
 impl Writer<'_, '_> {
     fn write(&mut self, node: &Node<'_>, out: &mut Vec<u8>, top: bool) -> Result<(), FormatError> {
         match node {
-            Node::Multipart { head, boundary, children, dropped_text, .. } => {
+            Node::Multipart { head, whole, boundary, children, dropped_text } => {
+                let before = self.rewritten;
                 if *dropped_text {
+                    self.rewritten += 1;
                     self.actions.push(Action::with_detail(
                         ActionKind::RemovedArchiveMetadata,
                         "multipart",
@@ -524,11 +528,24 @@ impl Writer<'_, '_> {
                 let mut bodies = Vec::with_capacity(children.len());
                 let mut first_changed = false;
                 for (i, c) in children.iter().enumerate() {
+                    let rewritten = self.rewritten;
                     let written = self.write_child(c, signed && !first_changed)?;
                     if i == 0 {
-                        first_changed = written.len() != 1 || written.first().map(Vec::as_slice) != Some(whole_of(c));
+                        first_changed = self.rewritten != rewritten;
                     }
                     bodies.extend(written);
+                }
+                // Nothing inside was rewritten: the original bytes, so that signatures over
+                // them (S/MIME, DKIM body hashes) still hold.
+                if self.rewritten == before {
+                    if top {
+                        self.head(head, None, out, true);
+                        out.extend_from_slice(self.eol);
+                        out.extend_from_slice(split_head(whole, u64::MAX).map(|(_, b)| b).unwrap_or_default());
+                    } else {
+                        out.extend_from_slice(whole);
+                    }
+                    return Ok(());
                 }
                 self.head(head, None, out, top);
                 out.extend_from_slice(self.eol);
@@ -550,6 +567,7 @@ impl Writer<'_, '_> {
                     out.extend_from_slice(body);
                 }
                 Rebuilt::New { content_type, disposition, cte, body } => {
+                    self.rewritten += 1;
                     let mut new = content_type;
                     if let Some(d) = disposition {
                         new.extend_from_slice(&d);
@@ -575,9 +593,11 @@ impl Writer<'_, '_> {
                 }
                 let what = "signed content changed";
                 self.actions.push(Action::with_detail(ActionKind::RemovedSignature, label.as_str(), what));
+                self.rewritten += 1;
                 Ok(Vec::new())
             }
             Node::Leaf { role: Role::Tnef(kids), label, .. } => {
+                self.rewritten += 1;
                 self.actions.push(Action::with_detail(
                     ActionKind::RemovedArchiveMetadata,
                     label.as_str(),
@@ -845,12 +865,6 @@ impl Writer<'_, '_> {
             }
         }
         words
-    }
-}
-
-fn whole_of<'a>(node: &Node<'a>) -> &'a [u8] {
-    match node {
-        Node::Multipart { whole, .. } | Node::Leaf { whole, .. } => whole,
     }
 }
 
