@@ -15,7 +15,7 @@ use crate::formats::zipread::ZipIndex;
 use crate::formats::FormatError;
 use crate::formats::{odf, ooxml};
 use crate::model::Reason;
-use crate::model::{Finding, FindingKind, Kind};
+use crate::model::{Family, Finding, FindingKind, Kind};
 use std::io::Cursor;
 
 /// What detection found out about an item.
@@ -59,6 +59,16 @@ pub fn detect(data: &[u8], name: Option<&str>, declared_type: Option<&str>, limi
     }
     if let Some(declared) = declared_type {
         let declared = declared.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        // A message handed over as one (by the SMTP server, or as a message/rfc822 part) is
+        // read as a message as soon as it starts with header fields, however few: a mail
+        // client would parse its MIME structure, so it must never be kept as plain text.
+        if declared == "message/rfc822"
+            && d.refused.is_none()
+            && matches!(d.kind.family(), Family::Text | Family::Markup | Family::Unknown | Family::Pdf)
+            && header_block(data).is_some()
+        {
+            d.kind = Kind::Eml;
+        }
         if !declared.is_empty() && !declared_type_fits(&declared, d.kind) {
             d.findings.push(Finding {
                 finding: FindingKind::DeclaredTypeMismatch,
@@ -123,6 +133,11 @@ fn detect_content(data: &[u8], limits: &Limits) -> Detected {
     }
     if let Some(k) = magic_kind(data) {
         return Detected::of(k);
+    }
+    // Before the look for a PDF header anywhere near the start: a message can quote one in its
+    // first kilobyte, and a message is a message whatever it carries.
+    if is_mail(head) {
+        return Detected::of(Kind::Eml);
     }
     if find(&data[..data.len().min(1024)], b"%PDF-").is_some() {
         return Detected::of(Kind::Pdf);
@@ -412,6 +427,13 @@ fn html_start(lower: &[u8]) -> Option<usize> {
 
 /// A mail message: starts with header lines and has the headers a message has.
 fn is_mail(head: &[u8]) -> bool {
+    header_block(head).is_some_and(|known| known >= 2)
+}
+
+/// When `head` starts with a block of header fields (every line up to the first empty one is a
+/// field or its continuation, at least one field): how many of them are fields every message
+/// has. `None` otherwise.
+fn header_block(head: &[u8]) -> Option<usize> {
     // Whole lines only: a field name cut at the end of the window is not a broken header.
     let window = &head[..head.len().min(4096)];
     let window = match memchr::memrchr(b'\n', window) {
@@ -419,7 +441,7 @@ fn is_mail(head: &[u8]) -> bool {
         _ => window,
     };
     let text = String::from_utf8_lossy(window);
-    let mut seen = 0;
+    let (mut fields, mut known) = (0, 0);
     for (i, line) in text.lines().take(60).enumerate() {
         if line.is_empty() {
             break;
@@ -431,19 +453,32 @@ fn is_mail(head: &[u8]) -> bool {
         if line.starts_with([' ', '\t']) {
             continue;
         }
-        let Some((name, _)) = line.split_once(':') else { return false };
+        let (name, _) = line.split_once(':')?;
         if name.is_empty() || name.contains(' ') {
-            return false;
+            return None;
         }
+        fields += 1;
         let n = name.to_ascii_lowercase();
         if matches!(
             n.as_str(),
-            "from" | "to" | "subject" | "date" | "message-id" | "mime-version" | "received" | "return-path"
+            "from"
+                | "to"
+                | "cc"
+                | "subject"
+                | "date"
+                | "message-id"
+                | "mime-version"
+                | "received"
+                | "return-path"
+                | "content-type"
+                | "content-transfer-encoding"
+                | "reply-to"
+                | "sender"
         ) {
-            seen += 1;
+            known += 1;
         }
     }
-    seen >= 2
+    (fields > 0).then_some(known)
 }
 
 fn detect_cfb(data: &[u8]) -> Detected {
@@ -639,6 +674,18 @@ mod tests {
             .findings
             .iter()
             .any(|f| f.finding == FindingKind::FormulaCells));
+    }
+
+    #[test]
+    fn a_message_is_a_message_however_few_its_headers_and_whatever_it_quotes() {
+        let few = b"Received: from x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nhi\r\n--b--\r\n";
+        assert_eq!(detect(few, None, None, &lim()).kind, Kind::Eml, "two known fields");
+        let one = b"Received: from x\r\nX-Boundary: b\r\n\r\nbody\r\n";
+        assert_eq!(detect(one, None, None, &lim()).kind, Kind::Text);
+        assert_eq!(detect(one, None, Some("message/rfc822"), &lim()).kind, Kind::Eml, "declared as a message");
+        assert_eq!(detect(b"just some words\r\n", None, Some("message/rfc822"), &lim()).kind, Kind::Text);
+        let quoting = b"From: a@b\r\nSubject: see %PDF-1.7 below\r\n\r\n%PDF-1.7\r\n";
+        assert_eq!(detect(quoting, None, None, &lim()).kind, Kind::Eml);
     }
 
     #[test]
