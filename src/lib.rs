@@ -29,3 +29,4 @@ pub mod policy;
 pub mod quarantine;
 pub mod report;
 pub mod samples;
+pub mod smtp;
