@@ -18,7 +18,7 @@ const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
 
 /// Each folder and the builder of its samples.
 type Builder = fn() -> Vec<Sample>;
-const SETS: [(&str, Builder); 8] = [
+const SETS: [(&str, Builder); 9] = [
     ("ooxml", samples::all),
     ("pdf", samples::pdf::all),
     ("ole2", samples::ole2::all),
@@ -27,6 +27,7 @@ const SETS: [(&str, Builder); 8] = [
     ("archive", samples::archive::all),
     ("packed", samples::packed::all),
     ("markup", samples::markup::all),
+    ("mail", samples::mail::all),
 ];
 
 fn main() -> ExitCode {

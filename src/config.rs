@@ -113,6 +113,29 @@ pub enum HtmlOutput {
     Text,
 }
 
+/// What becomes of the HTML body of a mail message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailHtml {
+    /// Sanitized HTML (as `[html]` cleans HTML files), written as UTF-8.
+    Sanitize,
+    /// The body's text only, as a text/plain part in UTF-8.
+    Text,
+    /// Passed as it is (for a gateway behind another that already cleans HTML).
+    Keep,
+}
+
+impl MailHtml {
+    /// The name used in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailHtml::Sanitize => "sanitize",
+            MailHtml::Text => "text",
+            MailHtml::Keep => "keep",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
@@ -229,6 +252,22 @@ pub struct HtmlConfig {
     pub output: HtmlOutput,
 }
 
+/// Mail messages (`.eml`, and the messages the SMTP filter relays).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MailConfig {
+    pub html: MailHtml,
+    /// Put before the subject when anything was removed or blocked; empty for none.
+    pub subject_tag: String,
+    /// The notice that replaces a blocked part, in Japanese and in English; `{name}`, `{reason}`
+    /// and `{ref}` are filled in.
+    pub notice_ja: String,
+    pub notice_en: String,
+    /// Largest header block of one message or part, in bytes.
+    pub max_header_bytes: u64,
+    /// Most MIME parts in one message (nested messages count their own).
+    pub max_parts: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QuarantineConfig {
     /// Folder for blocked originals; absolute once loaded unless the base folder was relative.
@@ -329,6 +368,7 @@ pub struct Config {
     pub odf: OdfConfig,
     pub pdf: PdfConfig,
     pub html: HtmlConfig,
+    pub mail: MailConfig,
     pub quarantine: QuarantineConfig,
     pub log: LogConfig,
     pub smtp: SmtpConfig,
@@ -380,6 +420,14 @@ impl Default for Config {
             odf: OdfConfig { hyperlinks: HyperlinkPolicy::Web },
             pdf: PdfConfig { embedded_files: EmbeddedPolicy::Remove, links: LinkPolicy::Keep },
             html: HtmlConfig { links: HtmlLinks::Keep, output: HtmlOutput::Html },
+            mail: MailConfig {
+                html: MailHtml::Sanitize,
+                subject_tag: String::new(),
+                notice_ja: DEFAULT_NOTICE_JA.into(),
+                notice_en: DEFAULT_NOTICE_EN.into(),
+                max_header_bytes: 256 * 1024,
+                max_parts: 1000,
+            },
             quarantine: QuarantineConfig { dir: PathBuf::from("quarantine") },
             log: LogConfig { level: "info".into(), format: LogFormat::Text },
             smtp: SmtpConfig::default(),
@@ -489,12 +537,30 @@ impl LogFormat {
     }
 }
 
+/// The notice that replaces a blocked mail part, in Japanese.
+pub const DEFAULT_NOTICE_JA: &str = "添付ファイル「{name}」は無害化できなかったため削除しました（理由: {reason}）。原本は隔離保管されています（参照番号: {ref}）。必要な場合は管理者にお問い合わせください。";
+/// The notice that replaces a blocked mail part, in English.
+pub const DEFAULT_NOTICE_EN: &str = "The attachment \"{name}\" was removed because it could not be made safe (reason: {reason}). The original is held in quarantine (reference: {ref}). Contact your administrator if you need it.";
+
 /// The file used when no configuration file is named and it exists in the current folder.
 pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
 
 /// The sections of `config.toml`, in order.
-const SECTIONS: [&str; 12] =
-    ["engine", "limits", "policy", "names", "archive", "ooxml", "odf", "pdf", "html", "quarantine", "log", "smtp"];
+const SECTIONS: [&str; 13] = [
+    "engine",
+    "limits",
+    "policy",
+    "names",
+    "archive",
+    "ooxml",
+    "odf",
+    "pdf",
+    "html",
+    "mail",
+    "quarantine",
+    "log",
+    "smtp",
+];
 
 /// Values accepted by `log.level`, least verbose first.
 pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
@@ -593,6 +659,7 @@ struct RawConfig {
     odf: Option<RawOdf>,
     pdf: Option<RawPdf>,
     html: Option<RawHtml>,
+    mail: Option<RawMail>,
     quarantine: Option<RawQuarantine>,
     log: Option<RawLog>,
     smtp: Option<RawSmtp>,
@@ -699,6 +766,17 @@ struct RawPdf {
 struct RawHtml {
     links: Option<HtmlLinks>,
     output: Option<HtmlOutput>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    html: Option<MailHtml>,
+    subject_tag: Option<String>,
+    notice_ja: Option<String>,
+    notice_en: Option<String>,
+    max_header_bytes: Option<u64>,
+    max_parts: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -885,6 +963,15 @@ impl Config {
         out.push_str("\n[html]\n");
         kv(&mut out, "links", string(self.html.links.as_str()));
         kv(&mut out, "output", string(self.html.output.as_str()));
+
+        let m = &self.mail;
+        out.push_str("\n[mail]\n");
+        kv(&mut out, "html", string(m.html.as_str()));
+        kv(&mut out, "subject_tag", string(&m.subject_tag));
+        kv(&mut out, "notice_ja", string(&m.notice_ja));
+        kv(&mut out, "notice_en", string(&m.notice_en));
+        kv(&mut out, "max_header_bytes", m.max_header_bytes);
+        kv(&mut out, "max_parts", m.max_parts);
 
         out.push_str("\n[quarantine]\n");
         kv(&mut out, "dir", string(&self.quarantine.dir.to_string_lossy()));
@@ -1234,6 +1321,31 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
         }
         if let Some(o) = h.output {
             c.html.output = o;
+        }
+    }
+
+    if let Some(m) = raw.mail {
+        if let Some(h) = m.html {
+            c.mail.html = h;
+        }
+        if let Some(t) = m.subject_tag {
+            c.mail.subject_tag = t;
+        }
+        if let Some(t) = m.notice_ja {
+            c.mail.notice_ja = t;
+        }
+        if let Some(t) = m.notice_en {
+            c.mail.notice_en = t;
+        }
+        match m.max_header_bytes {
+            Some(0) => errors.push(ConfigError::new("mail.max_header_bytes", "must be at least 1")),
+            Some(n) => c.mail.max_header_bytes = n,
+            None => {}
+        }
+        match m.max_parts {
+            Some(0) => errors.push(ConfigError::new("mail.max_parts", "must be at least 1")),
+            Some(n) => c.mail.max_parts = n,
+            None => {}
         }
     }
 

@@ -414,9 +414,13 @@ fn html_start(lower: &[u8]) -> Option<usize> {
 fn is_mail(head: &[u8]) -> bool {
     let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
     let mut seen = 0;
-    for line in text.lines().take(60) {
+    for (i, line) in text.lines().take(60).enumerate() {
         if line.is_empty() {
             break;
+        }
+        // The envelope line mbox files and saved messages start with (`From sender date`).
+        if i == 0 && line.starts_with("From ") {
+            continue;
         }
         if line.starts_with([' ', '\t']) {
             continue;
@@ -555,6 +559,10 @@ mod tests {
         assert_eq!(detect(b"hello\r\nworld\n", None, None, &lim()).kind, Kind::Text);
         assert_eq!(detect(b"<!DOCTYPE html><p>x", None, None, &lim()).kind, Kind::Html);
         assert_eq!(detect(b"From: a@b\r\nTo: c@d\r\nSubject: x\r\n\r\nbody", None, None, &lim()).kind, Kind::Eml);
+        assert_eq!(
+            detect(b"From a@b Mon Jan 1 00:00:00 2024\nFrom: a@b\nTo: c@d\n\nbody", None, None, &lim()).kind,
+            Kind::Eml
+        );
         assert_eq!(detect("表計算\n".as_bytes(), Some("a.csv"), None, &lim()).findings, vec![]);
     }
 

@@ -271,6 +271,8 @@ pub enum Reason {
     DangerousName,
     /// One archive entry expands beyond `[limits] max_entry_bytes`.
     LimitEntryBytes,
+    /// A mail header block larger than `[mail] max_header_bytes`.
+    LimitHeaderBytes,
 }
 
 /// Failure classes: the policy maps each to an outcome (always block; see `policy`).
@@ -296,7 +298,9 @@ impl Reason {
             Encrypted => FailureClass::Encrypted,
             Unsupported | UnsupportedCompression => FailureClass::Unsupported,
             LimitInputSize | LimitTotalBytes | LimitEntries | LimitDepth | LimitRatio | LimitXmlDepth
-            | LimitObjects | LimitStreamBytes | LimitNesting | LimitEntryBytes => FailureClass::Limit,
+            | LimitObjects | LimitStreamBytes | LimitNesting | LimitEntryBytes | LimitHeaderBytes => {
+                FailureClass::Limit
+            }
             Timeout => FailureClass::Timeout,
             InternalError => FailureClass::InternalError,
             Executable | UnknownKind | PolicyBlocked | NameMismatch | DangerousName => FailureClass::Policy,
@@ -333,6 +337,7 @@ impl Reason {
             NameMismatch => "name_mismatch",
             DangerousName => "dangerous_name",
             LimitEntryBytes => "limit_entry_bytes",
+            LimitHeaderBytes => "limit_header_bytes",
         }
     }
 }

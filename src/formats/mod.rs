@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod markup;
+pub mod mime;
 pub mod odf;
 pub mod ole2;
 pub mod ooxml;
@@ -106,6 +107,7 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
             format!("{kind} archives: no maintained pure-Rust reader to unpack them with"),
         )),
         k if k.family() == crate::model::Family::Markup => markup::disarm(kind, data, ctx),
+        Kind::Eml => mime::disarm(data, ctx),
         _ => Err(FormatError::new(Reason::Unsupported, format!("no disarm for {kind} yet"))),
     }
 }

@@ -26,6 +26,7 @@ pub mod excel;
 pub mod hostile;
 mod large;
 mod large_pdf;
+pub mod mail;
 pub mod markup;
 pub mod media;
 pub mod odf;

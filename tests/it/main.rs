@@ -5,12 +5,14 @@
 //! outcome and the rebuilt package; `structure` holds the package checks those tests use; `pdf`
 //! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks; `ole2`, `odf`,
 //! `rtf`, `archive`, `packed` and `markup` for the legacy Office, OpenDocument, RTF, zip and
-//! disguised files, gzip/tar/7z/LHA, and HTML/SVG/XML samples of `mugai::samples`.
+//! disguised files, gzip/tar/7z/LHA, and HTML/SVG/XML samples of `mugai::samples`; `mail` for the
+//! mail messages.
 
 mod archive;
 mod cli;
 mod common;
 mod limits;
+mod mail;
 mod markup;
 mod mutations;
 mod odf;

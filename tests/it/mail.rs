@@ -1,0 +1,328 @@
+//! Mail messages (`mugai::samples::mail`) through the engine: each sample's outcome under the
+//! default configuration; an independent re-parse of every rebuilt message with mail-parser (no
+//! macro project, program or script in any attachment or body, notices with their reason and
+//! quarantine reference, original header fields kept, names decoded right, Japanese text
+//! unchanged); the `[mail]` and `[archive]` settings; determinism and idempotence; mutated
+//! messages; and that the files committed under `samples/mail/` are what the builders make now.
+
+use super::common::{
+    committed_sample_problems, damage, detail, engine_with, fail_with, outcome_problems, process, process_with,
+    unique_and_deterministic, Rng,
+};
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+use mugai::config::{BlockedEntryPolicy, MailHtml};
+use mugai::engine::Outcome;
+use mugai::model::{sha256_hex, Reason, Verdict};
+use mugai::samples::{mail, Sample};
+use std::io::{Cursor, Read};
+use std::sync::OnceLock;
+
+fn all() -> &'static [Sample] {
+    static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
+    ALL.get_or_init(mail::all)
+}
+
+fn sample(name: &str) -> &'static Sample {
+    all().iter().find(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"))
+}
+
+fn outcomes() -> &'static [Outcome] {
+    static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
+    OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
+}
+
+fn outcome(name: &str) -> &'static Outcome {
+    let i = all().iter().position(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"));
+    &outcomes()[i]
+}
+
+fn output(name: &str) -> &'static [u8] {
+    outcome(name).output.as_deref().unwrap_or_else(|| panic!("{name}: no output ({})", detail(outcome(name))))
+}
+
+#[test]
+fn every_mail_sample_gets_its_expected_outcome() {
+    let mut problems = Vec::new();
+    for (s, o) in all().iter().zip(outcomes()) {
+        problems.extend(outcome_problems(s, o));
+    }
+    fail_with(problems);
+}
+
+/// One leaf of a re-parsed message: its name, type and decoded bytes.
+struct Leaf {
+    name: Option<String>,
+    mime: String,
+    data: Vec<u8>,
+}
+
+/// Every leaf part, nested messages walked into (bounded by the depth the samples use).
+fn leaves(raw: &[u8], depth: u32, out: &mut Vec<Leaf>) -> Result<(), String> {
+    if depth > 10 {
+        return Err("nested too deep".into());
+    }
+    let m = MessageParser::new().parse(raw).ok_or("does not parse")?;
+    for part in &m.parts {
+        let ct = part.content_type();
+        let mime = ct.map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))).unwrap_or_default();
+        match &part.body {
+            PartType::Multipart(_) => {}
+            PartType::Message(inner) => leaves(inner.raw_message(), depth + 1, out)?,
+            PartType::Text(t) | PartType::Html(t) => {
+                out.push(Leaf { name: part.attachment_name().map(str::to_string), mime, data: t.as_bytes().to_vec() })
+            }
+            PartType::Binary(b) | PartType::InlineBinary(b) => {
+                out.push(Leaf { name: part.attachment_name().map(str::to_string), mime, data: b.to_vec() })
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What in a rebuilt message is still active: a macro project or macro-enabled type in an
+/// Office attachment (also inside zips), a program, a PDF script, an HTML script or handler.
+fn active_content(data: &[u8], at: &str, problems: &mut Vec<String>) {
+    let text = String::from_utf8_lossy(data).to_lowercase();
+    if data.starts_with(b"MZ") || data.starts_with(b"\x7fELF") {
+        problems.push(format!("{at}: a program"));
+    }
+    if data.starts_with(b"%PDF") && (text.contains("/javascript") || text.contains("/openaction")) {
+        problems.push(format!("{at}: a PDF script"));
+    }
+    if text.contains("<script") || text.contains("onload=") {
+        problems.push(format!("{at}: an HTML script"));
+    }
+    if data.starts_with(b"PK\x03\x04") {
+        let Ok(mut z) = zip::ZipArchive::new(Cursor::new(data)) else {
+            return problems.push(format!("{at}: a zip that does not read"));
+        };
+        for i in 0..z.len() {
+            let Ok(mut f) = z.by_index(i) else { continue };
+            let name = f.name().map(|n| n.to_lowercase()).unwrap_or_default();
+            let mut inner = Vec::new();
+            if f.read_to_end(&mut inner).is_err() {
+                problems.push(format!("{at}/{name}: does not read"));
+                continue;
+            }
+            if name.ends_with("vbaproject.bin") {
+                problems.push(format!("{at}/{name}: a macro project"));
+            }
+            if name == "[content_types].xml" && String::from_utf8_lossy(&inner).contains("macroEnabled") {
+                problems.push(format!("{at}/{name}: a macro-enabled type"));
+            }
+            active_content(&inner, &format!("{at}/{name}"), problems);
+        }
+    }
+}
+
+#[test]
+fn rebuilt_messages_hold_nothing_active() {
+    let mut problems = Vec::new();
+    for (s, o) in all().iter().zip(outcomes()) {
+        let Some(out) = &o.output else { continue };
+        let mut parts = Vec::new();
+        if let Err(e) = leaves(out, 0, &mut parts) {
+            problems.push(format!("{}: {e}", s.file_name));
+        }
+        for p in &parts {
+            let at = format!("{}/{}", s.file_name, p.name.as_deref().unwrap_or(&p.mime));
+            active_content(&p.data, &at, &mut problems);
+            if p.name.as_deref().is_some_and(|n| n.ends_with(".docm") || n.ends_with(".exe")) {
+                problems.push(format!("{at}: a macro or program name"));
+            }
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn blocked_parts_become_notices_with_reason_and_reference() {
+    let mut problems = Vec::new();
+    for (s, o) in all().iter().zip(outcomes()) {
+        let Some(out) = &o.output else { continue };
+        let held: Vec<_> = o.actions.iter().filter(|a| a.reason.is_some() && !a.part.contains('/')).collect();
+        let mut parts = Vec::new();
+        let _ = leaves(out, 0, &mut parts);
+        let notices: Vec<String> = parts
+            .iter()
+            .map(|p| String::from_utf8_lossy(&p.data).into_owned())
+            .filter(|t| t.contains("quarantine"))
+            .collect();
+        if notices.len() != held.len() {
+            problems.push(format!("{}: {} held part(s), {} notice(s)", s.file_name, held.len(), notices.len()));
+        }
+        let reference = &sha256_hex(&s.bytes)[..16];
+        for (a, n) in held.iter().zip(&notices) {
+            let reason = a.reason.map(|r| r.as_str()).unwrap_or("");
+            for want in [reference, reason, a.part.as_str(), "添付ファイル"] {
+                if !n.contains(want) {
+                    problems.push(format!("{}: notice without {want:?}: {n}", s.file_name));
+                }
+            }
+        }
+        let header = String::from_utf8_lossy(&out[..out.len().min(2000)]).into_owned();
+        if !held.is_empty() && !header.contains(&format!("ref={reference}")) {
+            problems.push(format!("{}: X-Mugai-Result without the reference", s.file_name));
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn original_header_fields_are_kept_byte_for_byte() {
+    let mut problems = Vec::new();
+    for (s, o) in all().iter().zip(outcomes()) {
+        let Some(out) = &o.output else { continue };
+        let end = s.bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0);
+        let fields = String::from_utf8_lossy(&s.bytes[..end]).into_owned();
+        let out_text = String::from_utf8_lossy(out);
+        for line in fields.split("\r\n").filter(|l| !l.to_lowercase().starts_with("content-")) {
+            if !out_text.contains(&format!("{line}\r\n")) {
+                problems.push(format!("{}: header line {line:?} lost", s.file_name));
+            }
+        }
+        if !out.starts_with(b"X-Mugai-Result: ") {
+            problems.push(format!("{}: no X-Mugai-Result first", s.file_name));
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn names_and_japanese_text_survive() {
+    let mut parts = Vec::new();
+    leaves(output("iso_2022_jp.eml"), 0, &mut parts).unwrap();
+    let names: Vec<_> = parts.iter().filter_map(|p| p.name.as_deref()).collect();
+    assert_eq!(names, ["見積書.docx", "議事録.txt"]);
+    let body = &parts[0];
+    assert!(String::from_utf8_lossy(&body.data).contains("見積書を送付します"), "body text lost");
+    // The text parts kept their bytes and charsets: the ISO-2022-JP body is in the output as it
+    // was, not re-encoded.
+    let (jis, _, _) = encoding_rs::ISO_2022_JP.encode("見積書を送付します。");
+    assert!(output("iso_2022_jp.eml").windows(jis.len()).any(|w| w == &jis[..]));
+    let m = MessageParser::new().parse(output("iso_2022_jp.eml")).unwrap();
+    assert_eq!(m.subject(), Some("見積書の送付"));
+    let docx = parts.iter().find(|p| p.name.as_deref() == Some("見積書.docx")).unwrap();
+    assert_eq!(docx.mime, "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+
+    let mut parts = Vec::new();
+    leaves(output("four_attachments.eml"), 0, &mut parts).unwrap();
+    let names: Vec<_> = parts.iter().filter_map(|p| p.name.as_deref()).collect();
+    assert_eq!(names, ["invoice.docx", "tools.zip", "statement.pdf", "notes.txt"]);
+    let text = String::from_utf8_lossy(&parts[0].data).into_owned();
+    assert!(mail::BODY_WORDS.iter().all(|w| text.contains(w)), "{text}");
+
+    let mut parts = Vec::new();
+    leaves(output("nested_docm.eml"), 0, &mut parts).unwrap();
+    assert!(parts.iter().any(|p| p.name.as_deref() == Some("order.docx")));
+}
+
+#[test]
+fn a_plain_message_keeps_its_bytes_after_the_result_field() {
+    let s = sample("plain.eml");
+    let out = output("plain.eml");
+    assert!(out.ends_with(&s.bytes), "{}", String::from_utf8_lossy(out));
+    assert!(out.starts_with(b"X-Mugai-Result: clean\r\n"));
+}
+
+#[test]
+fn limits_and_damage_block_with_their_reason() {
+    for (name, reason) in [
+        ("ten_thousand_parts.eml", Reason::LimitEntries),
+        ("multipart_100_deep.eml", Reason::LimitNesting),
+        ("message_100_deep.eml", Reason::LimitDepth),
+        ("header_1mb.eml", Reason::LimitHeaderBytes),
+        ("missing_boundary.eml", Reason::Malformed),
+    ] {
+        let o = outcome(name);
+        assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(reason)), "{name}: {}", detail(o));
+    }
+    // The part limit is the mail one; the input's entry limit counts parts too.
+    let e = engine_with(|c| c.limits.max_entries = 3);
+    let o = process_with(&e, "four.eml", &sample("four_attachments.eml").bytes);
+    assert_eq!(o.reason, Some(Reason::LimitEntries), "{}", detail(&o));
+}
+
+#[test]
+fn settings_change_what_becomes_of_parts() {
+    let four = &sample("four_attachments.eml").bytes;
+    let e = engine_with(|c| c.archive.on_blocked_entry = BlockedEntryPolicy::Block);
+    let o = process_with(&e, "exe.eml", &sample("exe_attachment.eml").bytes);
+    assert_eq!(o.reason, Some(Reason::Executable), "{}", detail(&o));
+
+    let e = engine_with(|c| c.mail.html = MailHtml::Text);
+    let o = process_with(&e, "four.eml", four);
+    let mut parts = Vec::new();
+    leaves(o.output.as_deref().unwrap(), 0, &mut parts).unwrap();
+    assert!(!parts.iter().any(|p| p.mime == "text/html"), "an HTML part is left");
+
+    let e = engine_with(|c| c.mail.html = MailHtml::Keep);
+    let o = process_with(&e, "four.eml", four);
+    assert!(String::from_utf8_lossy(o.output.as_deref().unwrap()).contains("<script>alert('mail')</script>"));
+
+    let e = engine_with(|c| c.mail.subject_tag = "[無害化済]".into());
+    let tagged = process_with(&e, "four.eml", four);
+    let m = MessageParser::new().parse(tagged.output.as_deref().unwrap()).unwrap();
+    assert_eq!(m.subject(), Some("[無害化済] Invoice 2025-001"));
+    let plain = process_with(&e, "plain.eml", &sample("plain.eml").bytes);
+    let m = MessageParser::new().parse(plain.output.as_deref().unwrap()).unwrap();
+    assert_eq!(m.subject(), Some("Lunch"), "a clean message is not tagged");
+    let again = process_with(&e, "four.eml", tagged.output.as_deref().unwrap());
+    let m = MessageParser::new().parse(again.output.as_deref().unwrap()).unwrap();
+    assert_eq!(m.subject(), Some("[無害化済] Invoice 2025-001"), "tagged twice");
+}
+
+#[test]
+fn unix_line_ends_are_read_and_kept() {
+    let crlf = &sample("four_attachments.eml").bytes;
+    let lf: Vec<u8> = String::from_utf8_lossy(crlf).replace("\r\n", "\n").into_bytes();
+    let o = process("four.eml", &lf);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    let out = o.output.as_deref().unwrap();
+    assert!(!out.windows(2).any(|w| w == b"\r\n"), "CRLF written into an LF message");
+    let mut parts = Vec::new();
+    leaves(out, 0, &mut parts).unwrap();
+    assert_eq!(parts.iter().filter(|p| p.name.is_some()).count(), 4);
+}
+
+#[test]
+fn outputs_are_deterministic_and_a_second_pass_finds_nothing() {
+    let mut problems = Vec::new();
+    for (s, o) in all().iter().zip(outcomes()) {
+        let Some(out) = &o.output else { continue };
+        let again = process(s.file_name, &s.bytes);
+        if again.output.as_ref() != Some(out) {
+            problems.push(format!("{}: two runs differ", s.file_name));
+        }
+        let second = process(s.file_name, out);
+        if second.verdict != Verdict::Disarmed || second.found_active_content() {
+            problems.push(format!("{}: second pass {:?} {:?}", s.file_name, second.verdict, second.actions));
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn mutated_messages_never_become_internal_errors() {
+    let mut problems = Vec::new();
+    let mut rng = Rng(0x6d61_696c);
+    let tokens: &[&[u8]] =
+        &[b"\r\n--", b"\r\n\r\n", b"Content-Type: multipart/mixed; boundary=x\r\n", b"=?UTF-8?B?", b": "];
+    for s in all().iter().filter(|s| s.bytes.len() < 200_000) {
+        for round in 0..12 {
+            let mut data = s.bytes.clone();
+            damage(&mut data, &mut rng, tokens);
+            let o = process(s.file_name, &data);
+            if o.reason == Some(Reason::InternalError) {
+                problems.push(format!("{} round {round}: internal error {}", s.file_name, detail(&o)));
+            }
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn committed_mail_samples_equal_the_builders() {
+    fail_with(committed_sample_problems("mail", all()));
+    fail_with(unique_and_deterministic(all(), &mail::all()));
+}
