@@ -93,7 +93,19 @@ async fn relay_inner(
     let mut conn = AsyncSmtpConnection::connect_tokio1((host, port), connect_timeout, &hello, None, None)
         .await
         .map_err(|e| format!("cannot connect: {e}"))?;
-    let result = session(config, &mut conn, host, &hello, tx, data, all_or_nothing).await;
+    if config.next_hop_tls == NextHopTls::Starttls {
+        let mut b = TlsParameters::builder(host.to_owned());
+        if let Some(ca) = &config.next_hop_ca_file {
+            let pem = std::fs::read(ca).map_err(|e| format!("CA file {}: {e}", ca.display()))?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| format!("CA file {}: {e}", ca.display()))?;
+            b = b.add_root_certificate(cert);
+        }
+        let params = b.build_rustls().map_err(|e| format!("TLS setup: {e}"))?;
+        // A failed handshake leaves lettre's connection without a stream: it is dropped, not
+        // used again (not even for QUIT).
+        conn.starttls(params, &hello).await.map_err(|e| format!("STARTTLS: {e}"))?;
+    }
+    let result = session(config, &mut conn, tx, data, all_or_nothing).await;
     if result.is_ok() {
         let _ = conn.quit().await;
     } else {
@@ -105,22 +117,10 @@ async fn relay_inner(
 async fn session(
     config: &SmtpConfig,
     conn: &mut AsyncSmtpConnection,
-    host: &str,
-    hello: &ClientId,
     tx: &Transaction,
     data: &[u8],
     all_or_nothing: bool,
 ) -> Result<Relayed, Temp> {
-    if config.next_hop_tls == NextHopTls::Starttls {
-        let mut b = TlsParameters::builder(host.to_owned());
-        if let Some(ca) = &config.next_hop_ca_file {
-            let pem = std::fs::read(ca).map_err(|e| format!("CA file {}: {e}", ca.display()))?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| format!("CA file {}: {e}", ca.display()))?;
-            b = b.add_root_certificate(cert);
-        }
-        let params = b.build_rustls().map_err(|e| format!("TLS setup: {e}"))?;
-        conn.starttls(params, hello).await.map_err(|e| format!("STARTTLS: {e}"))?;
-    }
     // lettre keeps only the extensions it knows of; the EHLO is repeated to see them all.
     let ehlo = conn.command(format!("EHLO {}\r\n", config.hostname)).await.map_err(|e| format!("EHLO: {e}"))?;
     let ext = Extensions::parse(ehlo.message());
