@@ -56,7 +56,9 @@ impl Sink {
             // smtp-sink drops its privileges (to nobody when run as root) before writing.
             std::fs::set_permissions(dump.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
         }
-        let mut cmd = Command::new("smtp-sink");
+        // Installed in /usr/sbin, which is not on every user's PATH.
+        let installed = Path::new("/usr/sbin/smtp-sink");
+        let mut cmd = Command::new(if installed.exists() { installed } else { Path::new("smtp-sink") });
         if is_root() {
             cmd.args(["-u", "nobody"]);
         }
@@ -73,13 +75,18 @@ impl Sink {
     }
 
     /// The commands the sink received so far, one per line (`MAIL FROM:<a> BODY=8BITMIME`).
+    /// Waits (bounded) for the sink to log the end of a session first: it writes its log on its
+    /// own schedule. Lines are `<program>: <text>`.
     fn commands(&self) -> String {
-        std::fs::read_to_string(self.log.path())
-            .unwrap()
-            .lines()
-            .filter_map(|l| l.strip_prefix("smtp-sink: "))
-            .collect::<Vec<_>>()
-            .join("\n")
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = std::fs::read_to_string(self.log.path()).unwrap();
+            let lines: Vec<&str> = log.lines().filter_map(|l| l.split_once(": ").map(|(_, t)| t)).collect();
+            if lines.contains(&"disconnect") || Instant::now() > until {
+                return lines.join("\n");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Every message the sink took, as dumped (its own header lines first, then the message).
