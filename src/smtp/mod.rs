@@ -59,7 +59,7 @@ impl Server {
         let networks = config.allowed_clients.iter().filter_map(|n| parse_network(n)).collect();
         let connections = Arc::new(Semaphore::new(config.max_connections));
         let engine_slots = Arc::new(Semaphore::new(config.max_messages_in_engine));
-        let shared = Arc::new(session::Shared { config, filter, tls, engine_slots });
+        let shared = Arc::new(session::Shared { config, filter, tls, engine_slots, pool: Default::default() });
         Ok(Server { shared, listener, networks, connections })
     }
 

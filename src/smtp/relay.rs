@@ -59,13 +59,56 @@ pub struct Relayed {
     pub next_hop_reply: Option<String>,
 }
 
+/// Connections to the next hop kept open between messages, so that a busy filter does not
+/// open, greet and close one per message. A connection is put back only after a transaction
+/// the next hop took; an idle one is used again for at most [`IDLE_FOR`].
+pub struct Pool {
+    idle: std::sync::Mutex<Vec<Idle>>,
+}
+
+struct Idle {
+    conn: AsyncSmtpConnection,
+    ext: Extensions,
+    since: std::time::Instant,
+}
+
+/// Idle connections kept, and for how long (well under the 300 s Postfix's smtpd waits).
+const MAX_IDLE: usize = 32;
+const IDLE_FOR: Duration = Duration::from_secs(30);
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool { idle: std::sync::Mutex::new(Vec::new()) }
+    }
+}
+
+impl Pool {
+    fn take(&self) -> Option<(AsyncSmtpConnection, Extensions)> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        // Stale ones are dropped (closing the socket) on the way.
+        while let Some(i) = idle.pop() {
+            if i.since.elapsed() < IDLE_FOR {
+                return Some((i.conn, i.ext));
+            }
+        }
+        None
+    }
+
+    fn put(&self, conn: AsyncSmtpConnection, ext: Extensions) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(Idle { conn, ext, since: std::time::Instant::now() });
+        }
+    }
+}
+
 /// Relays `data` (a whole message, CRLF line ends) for `tx`. With `all_or_nothing` (SMTP, where
 /// the client can be given one answer only), the message is sent only when the next hop took
 /// every recipient; otherwise (LMTP) to those it took, the others keeping their own reply.
-pub async fn relay(config: &SmtpConfig, tx: &Transaction, data: &[u8], all_or_nothing: bool) -> Relayed {
+pub async fn relay(config: &SmtpConfig, pool: &Pool, tx: &Transaction, data: &[u8], all_or_nothing: bool) -> Relayed {
     let n = tx.recipients.len();
     let temp = |text: String| Relayed { replies: vec![Reply::new(451, text); n], next_hop_reply: None };
-    match tokio::time::timeout(config.relay_timeout, relay_inner(config, tx, data, all_or_nothing)).await {
+    match tokio::time::timeout(config.relay_timeout, relay_inner(config, pool, tx, data, all_or_nothing)).await {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => temp(format!("4.4.0 next hop {}: {}", config.next_hop, one_line(&e))),
         Err(_) => temp(format!("4.4.7 next hop {} did not answer in time", config.next_hop)),
@@ -79,20 +122,67 @@ fn one_line(s: &str) -> String {
 /// A failure that keeps the whole message with the client.
 type Temp = String;
 
+/// How a transaction failed.
+enum Fail {
+    /// At its first command, before the next hop took anything: on a connection kept from
+    /// before, it may just have been closed meanwhile, and a new one is tried.
+    First(Temp),
+    Later(Temp),
+}
+
 async fn relay_inner(
     config: &SmtpConfig,
+    pool: &Pool,
     tx: &Transaction,
     data: &[u8],
     all_or_nothing: bool,
 ) -> Result<Relayed, Temp> {
+    loop {
+        let (mut conn, ext, reused) = match pool.take() {
+            Some((c, e)) => (c, e, true),
+            None => {
+                let (c, e) = open(config).await?;
+                (c, e, false)
+            }
+        };
+        match transaction(&mut conn, &ext, tx, data, all_or_nothing).await {
+            Ok((relayed, true)) => {
+                pool.put(conn, ext);
+                return Ok(relayed);
+            }
+            Ok((relayed, false)) => {
+                let _ = conn.quit().await;
+                return Ok(relayed);
+            }
+            Err(Fail::First(_)) if reused => {
+                conn.abort().await;
+            }
+            Err(Fail::First(e) | Fail::Later(e)) => {
+                conn.abort().await;
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// A new connection to the next hop: greeted, upgraded with STARTTLS when configured, and its
+/// extensions known.
+async fn open(config: &SmtpConfig) -> Result<(AsyncSmtpConnection, Extensions), Temp> {
     let hello = ClientId::Domain(config.hostname.clone());
     let (host, port) = config.next_hop.rsplit_once(':').ok_or("next hop is not host:port")?;
     let port: u16 = port.parse().map_err(|_| "next hop port is not a number")?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let connect_timeout = Some(config.relay_timeout.min(Duration::from_secs(60)));
-    let mut conn = AsyncSmtpConnection::connect_tokio1((host, port), connect_timeout, &hello, None, None)
+    let connect_timeout = config.relay_timeout.min(Duration::from_secs(60));
+    let tcp = tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect((host, port)))
         .await
+        .map_err(|_| "cannot connect: timed out".to_string())?
         .map_err(|e| format!("cannot connect: {e}"))?;
+    // Commands and the message go out in several small writes on a connection that is kept:
+    // without this, each waits for the peer's delayed acknowledgement.
+    let _ = tcp.set_nodelay(true);
+    let mut conn = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
+        .await
+        .map_err(|e| format!("greeting: {e}"))?;
     if config.next_hop_tls == NextHopTls::Starttls {
         let mut b = TlsParameters::builder(host.to_owned());
         if let Some(ca) = &config.next_hop_ca_file {
@@ -105,26 +195,27 @@ async fn relay_inner(
         // used again (not even for QUIT).
         conn.starttls(params, &hello).await.map_err(|e| format!("STARTTLS: {e}"))?;
     }
-    let result = session(config, &mut conn, tx, data, all_or_nothing).await;
-    if result.is_ok() {
-        let _ = conn.quit().await;
-    } else {
-        conn.abort().await;
-    }
-    result
+    // lettre keeps only the extensions it knows of; the EHLO is repeated to see them all.
+    let ehlo = match conn.command(format!("EHLO {}\r\n", config.hostname)).await {
+        Ok(r) => r,
+        Err(e) => {
+            conn.abort().await;
+            return Err(format!("EHLO: {e}"));
+        }
+    };
+    let ext = Extensions::parse(ehlo.message());
+    Ok((conn, ext))
 }
 
-async fn session(
-    config: &SmtpConfig,
+/// One transaction on an open connection: the replies, and whether the connection can be
+/// used again.
+async fn transaction(
     conn: &mut AsyncSmtpConnection,
+    ext: &Extensions,
     tx: &Transaction,
     data: &[u8],
     all_or_nothing: bool,
-) -> Result<Relayed, Temp> {
-    // lettre keeps only the extensions it knows of; the EHLO is repeated to see them all.
-    let ehlo = conn.command(format!("EHLO {}\r\n", config.hostname)).await.map_err(|e| format!("EHLO: {e}"))?;
-    let ext = Extensions::parse(ehlo.message());
-
+) -> Result<(Relayed, bool), Fail> {
     if let Some(attrs) = &ext.xforward {
         let sent: Vec<String> = tx
             .xforward
@@ -133,7 +224,9 @@ async fn session(
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         if !sent.is_empty() {
-            conn.command(format!("XFORWARD {}\r\n", sent.join(" "))).await.map_err(|e| format!("XFORWARD: {e}"))?;
+            conn.command(format!("XFORWARD {}\r\n", sent.join(" ")))
+                .await
+                .map_err(|e| Fail::First(format!("XFORWARD: {e}")))?;
         }
     }
 
@@ -158,9 +251,14 @@ async fn session(
         }
     }
     mail.push_str("\r\n");
-    if let Err(e) = conn.command(mail).await {
-        let reply = refused(&e, "MAIL");
-        return Ok(Relayed { replies: vec![reply; tx.recipients.len()], next_hop_reply: None });
+    match conn.command(mail).await {
+        Ok(_) => {}
+        // The next hop answered: its refusal stands.
+        Err(e) if e.is_permanent() || e.is_transient() => {
+            let reply = refused(&e, "MAIL");
+            return Ok((Relayed { replies: vec![reply; tx.recipients.len()], next_hop_reply: None }, false));
+        }
+        Err(e) => return Err(Fail::First(format!("MAIL: {e}"))),
     }
 
     let mut replies: Vec<Option<Reply>> = Vec::with_capacity(tx.recipients.len());
@@ -187,7 +285,7 @@ async fn session(
     if accepted == 0 {
         let _ = conn.command("RSET\r\n").await;
         let fill = Reply::new(451, "4.3.0 not relayed");
-        return Ok(Relayed { replies: finish(replies, fill), next_hop_reply: None });
+        return Ok((Relayed { replies: finish(replies, fill), next_hop_reply: None }, false));
     }
     if all_or_nothing && accepted < replies.len() {
         // One answer for all: the refusals stand only if they are all permanent and nobody was
@@ -195,10 +293,10 @@ async fn session(
         let _ = conn.command("RSET\r\n").await;
         let why: Vec<String> = replies.iter().flatten().map(|r| format!("{} {}", r.code, r.text)).collect();
         let reply = Reply::new(451, format!("4.5.3 next hop refused some recipients: {}", one_line(&why.join("; "))));
-        return Ok(Relayed { replies: vec![reply; replies.len()], next_hop_reply: None });
+        return Ok((Relayed { replies: vec![reply; replies.len()], next_hop_reply: None }, false));
     }
 
-    conn.command("DATA\r\n").await.map_err(|e| format!("DATA: {e}"))?;
+    conn.command("DATA\r\n").await.map_err(|e| Fail::Later(format!("DATA: {e}")))?;
     let wire = crlf(data);
     // lettre appends CRLF . CRLF itself: the message's own last line end is not sent twice.
     let body = wire.strip_suffix(b"\r\n").unwrap_or(&wire);
@@ -206,11 +304,11 @@ async fn session(
         Ok(resp) => {
             let text = one_line(&resp.message().collect::<Vec<_>>().join(" "));
             let ok = Reply::new(250, format!("2.0.0 Ok: relayed, next hop said: {} {text}", resp.code()));
-            Ok(Relayed { replies: finish(replies, ok), next_hop_reply: Some(text) })
+            Ok((Relayed { replies: finish(replies, ok), next_hop_reply: Some(text) }, true))
         }
         Err(e) => {
             let reply = refused(&e, "end of data");
-            Ok(Relayed { replies: finish(replies, reply), next_hop_reply: None })
+            Ok((Relayed { replies: finish(replies, reply), next_hop_reply: None }, false))
         }
     }
 }

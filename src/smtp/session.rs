@@ -33,6 +33,7 @@ pub struct Shared {
     pub filter: Arc<dyn MessageFilter>,
     pub tls: Option<TlsAcceptor>,
     pub engine_slots: Arc<Semaphore>,
+    pub pool: relay::Pool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -249,7 +250,9 @@ impl Session {
                         ret,
                         envid: from.env_id.map(|e| xtext(&e)),
                         recipients: Vec::new(),
-                        xforward: self.xforward.clone(),
+                        // XFORWARD describes the next transaction only (as Postfix's smtpd
+                        // treats it); a client that reuses the session sends it again.
+                        xforward: std::mem::take(&mut self.xforward),
                     };
                     self.tx = Some(Tx { relay, data: Vec::new(), bdat_failed: None });
                     self.reply(250, "2.1.0 Ok");
@@ -536,7 +539,7 @@ impl Session {
                         Decision::Relay(clean) => {
                             size_out = clean.len();
                             let lmtp = self.greeting == Some(Greeting::Lhlo);
-                            let r = relay::relay(cfg, &tx.relay, &clean, !lmtp).await;
+                            let r = relay::relay(cfg, &self.shared.pool, &tx.relay, &clean, !lmtp).await;
                             next_hop = r.next_hop_reply;
                             r.replies
                                 .into_iter()

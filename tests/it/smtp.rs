@@ -48,7 +48,10 @@ struct Sink {
 
 impl Sink {
     fn start(extra: &[&str]) -> Sink {
-        let port = free_port();
+        Self::start_on(free_port(), extra)
+    }
+
+    fn start_on(port: u16, extra: &[&str]) -> Sink {
         let dump = tempfile::tempdir().unwrap();
         #[cfg(unix)]
         {
@@ -362,6 +365,37 @@ fn a_next_hop_that_is_down_gives_a_4xx() {
     let mugai = Mugai::start(free_port(), |_| {});
     let reply = final_reply(&swaks(mugai.addr, &mail::plain(), &[]));
     assert!(reply.contains("451 4.4.0") && reply.contains("connect"), "{reply}");
+}
+
+#[test]
+fn a_next_hop_that_went_away_and_came_back_is_reached_again() {
+    let sink = Sink::start(&[]);
+    let port = sink.port;
+    let mugai = Mugai::start(port, |_| {});
+    assert!(final_reply(&swaks(mugai.addr, &mail::plain(), &[])).contains("250 "));
+    assert_eq!(sink.wait_messages(1).len(), 1);
+    // The connection kept from the first message is dead now: the second message must not
+    // fail on it, and goes to the new sink over a new connection.
+    drop(sink);
+    let down = final_reply(&swaks(mugai.addr, &mail::plain(), &[]));
+    assert!(down.contains("451 "), "{down}");
+    let sink = Sink::start_on(port, &[]);
+    assert!(final_reply(&swaks(mugai.addr, &mail::plain(), &[])).contains("250 "));
+    assert_eq!(sink.wait_messages(1).len(), 1);
+}
+
+#[test]
+fn a_kept_connection_closed_by_the_next_hop_is_replaced() {
+    // The sink is replaced while mugai keeps a connection to the old one.
+    let sink = Sink::start(&[]);
+    let port = sink.port;
+    let mugai = Mugai::start(port, |_| {});
+    assert!(final_reply(&swaks(mugai.addr, &mail::plain(), &[])).contains("250 "));
+    drop(sink);
+    let sink = Sink::start_on(port, &[]);
+    let reply = final_reply(&swaks(mugai.addr, &mail::plain(), &[]));
+    assert!(reply.contains("250 "), "{reply}");
+    assert_eq!(sink.wait_messages(1).len(), 1);
 }
 
 #[test]
