@@ -103,9 +103,10 @@ impl Sink {
         out.into_iter().map(|(_, s)| s).collect()
     }
 
-    /// The messages once there are `n` of them (the dump is written as the sink answers).
+    /// The messages once there are `n` of them (the dump is written as the sink answers; a
+    /// message may also come from a queue retried every second or two).
     fn wait_messages(&self, n: usize) -> Vec<String> {
-        let until = Instant::now() + Duration::from_secs(10);
+        let until = Instant::now() + Duration::from_secs(30);
         loop {
             let m = self.messages();
             if m.len() >= n || Instant::now() > until {
@@ -816,4 +817,154 @@ fn mugai_serve_filters_with_the_shipped_defaults_changed_by_set() {
     }
     let held = std::fs::read_dir(dir.path().join("q")).unwrap().count();
     assert_eq!(held, 2, "the original and its record");
+}
+
+/// A Postfix instance of its own (configuration, queue and log in a temporary folder, loopback
+/// ports), set up as the README says: an after-queue content filter to mugai over LMTP and a
+/// re-injection smtpd, relaying everything to `relay_port`.
+struct Postfix {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Postfix {
+    fn start(filter_port: u16, reinject_port: u16, relay_port: u16) -> Postfix {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let port = free_port();
+        for sub in ["conf", "queue", "data"] {
+            std::fs::create_dir(d.join(sub)).unwrap();
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Postfix's own processes (user postfix) go through this folder to the queue.
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let chown = Command::new("chown").arg("postfix").arg(d.join("data")).status().unwrap();
+        assert!(chown.success());
+        let main_cf = format!(
+            "compatibility_level = 3.6\n\
+             queue_directory = {q}\n\
+             data_directory = {data}\n\
+             mail_owner = postfix\n\
+             setgid_group = postdrop\n\
+             inet_interfaces = 127.0.0.1\n\
+             inet_protocols = ipv4\n\
+             myhostname = mx.mugai.test\n\
+             mydestination =\n\
+             mynetworks = 127.0.0.0/8\n\
+             alias_maps =\n\
+             alias_database =\n\
+             relayhost = [127.0.0.1]:{relay_port}\n\
+             content_filter = mugai:[127.0.0.1]:{filter_port}\n\
+             maillog_file_prefixes = {dir}\n\
+             maillog_file = {dir}/maillog\n\
+             syslog_name = postfix-mugai-test\n\
+             smtp_dns_support_level = disabled\n\
+             queue_run_delay = 1s\n\
+             minimal_backoff_time = 1s\n\
+             maximal_backoff_time = 2s\n",
+            q = d.join("queue").display(),
+            data = d.join("data").display(),
+            dir = d.display(),
+        );
+        // The two services of the README, then the services every Postfix needs.
+        let master_cf = format!(
+            "127.0.0.1:{port} inet n - n - - smtpd\n\
+             mugai unix - - n - 4 lmtp\n  -o lmtp_data_done_timeout=1200\n  -o lmtp_send_xforward_command=yes\n\
+             127.0.0.1:{reinject_port} inet n - n - - smtpd\n  -o content_filter=\n\
+             \x20 -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters\n\
+             \x20 -o smtpd_helo_restrictions=\n  -o smtpd_client_restrictions=\n  -o smtpd_sender_restrictions=\n\
+             \x20 -o smtpd_relay_restrictions=\n  -o smtpd_recipient_restrictions=permit_mynetworks,reject\n\
+             \x20 -o mynetworks=127.0.0.0/8\n  -o smtpd_authorized_xforward_hosts=127.0.0.0/8\n\
+             pickup unix n - n 60 1 pickup\ncleanup unix n - n - 0 cleanup\nqmgr unix n - n 300 1 qmgr\n\
+             rewrite unix - - n - - trivial-rewrite\nbounce unix - - n - 0 bounce\ndefer unix - - n - 0 bounce\n\
+             trace unix - - n - 0 bounce\nverify unix - - n - 1 verify\nflush unix n - n 1000 0 flush\n\
+             proxymap unix - - n - - proxymap\nsmtp unix - - n - - smtp\nrelay unix - - n - - smtp\n\
+             showq unix n - n - - showq\nerror unix - - n - - error\nretry unix - - n - - error\n\
+             discard unix - - n - - discard\nlmtp unix - - n - - lmtp\nanvil unix - - n - 1 anvil\n\
+             scache unix - - n - 1 scache\npostlog unix-dgram n - n - 1 postlogd\n"
+        );
+        std::fs::write(d.join("conf/main.cf"), main_cf).unwrap();
+        std::fs::write(d.join("conf/master.cf"), master_cf).unwrap();
+        let out = Command::new("/usr/sbin/postfix").arg("-c").arg(d.join("conf")).arg("start").output().unwrap();
+        let pf = Postfix { dir, port };
+        assert!(out.status.success(), "postfix did not start:\n{}", pf.log());
+        wait_listening(port);
+        pf
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("maillog")).unwrap_or_default()
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = Command::new("/usr/sbin/postfix").arg("-c").arg(self.dir.path().join("conf")).arg("abort").output();
+    }
+}
+
+#[test]
+fn postfix_in_front_delivers_through_mugai_and_keeps_mail_while_the_next_hop_is_down() {
+    // Starting a Postfix instance takes root (its master process); CI runs as root.
+    if !is_root() || !Path::new("/usr/sbin/postfix").exists() {
+        eprintln!("skipped: needs root and Postfix");
+        return;
+    }
+    let sink = Sink::start(&[]);
+    let sink_port = sink.port;
+    let reinject = free_port();
+    let mugai = Mugai::start(reinject, |_| {});
+    let postfix = Postfix::start(mugai.addr.port(), reinject, sink_port);
+    let front: SocketAddr = format!("127.0.0.1:{}", postfix.port).parse().unwrap();
+
+    // The gateway message: a docm, a zip with a program, a PDF with JavaScript, an HTML body.
+    let t = swaks(front, &mail::four_attachments(), &[]);
+    assert!(final_reply(&t).contains("250 "), "{t}");
+    let got = sink.wait_messages(1);
+    assert_eq!(got.len(), 1, "{}", postfix.log());
+    let m = &got[0];
+    assert!(m.contains("X-Mugai-Result:"), "{m}");
+    assert!(m.contains("filename=\"invoice.docx\""), "{m}");
+    assert!(!m.contains("vbaProject") && !m.contains("<script"), "{m}");
+    // XFORWARD reached the re-injection smtpd: it knows the original queue id.
+    assert!(postfix.log().contains("orig_queue_id="), "{}", postfix.log());
+
+    // The next hop down: Postfix keeps the message and delivers it once the sink is back.
+    drop(sink);
+    let t = swaks(front, &mail::plain(), &[]);
+    assert!(final_reply(&t).contains("250 "), "Postfix takes it into its queue: {t}");
+    let until = Instant::now() + Duration::from_secs(30);
+    while !postfix.log().contains("status=deferred") {
+        assert!(Instant::now() < until, "never deferred:\n{}", postfix.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sink = Sink::start_on(sink_port, &[]);
+    let until = Instant::now() + Duration::from_secs(60);
+    while sink.messages().is_empty() {
+        assert!(Instant::now() < until, "never delivered after the sink came back:\n{}", postfix.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let got = sink.messages();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].contains("Message-ID: <plain@mugai.example>"), "{}", got[0]);
+
+    // mugai down: Postfix keeps the message in its queue and hands it over once mugai is back.
+    let mugai_port = mugai.addr.port();
+    drop(mugai);
+    let deferred = postfix.log().matches("status=deferred").count();
+    let t = swaks(front, &mail::nested_docm(), &[]);
+    assert!(final_reply(&t).contains("250 "), "{t}");
+    let until = Instant::now() + Duration::from_secs(30);
+    while postfix.log().matches("status=deferred").count() == deferred {
+        assert!(Instant::now() < until, "never deferred:\n{}", postfix.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _mugai = Mugai::start(reinject, |c| c.listen = format!("127.0.0.1:{mugai_port}"));
+    let got = sink.wait_messages(2);
+    assert_eq!(got.len(), 2, "never delivered after mugai came back:\n{}", postfix.log());
+    let m = got.iter().find(|m| m.contains("order.docx")).unwrap_or_else(|| panic!("{got:?}"));
+    assert!(!m.contains("vbaProject"), "{m}");
 }
