@@ -1376,6 +1376,17 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
     if let Some(m) = raw.smtp {
         validate_smtp(&mut c.smtp, m, base_dir, errors);
     }
+    // A message the engine would block for its size must be refused at MAIL SIZE and while
+    // it arrives, not disarmed, blocked and bounced after the dot.
+    if c.smtp.max_message_size > c.limits.max_input_bytes {
+        errors.push(ConfigError::new(
+            "smtp.max_message_size",
+            format!(
+                "must not exceed limits.max_input_bytes ({}), found {}",
+                c.limits.max_input_bytes, c.smtp.max_message_size
+            ),
+        ));
+    }
 
     c
 }
@@ -1720,6 +1731,37 @@ mod tests {
 
         let e = errors("limits = 3\n", &[]);
         assert!(error_at(&e, "limits").message.contains("expected a table"));
+    }
+
+    #[test]
+    fn smtp_values_are_checked() {
+        let text = "[smtp]\nlisten = \"localhost\"\nnext_hop = \"nohost\"\nallowed_clients = [\"10.0.0.0/8\", \"10.0.0.0/99\", \"x\"]\n\
+                    tls_cert = \"cert.pem\"\nmax_connections = 0\nrelay_timeout_secs = 0\nhostname = \"a b\"\n";
+        let e = errors(text, &[]);
+        assert!(error_at(&e, "smtp.listen").message.contains("address and port"));
+        assert!(error_at(&e, "smtp.next_hop").message.contains("host:port"));
+        assert!(error_at(&e, "smtp.allowed_clients").message.contains("`10.0.0.0/99`, `x`"));
+        assert!(error_at(&e, "smtp.tls_cert").message.contains("together"));
+        assert!(error_at(&e, "smtp.max_connections").message.contains("greater than 0"));
+        assert!(error_at(&e, "smtp.relay_timeout_secs").message.contains("greater than 0"));
+        assert!(error_at(&e, "smtp.hostname").message.contains("without spaces"));
+        let e = errors("[limits]\nmax_input_bytes = 1000\n", &[]);
+        assert!(error_at(&e, "smtp.max_message_size").message.contains("must not exceed"));
+        let c = parse("[smtp]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\nnext_hop = \"[::1]:25\"\n", &[]).unwrap();
+        assert_eq!(c.smtp.tls_cert, Some(PathBuf::from("/etc/mugai/c.pem")));
+        assert_eq!(c.smtp.next_hop, "[::1]:25");
+    }
+
+    #[test]
+    fn allowed_clients_match_their_networks() {
+        let net = parse_network("127.0.0.0/8").unwrap();
+        assert!(network_contains(net, "127.1.2.3".parse().unwrap()));
+        assert!(network_contains(net, "::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!network_contains(net, "128.0.0.1".parse().unwrap()));
+        let one = parse_network("::1").unwrap();
+        assert!(network_contains(one, "::1".parse().unwrap()) && !network_contains(one, "::2".parse().unwrap()));
+        let all = parse_network("0.0.0.0/0").unwrap();
+        assert!(network_contains(all, "192.0.2.1".parse().unwrap()));
     }
 
     #[test]
