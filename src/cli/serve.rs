@@ -1,5 +1,6 @@
 //! `mugai serve`: runs every service enabled in the configuration (today the SMTP content
-//! filter, `[smtp]`) until SIGINT or SIGTERM.
+//! filter, `[smtp]`) until SIGINT or SIGTERM, then finishes the messages in progress (at most
+//! a minute) before it exits.
 
 use super::{load, Cli, EXIT_CLEAN, EXIT_USAGE};
 use anyhow::{Context as _, Result};
@@ -31,12 +32,15 @@ pub fn run(cli: &Cli, _a: &ServeArgs) -> Result<u8> {
         let addr = server.local_addr()?;
         tracing::info!(listen = %addr, next_hop = %config.smtp.next_hop, "SMTP filter listening");
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            _ = server.run() => {}
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        tracing::info!("stopping");
+        let stop = async {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            tracing::info!("stopping: finishing the messages in progress");
+        };
+        server.run_until(stop).await;
+        tracing::info!("stopped");
         anyhow::Ok(())
     })?;
     Ok(EXIT_CLEAN)

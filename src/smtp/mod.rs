@@ -43,7 +43,11 @@ pub struct Server {
     listener: TcpListener,
     networks: Vec<(IpAddr, u8)>,
     connections: Arc<Semaphore>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
+
+/// How long a stopping server waits for messages in progress.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Server {
     /// Binds the listening socket and loads the TLS certificate when one is configured.
@@ -59,8 +63,10 @@ impl Server {
         let networks = config.allowed_clients.iter().filter_map(|n| parse_network(n)).collect();
         let connections = Arc::new(Semaphore::new(config.max_connections));
         let engine_slots = Arc::new(Semaphore::new(config.max_messages_in_engine));
-        let shared = Arc::new(session::Shared { config, filter, tls, engine_slots, pool: Default::default() });
-        Ok(Server { shared, listener, networks, connections })
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let shared =
+            Arc::new(session::Shared { config, filter, tls, engine_slots, pool: Default::default(), stopping });
+        Ok(Server { shared, listener, networks, connections, stop })
     }
 
     /// The address actually bound (the port is chosen by the system when `listen` gives 0).
@@ -70,6 +76,27 @@ impl Server {
 
     /// Accepts sessions until the task is dropped.
     pub async fn run(self) {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Accepts sessions until `stop` completes, then stops taking connections, lets every
+    /// session finish the message it is on (idle sessions get 421), and returns once all have
+    /// ended or after [`STOP_GRACE`]. A message whose client is cut off at the grace's end has
+    /// not been answered, so its client still has it.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) {
+        tokio::select! {
+            _ = self.accept_loop() => {}
+            _ = stop => {}
+        }
+        drop(self.listener);
+        let _ = self.stop.send(true);
+        let all = u32::try_from(self.shared.config.max_connections).unwrap_or(u32::MAX);
+        if tokio::time::timeout(STOP_GRACE, self.connections.acquire_many(all)).await.is_err() {
+            tracing::warn!("sessions still open after {}s, stopping anyway", STOP_GRACE.as_secs());
+        }
+    }
+
+    async fn accept_loop(&self) {
         loop {
             let (mut stream, peer) = match self.listener.accept().await {
                 Ok(s) => s,

@@ -34,6 +34,9 @@ pub struct Shared {
     pub tls: Option<TlsAcceptor>,
     pub engine_slots: Arc<Semaphore>,
     pub pool: relay::Pool,
+    /// Becomes true when the server stops: sessions waiting for a command say 421 and close;
+    /// a message being received, disarmed or relayed is finished first.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -134,6 +137,35 @@ impl Session {
         }
     }
 
+    /// [`Session::fill`] between commands, where a stopping server ends the session with 421.
+    async fn fill_command(&mut self) -> Result<bool, Stop> {
+        let mut stopping = self.shared.stopping.clone();
+        let stopped = *stopping.borrow();
+        if stopped {
+            return self.closing().await;
+        }
+        let timeout = self.shared.config.command_timeout;
+        let mut buf = [0u8; 16 * 1024];
+        let read = tokio::select! {
+            r = tokio::time::timeout(timeout, self.io.read(&mut buf)) => r,
+            // The guard wait_for returns must not live across the await below.
+            _ = async { drop(stopping.wait_for(|s| *s).await) } => return self.closing().await,
+        };
+        match read {
+            Ok(Ok(0)) => Ok(false),
+            Ok(Ok(n)) => {
+                self.inbuf.extend_from_slice(&buf[..n]);
+                Ok(true)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => {
+                self.reply(421, "4.4.2 Idle timeout, closing connection");
+                self.flush().await?;
+                Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle timeout"))
+            }
+        }
+    }
+
     async fn serve(&mut self) -> Result<(), Stop> {
         let greeting = format!("220 {} ESMTP mugai", self.shared.config.hostname);
         self.out.extend_from_slice(greeting.as_bytes());
@@ -165,10 +197,16 @@ impl Session {
                 return self.flush().await;
             }
             self.flush().await?;
-            if !self.fill(self.shared.config.command_timeout).await? {
+            if !self.fill_command().await? {
                 return Ok(());
             }
         }
+    }
+
+    async fn closing(&mut self) -> Result<bool, Stop> {
+        self.reply(421, "4.3.2 Service shutting down, try again later");
+        self.flush().await?;
+        Ok(false)
     }
 
     /// Upgrades the stream. Whatever the client sent after STARTTLS before the handshake is

@@ -20,8 +20,18 @@ use std::time::{Duration, Instant};
 // ---------------------------------------------------------------------------------------------
 // Peers
 
+/// A port nothing listens on now and that no other test of this binary was given: tests run
+/// in parallel, and a port is only taken once its peer starts.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Waits (bounded) until something accepts connections on `port`.
@@ -73,8 +83,10 @@ impl Sink {
             .stderr(log.reopen().unwrap())
             .spawn()
             .expect("smtp-sink (package postfix) must be installed: .ci/run installs it");
+        let mut sink = Sink { port, dump, log, child };
         wait_listening(port);
-        Sink { port, dump, log, child }
+        assert!(sink.child.try_wait().unwrap().is_none(), "smtp-sink could not take port {port}");
+        sink
     }
 
     /// The commands the sink received so far, one per line (`MAIL FROM:<a> BODY=8BITMIME`).
@@ -686,6 +698,46 @@ fn a_full_engine_gives_451() {
     gate.cv.notify_all();
     assert_eq!(first.reply().0, 250);
     assert_eq!(sink.wait_messages(1).len(), 1);
+}
+
+#[test]
+fn a_stopping_server_finishes_the_message_in_progress() {
+    let sink = Sink::start(&[]);
+    let gate = Arc::new(Gate { open: Mutex::new(false), cv: Default::default(), entered: Mutex::new(0) });
+    let cfg =
+        SmtpConfig { listen: "127.0.0.1:0".into(), next_hop: format!("127.0.0.1:{}", sink.port), ..Default::default() };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let server = rt.block_on(Server::bind(cfg, gate.clone())).unwrap();
+    let addr = server.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let done = rt.spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    let mut busy = connect(addr);
+    busy.reply();
+    busy.cmd("EHLO c");
+    busy.cmd("MAIL FROM:<a@example.com>");
+    busy.cmd("RCPT TO:<b@example.com>");
+    busy.cmd("DATA");
+    busy.send(&dot_stuffed(&mail::plain()));
+    let until = Instant::now() + Duration::from_secs(10);
+    while *gate.entered.lock().unwrap() == 0 {
+        assert!(Instant::now() < until);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut idle = connect(addr);
+    assert_eq!(idle.reply().0, 220);
+    stop.send(()).unwrap();
+    // The idle session is told to come back later; the busy one gets its answer.
+    assert_eq!(idle.reply().0, 421);
+    *gate.open.lock().unwrap() = true;
+    gate.cv.notify_all();
+    let (code, text) = busy.reply();
+    assert_eq!(code, 250, "{text}");
+    assert_eq!(sink.wait_messages(1).len(), 1);
+    assert_eq!(busy.reply().0, 421, "and then the session is closed");
+    rt.block_on(done).unwrap();
+    assert!(TcpStream::connect(addr).is_err(), "no longer listening");
 }
 
 /// A self-signed certificate for 127.0.0.1 and localhost, written as PEM files.
