@@ -1020,3 +1020,126 @@ fn postfix_in_front_delivers_through_mugai_and_keeps_mail_while_the_next_hop_is_
     let m = got.iter().find(|m| m.contains("order.docx")).unwrap_or_else(|| panic!("{got:?}"));
     assert!(!m.contains("vbaProject"), "{m}");
 }
+
+/// The no-loss check of issue 6, by hand (`cargo test --test it -- --ignored soak`; root):
+/// 1 000 messages through Postfix -> mugai (`mugai serve`, a process of its own) -> Postfix ->
+/// smtp-sink, while the sink keeps refusing for a moment and dropping its connections, and
+/// mugai is killed with SIGKILL twice and started again. Every message must arrive, counted by
+/// Message-ID.
+///
+/// Duplicates: a kill that falls after mugai sent a message's final dot to the next hop and
+/// before it answered its own client leaves the client without an answer, so it sends the
+/// message again, and the next hop, which had taken it, gets it twice (the window RFC 1047
+/// describes, between every two SMTP hops; the same happens between Postfix and the sink when
+/// the sink is stopped after writing a message and before answering). The test holds a bound
+/// of eight (two kills, four messages in flight each) and prints what happened; runs so far
+/// gave one or two duplicates per run, next to the kills.
+#[test]
+#[ignore = "takes a minute and root; run by hand"]
+fn soak_no_message_lost_or_duplicated_through_kills_and_a_failing_sink() {
+    const N: usize = 1000;
+    assert!(is_root(), "starting Postfix takes root");
+    let sink_port = free_port();
+    let dump = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dump.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    // The sink changes every few hundred milliseconds: taking messages for 300 ms, then
+    // refusing them after the dot (450) for 30 ms; each change drops its open connections.
+    let over = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let restarts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let watcher = {
+        let (over, restarts, dir) = (over.clone(), restarts.clone(), dump.path().to_path_buf());
+        std::thread::spawn(move || {
+            let mut failing = false;
+            while !over.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut cmd = Command::new("/usr/sbin/smtp-sink");
+                cmd.args(["-u", "nobody"]);
+                if failing {
+                    // smtp-sink writes its dump before it answers: a refusing sink writes none.
+                    cmd.args(["-r", "."]);
+                } else {
+                    cmd.arg("-d").arg(format!("{}/", dir.display()));
+                }
+                let mut child =
+                    cmd.arg(format!("127.0.0.1:{sink_port}")).arg("64").stderr(Stdio::null()).spawn().unwrap();
+                std::thread::sleep(Duration::from_millis(if failing { 30 } else { 300 }));
+                let _ = child.kill();
+                let _ = child.wait();
+                restarts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                failing = !failing;
+            }
+        })
+    };
+    let mugai_port = free_port();
+    let reinject = free_port();
+    let qdir = tempfile::tempdir().unwrap();
+    let start_mugai = || {
+        let child = Command::new(env!("CARGO_BIN_EXE_mugai"))
+            .arg("serve")
+            .args(["--set", &format!("smtp.listen=127.0.0.1:{mugai_port}")])
+            .args(["--set", &format!("smtp.next_hop=127.0.0.1:{reinject}")])
+            .args(["--set", &format!("quarantine.dir={}", qdir.path().display())])
+            .args(["--set", "log.level=warn"])
+            .spawn()
+            .unwrap();
+        wait_listening(mugai_port);
+        child
+    };
+    let mut mugai = start_mugai();
+    let postfix = Postfix::start(mugai_port, reinject, sink_port);
+    let front: SocketAddr = format!("127.0.0.1:{}", postfix.port).parse().unwrap();
+    let mut c = connect(front);
+    c.reply();
+    c.cmd("EHLO soak.test");
+    for i in 0..N {
+        if i == N / 3 || i == 2 * N / 3 {
+            mugai.kill().unwrap(); // SIGKILL
+            mugai.wait().unwrap();
+            std::thread::sleep(Duration::from_millis(500));
+            mugai = start_mugai();
+        }
+        c.send(b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n");
+        assert_eq!([c.reply().0, c.reply().0, c.reply().0], [250, 250, 354]);
+        let msg = format!("From: a@example.com\r\nTo: b@example.org\r\nSubject: soak {i}\r\nMessage-ID: <soak-{i}@mugai.test>\r\n\r\nmessage {i}\r\n");
+        c.send(&dot_stuffed(msg.as_bytes()));
+        assert_eq!(c.reply().0, 250);
+    }
+    c.cmd("QUIT");
+    let until = Instant::now() + Duration::from_secs(300);
+    let count = |dir: &Path| -> std::collections::BTreeMap<usize, usize> {
+        let mut seen = std::collections::BTreeMap::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap_or_default();
+            for l in text.lines() {
+                if let Some(n) = l.strip_prefix("Message-ID: <soak-").and_then(|r| r.strip_suffix("@mugai.test>")) {
+                    *seen.entry(n.parse::<usize>().unwrap()).or_insert(0) += 1;
+                }
+            }
+        }
+        seen
+    };
+    let mut seen = count(dump.path());
+    while seen.len() < N && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(500));
+        seen = count(dump.path());
+    }
+    over.store(true, std::sync::atomic::Ordering::Relaxed);
+    watcher.join().unwrap();
+    let _ = mugai.kill();
+    let _ = mugai.wait();
+    let missing: Vec<usize> = (0..N).filter(|i| !seen.contains_key(i)).collect();
+    let twice: Vec<(&usize, &usize)> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    eprintln!(
+        "soak: {} of {N} arrived, {} more than once {twice:?}, sink restarted {} times, deferrals in the Postfix log: {}",
+        seen.len(),
+        twice.len(),
+        restarts.load(std::sync::atomic::Ordering::Relaxed),
+        postfix.log().matches("status=deferred").count()
+    );
+    assert!(missing.is_empty(), "missing {missing:?}");
+    // Two kills, at most four messages in flight each (the Postfix transport's process limit).
+    assert!(twice.len() <= 2 * 4 && twice.iter().all(|(_, n)| **n == 2), "more than once: {twice:?}");
+}
