@@ -1856,6 +1856,11 @@ mod tests {
         assert_eq!((c.html.links, c.html.output), (HtmlLinks::Inert, HtmlOutput::Text));
         assert!(errors("[html]\nlinks = \"remove\"\n", &[]).iter().any(|e| e.key == "html.links"));
         assert!(errors("[html]\nformat = \"text\"\n", &[]).iter().any(|e| e.key == "html.format"));
+        let c = parse(SHIPPED, &["mail.html=text", "mail.subject_tag=[SAFE]", "mail.max_parts=10"]).unwrap();
+        assert_eq!((c.mail.html, c.mail.subject_tag.as_str(), c.mail.max_parts), (MailHtml::Text, "[SAFE]", 10));
+        assert!(errors("[mail]\nhtml = \"strip\"\n", &[]).iter().any(|e| e.key == "mail.html"));
+        assert!(errors("[mail]\nmax_parts = 0\n", &[]).iter().any(|e| e.key == "mail.max_parts"));
+        assert!(errors("[mail]\nmax_header_bytes = 0\n", &[]).iter().any(|e| e.key == "mail.max_header_bytes"));
         let c = parse(SHIPPED, &["odf.hyperlinks=keep"]).unwrap();
         assert_eq!(c.odf.hyperlinks, HyperlinkPolicy::Keep);
         assert!(errors("[odf]\nhyperlinks = \"some\"\n", &[]).iter().any(|e| e.key == "odf.hyperlinks"));

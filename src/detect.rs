@@ -412,7 +412,13 @@ fn html_start(lower: &[u8]) -> Option<usize> {
 
 /// A mail message: starts with header lines and has the headers a message has.
 fn is_mail(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
+    // Whole lines only: a field name cut at the end of the window is not a broken header.
+    let window = &head[..head.len().min(4096)];
+    let window = match memchr::memrchr(b'\n', window) {
+        Some(i) if head.len() > window.len() => &window[..=i],
+        _ => window,
+    };
+    let text = String::from_utf8_lossy(window);
     let mut seen = 0;
     for (i, line) in text.lines().take(60).enumerate() {
         if line.is_empty() {
@@ -563,6 +569,15 @@ mod tests {
             detect(b"From a@b Mon Jan 1 00:00:00 2024\nFrom: a@b\nTo: c@d\n\nbody", None, None, &lim()).kind,
             Kind::Eml
         );
+        // Long header blocks (signatures, many relays): the 4 KiB window may end inside a name.
+        for pad in 0..100 {
+            let mut m = format!("Received: from a by b\r\nSubject: {}\r\n", "x".repeat(pad));
+            while m.len() < 6000 {
+                m.push_str(&format!("X-Long-Header-Name: {}\r\n", "v".repeat(80)));
+            }
+            m.push_str("\r\nbody\r\n");
+            assert_eq!(detect(m.as_bytes(), None, None, &lim()).kind, Kind::Eml, "pad {pad}");
+        }
         assert_eq!(detect("表計算\n".as_bytes(), Some("a.csv"), None, &lim()).findings, vec![]);
     }
 

@@ -6,7 +6,7 @@
 //! format module for its kind ([`formats`]); a format module is a pure function from bytes to
 //! new bytes plus the list of [`model::Action`]s it took, or a named [`model::Reason`] why it
 //! could not. Containers (archives, an OOXML package with embedded documents, PDF attachments,
-//! later mail) hand their children back to the engine, which processes them in parallel under
+//! mail messages and their attachments) hand their children back to the engine, which processes them in parallel under
 //! one shared [`engine::Budget`] (bytes, entries, depth, time) and catches panics so that a bug
 //! blocks an item instead of passing it. The [`policy`] alone turns kinds and failures into a
 //! [`model::Verdict`]: kept, disarmed or blocked; [`names`] says what an item's name hides.

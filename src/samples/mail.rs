@@ -19,6 +19,8 @@ pub enum Part {
     Message(Vec<u8>),
     /// A multipart with its subtype and parts.
     Multi(&'static str, Vec<Part>),
+    /// Bytes after an empty header block (a digest entry: a message by default).
+    Bare(Vec<u8>),
 }
 
 fn b64(data: &[u8]) -> String {
@@ -47,6 +49,10 @@ fn write_part(p: &Part, out: &mut Vec<u8>, tag: &str, n: &mut u32) {
         Part::Message(m) => {
             out.extend_from_slice(b"Content-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n");
             out.extend_from_slice(m);
+        }
+        Part::Bare(b) => {
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(b);
         }
         Part::Multi(sub, parts) => {
             *n += 1;
@@ -204,13 +210,92 @@ pub fn nested_docm() -> Vec<u8> {
     message(&headers("Fwd: Original", "outer"), &body)
 }
 
-/// A TNEF `winmail.dat`: its signature and a version attribute (blocked as unsupported: not
-/// unpacked).
+/// An Outlook message with its attachments in a TNEF `winmail.dat`: a macro document with a
+/// Japanese long name and a text file.
 pub fn tnef() -> Vec<u8> {
-    let mut dat = vec![0x78, 0x9F, 0x3E, 0x22, 0x01, 0x00];
-    dat.extend_from_slice(&[0x01, 0x06, 0x90, 0x08, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00]);
+    let docm = word::vba(ct::DOCM_MAIN);
+    let dat = crate::formats::mime::tnef::write(&[("報告書.docm", &docm), ("memo.txt", b"ward 3 memo\r\n")]);
     let body = Part::Multi("mixed", vec![text(BODY), attachment("application/ms-tnef", "winmail.dat", dat)]);
     message(&headers("Outlook rich text", "tnef"), &body)
+}
+
+/// A TNEF stream with a wrong checksum: the wrapper is replaced by the notice.
+pub fn tnef_damaged() -> Vec<u8> {
+    let mut dat = crate::formats::mime::tnef::write(&[("memo.txt", b"ward 3 memo\r\n")]);
+    let n = dat.len();
+    dat[n - 20] ^= 0x55;
+    let body = Part::Multi("mixed", vec![text(BODY), attachment("application/ms-tnef", "winmail.dat", dat)]);
+    message(&headers("Outlook rich text", "tnef2"), &body)
+}
+
+/// A text message of about `bytes` bytes (for the benchmarks).
+pub fn plain_of_size(bytes: usize) -> Vec<u8> {
+    let line = "The ward rounds start at nine; please bring the updated charts.\n";
+    let body = line.repeat(bytes / line.len() + 1);
+    message(&headers("Rounds", "size"), &text(&body))
+}
+
+/// A message with one attachment (for the benchmarks).
+pub fn with_attachment(mime: &str, name: &str, data: Vec<u8>) -> Vec<u8> {
+    let body = Part::Multi("mixed", vec![text(BODY), attachment(mime, name, data)]);
+    message(&headers("Attached", "one"), &body)
+}
+
+/// A digest (multipart/digest) whose entry, without a Content-Type, is by default a message:
+/// one that carries a macro document.
+pub fn digest_docm() -> Vec<u8> {
+    let inner =
+        with_attachment("application/vnd.ms-word.document.macroEnabled.12", "digest.docm", word::vba(ct::DOCM_MAIN));
+    let body = Part::Multi("digest", vec![Part::Bare(inner)]);
+    message(&headers("Digest", "digest"), &body)
+}
+
+/// uuencode (POSIX `uuencode` body lines), for the sample that hides a file in a text body.
+fn uuencode(data: &[u8]) -> String {
+    let c = |v: u8| if v == 0 { '`' } else { (v + 32) as char };
+    let mut out = String::new();
+    for line in data.chunks(45) {
+        out.push(c(line.len() as u8));
+        for g in line.chunks(3) {
+            let b = [g[0], *g.get(1).unwrap_or(&0), *g.get(2).unwrap_or(&0)];
+            out.push(c(b[0] >> 2));
+            out.push(c(((b[0] & 3) << 4) | (b[1] >> 4)));
+            out.push(c(((b[1] & 15) << 2) | (b[2] >> 6)));
+            out.push(c(b[2] & 63));
+        }
+        out.push('\n');
+    }
+    out.push_str("`\nend\n");
+    out
+}
+
+/// A program uuencoded inside the text body, which some readers show as an attachment.
+pub fn uuencoded_in_text() -> Vec<u8> {
+    let body = format!("Here is the viewer.\n\nbegin 644 viewer.exe\n{}", uuencode(&hostile::executable()));
+    message(&headers("Viewer inline", "uu"), &text(&body))
+}
+
+/// A part whose header holds a line that is not a field: that part is replaced by the notice,
+/// the rest of the message goes on.
+pub fn broken_part_header() -> Vec<u8> {
+    let mut m = headers("Broken part", "brokenpart").into_bytes();
+    m.extend_from_slice(
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+          Content-Type: text/plain\r\n\r\nSee attached.\r\n--b\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\n\
+          this line is not a header field\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n",
+    );
+    m
+}
+
+/// An S/MIME signed message (multipart/signed): the signature covers the first part.
+pub fn signed(first: Part) -> Vec<u8> {
+    let sig = Part::Attachment {
+        fields: "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n\
+                 Content-Disposition: attachment; filename=\"smime.p7s\"\r\n"
+            .into(),
+        data: vec![0x30, 0x82, 0x01, 0x00, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02],
+    };
+    message(&headers("Signed", "signed"), &Part::Multi("signed", vec![first, sig]))
 }
 
 /// 10 000 small parts in one multipart (past `[mail] max_parts`).
@@ -289,12 +374,32 @@ pub fn all() -> Vec<Sample> {
         s("plain.eml", plain(), Expected::clean("eml")),
         s("iso_2022_jp.eml", iso_2022_jp(), Expected::disarmed("eml", &[RemovedVbaProject, ConvertedToMacroFree])),
         s("nested_docm.eml", nested_docm(), Expected::disarmed("eml", &[RemovedVbaProject, ConvertedToMacroFree])),
-        s("tnef_winmail.eml", tnef(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
+        s(
+            "tnef_winmail.eml",
+            tnef(),
+            Expected::disarmed("eml", &[RemovedVbaProject, ConvertedToMacroFree, RemovedArchiveMetadata]),
+        ),
+        s("tnef_damaged.eml", tnef_damaged(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
+        s("digest_docm.eml", digest_docm(), Expected::disarmed("eml", &[RemovedVbaProject, ConvertedToMacroFree])),
+        s("uuencoded_in_text.eml", uuencoded_in_text(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
         s("ten_thousand_parts.eml", ten_thousand_parts(), Expected::blocked(Reason::LimitEntries)),
         s("multipart_100_deep.eml", multipart_100_deep(), Expected::blocked(Reason::LimitNesting)),
         s("message_100_deep.eml", message_100_deep(), Expected::blocked(Reason::LimitDepth)),
         s("header_1mb.eml", header_1mb(), Expected::blocked(Reason::LimitHeaderBytes)),
         s("missing_boundary.eml", missing_boundary(), Expected::blocked(Reason::Malformed)),
         s("bad_base64.eml", bad_base64(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
+        s("signed_benign.eml", signed(Part::Multi("mixed", vec![text(BODY)])), Expected::clean("eml")),
+        s(
+            "signed_docm.eml",
+            signed(Part::Multi(
+                "mixed",
+                vec![
+                    text(BODY),
+                    attachment("application/vnd.ms-word.document.macroEnabled.12", "s.docm", word::vba(ct::DOCM_MAIN)),
+                ],
+            )),
+            Expected::disarmed("eml", &[RemovedVbaProject, RemovedSignature]),
+        ),
+        s("broken_part_header.eml", broken_part_header(), Expected::disarmed("eml", &[RemovedBlockedEntry])),
     ]
 }

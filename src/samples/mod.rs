@@ -8,7 +8,8 @@
 //! OpenDocument packages and flat XML documents, one per row of the ODF checklist; and, in
 //! [`rtf`], RTF documents written as text, one per row of the RTF checklist; in [`archive`]
 //! and [`packed`], archives and disguised files, benign and hostile; in [`markup`], HTML, SVG
-//! and XML files written as text. Nothing is
+//! and XML files written as text; in [`mail`], mail messages with attachments, benign and
+//! hostile. Nothing is
 //! downloaded or copied, and the payloads are inert (a message box macro or script, a batch file
 //! that echoes, a PE header without code).
 //!

@@ -92,6 +92,9 @@ fn active_content(data: &[u8], at: &str, problems: &mut Vec<String>) {
     if text.contains("<script") || text.contains("onload=") {
         problems.push(format!("{at}: an HTML script"));
     }
+    if text.contains("begin 644 ") {
+        problems.push(format!("{at}: a uuencoded file"));
+    }
     if data.starts_with(b"PK\x03\x04") {
         let Ok(mut z) = zip::ZipArchive::new(Cursor::new(data)) else {
             return problems.push(format!("{at}: a zip that does not read"));
@@ -215,6 +218,49 @@ fn names_and_japanese_text_survive() {
     let mut parts = Vec::new();
     leaves(output("nested_docm.eml"), 0, &mut parts).unwrap();
     assert!(parts.iter().any(|p| p.name.as_deref() == Some("order.docx")));
+
+    // The TNEF wrapper gives way to its attachments, under their long names.
+    let mut parts = Vec::new();
+    leaves(output("tnef_winmail.eml"), 0, &mut parts).unwrap();
+    let names: Vec<_> = parts.iter().filter_map(|p| p.name.as_deref()).collect();
+    assert_eq!(names, ["報告書.docx", "memo.txt"]);
+    assert_eq!(parts[2].data, b"ward 3 memo\r\n");
+
+    // A digest entry without a Content-Type is a message: its docm came back as a docx.
+    let mut parts = Vec::new();
+    leaves(output("digest_docm.eml"), 0, &mut parts).unwrap();
+    assert!(
+        parts.iter().any(|p| p.name.as_deref() == Some("digest.docx")),
+        "{:?}",
+        parts.iter().map(|p| &p.name).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_rebuilt_html_attachment_says_it_is_utf_8() {
+    let (page, _, _) =
+        encoding_rs::SHIFT_JIS.encode("<html><body><p>検査結果のお知らせ</p><script>alert(1)</script></body></html>");
+    let msg = mail::with_attachment("text/html; charset=Shift_JIS", "result.html", page.into_owned());
+    let o = process("html.eml", &msg);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    let mut parts = Vec::new();
+    leaves(o.output.as_deref().unwrap(), 0, &mut parts).unwrap();
+    let html = parts.iter().find(|p| p.name.as_deref() == Some("result.html")).expect("the page");
+    let text = String::from_utf8_lossy(&html.data);
+    assert!(text.contains("検査結果のお知らせ") && !text.contains("<script"), "{text}");
+}
+
+#[test]
+fn an_unchanged_message_keeps_its_body_bytes_and_signature() {
+    for name in ["signed_benign.eml", "plain.eml"] {
+        let s = sample(name);
+        let out = output(name);
+        let body_at = |b: &[u8]| b.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0);
+        assert_eq!(&out[body_at(out)..], &s.bytes[body_at(&s.bytes)..], "{name}: body bytes changed");
+    }
+    let mut parts = Vec::new();
+    leaves(output("signed_docm.eml"), 0, &mut parts).unwrap();
+    assert!(!parts.iter().any(|p| p.name.as_deref() == Some("smime.p7s")), "a signature that no longer holds");
 }
 
 #[test]
@@ -270,6 +316,22 @@ fn settings_change_what_becomes_of_parts() {
     let again = process_with(&e, "four.eml", tagged.output.as_deref().unwrap());
     let m = MessageParser::new().parse(again.output.as_deref().unwrap()).unwrap();
     assert_eq!(m.subject(), Some("[無害化済] Invoice 2025-001"), "tagged twice");
+    // An encoded subject keeps the space after the tag.
+    let jp = sample("iso_2022_jp.eml");
+    let o = process_with(&e, "jp.eml", &jp.bytes);
+    let m = MessageParser::new().parse(o.output.as_deref().unwrap()).unwrap();
+    assert_eq!(m.subject(), Some("[無害化済] 見積書の送付"));
+}
+
+#[test]
+fn the_result_field_stays_short_for_many_parts() {
+    let parts = (0..300).map(|i| mail::attachment("text/plain", &format!("n{i}.txt"), b"x\r\n".to_vec())).collect();
+    let msg = mail::message(&mail::headers("Many", "many300"), &mail::Part::Multi("mixed", parts));
+    let o = process("many.eml", &msg);
+    let out = o.output.as_deref().expect("output");
+    let end = out.windows(4).position(|w| w == b"\r\nFr").expect("fields after the result");
+    assert!(end < 2000, "X-Mugai-Result of {end} bytes");
+    assert!(String::from_utf8_lossy(&out[..end]).contains("and 250 more parts"));
 }
 
 #[test]

@@ -9,8 +9,8 @@
 //! base64 and quoted-printable decoders.
 //!
 //! - The text/plain body keeps its bytes and its charset (no re-encoding, so no 文字化け).
-//! - The HTML body is cleaned per `[mail] html`: sanitized (written as UTF-8 only when
-//!   something was removed), turned into text, or kept.
+//! - The HTML body is cleaned per `[mail] html`: sanitized (always written anew, as UTF-8),
+//!   turned into text, or kept.
 //! - Every other leaf part (attachments, inline images, text attachments) is a child item of the
 //!   engine, disarmed in parallel; nested `message/rfc822` parts are children too and come back
 //!   here one level deeper. A part that comes back unchanged keeps its original bytes; a changed
@@ -20,16 +20,18 @@
 //!   the message), and listed as held so that the original goes to quarantine.
 //! - Header fields are kept byte for byte, but for the Content-* fields of replaced parts, any
 //!   `X-Mugai-Result` the sender wrote (replaced by ours), and the subject tag when configured.
+//! - A TNEF wrapper (`winmail.dat`) is replaced by its attachments ([`tnef`]), each a child.
 //! - The preamble and epilogue of multiparts (text no reader shows) are left out.
 //!
 //! Refused: a message without header fields or with a header line that is not a field
 //! (`malformed`); a part in a transfer encoding other than 7bit, 8bit, binary, base64 and
-//! quoted-printable, message/partial and message/external-body (`unsupported`); TNEF
-//! (`winmail.dat`), whose attachments are not unpacked yet (`unsupported`); encrypted S/MIME and
-//! PGP parts (`encrypted`). These block the part, not the message. A limit reached anywhere, in
+//! quoted-printable, message/partial and message/external-body (`unsupported`); a TNEF
+//! wrapper that does not read or holds an attachment without data ([`tnef`]); encrypted S/MIME
+//! and PGP parts (`encrypted`). These block the part, not the message. A limit reached anywhere, in
 //! a nested message too, blocks the whole message, as in archives.
 
 mod encode;
+pub mod tnef;
 
 use crate::config::{BlockedEntryPolicy, MailHtml};
 use crate::formats::markup::{self, HtmlOptions};
@@ -90,6 +92,8 @@ enum Role {
     Child(usize),
     /// A detached signature of a multipart/signed.
     Signature,
+    /// A TNEF wrapper: the children made of its attachments, with their names.
+    Tnef(Vec<(usize, String)>),
     /// Refused here, without the engine.
     Refused(Reason, String),
 }
@@ -124,7 +128,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     };
     let (envelope, data) = data.split_at(envelope_len);
     let mut w = Walker { ctx, parts: 0, children: Vec::new() };
-    let root = w.node(data, 0, true)?;
+    let root = w.node(data, 0, true, "text/plain")?;
     // The whole message must also read as a message to mail-parser, the reference reader here.
     if MessageParser::new().parse(data).is_none_or(|m| m.parts.is_empty()) {
         return Err(FormatError::malformed("no header fields: not a mail message"));
@@ -132,7 +136,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     let items = std::mem::take(&mut w.children);
     let outcomes = ctx.children.process(items, ctx.depth + 1, ctx.budget);
     let outcomes = outcomes.into_iter().map(Some).collect();
-    let mut out = Writer { ctx, eol, reference, outcomes, actions: Vec::new(), results: Vec::new() };
+    let mut out = Writer { ctx, eol, reference, outcomes, actions: Vec::new(), results: Vec::new(), rewritten: 0 };
     let mut body = Vec::with_capacity(data.len() + 1024);
     out.write(&root, &mut body, true)?;
     let actions = std::mem::take(&mut out.actions);
@@ -145,7 +149,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
 
 impl<'c, 'a> Walker<'c, 'a> {
     /// Reads one part (the message itself when `top`) at multipart nesting `level`.
-    fn node(&mut self, part: &'a [u8], level: u32, top: bool) -> Result<Node<'a>, FormatError> {
+    fn node(&mut self, part: &'a [u8], level: u32, top: bool, default_mime: &str) -> Result<Node<'a>, FormatError> {
         let ctx = self.ctx;
         ctx.budget.check_time()?;
         let limits = ctx.budget.limits();
@@ -164,12 +168,25 @@ impl<'c, 'a> Walker<'c, 'a> {
         }
         ctx.budget.charge_entries(1)?;
         let (head_bytes, body) = split_head(part, ctx.config.mail.max_header_bytes)?;
-        let head = read_head(head_bytes, top)?;
+        let head = read_head(head_bytes, top, default_mime)?;
         if let Some(boundary) = head.mime.strip_prefix("multipart/").and(head.boundary.clone()) {
             let (bodies, dropped_text) = split_multipart(body, &boundary, ctx)?;
             let mut children = Vec::with_capacity(bodies.len());
             for b in bodies {
-                children.push(self.node(b, level + 1, false)?);
+                let default = if head.mime == "multipart/digest" { "message/rfc822" } else { "text/plain" };
+                // A part that does not read (a broken header line, a nested multipart without
+                // its boundary) is replaced by the notice; the rest of the message still goes.
+                let child = match self.node(b, level + 1, false, default) {
+                    Ok(n) => n,
+                    Err(e) if e.reason == Reason::Malformed => Node::Leaf {
+                        head: Head::empty(),
+                        whole: b,
+                        role: Role::Refused(e.reason, e.detail),
+                        label: format!("part{}", self.parts),
+                    },
+                    Err(e) => return Err(e),
+                };
+                children.push(child);
             }
             return Ok(Node::Multipart { head, whole: part, boundary, children, dropped_text });
         }
@@ -182,20 +199,17 @@ impl<'c, 'a> Walker<'c, 'a> {
             (None, "message/rfc822") => format!("part{}.eml", self.parts),
             (None, _) => format!("part{}", self.parts),
         };
-        let role = self.role(&head, body, &label)?;
+        let role = self.role(&head, body, &label, top)?;
         Ok(Node::Leaf { head, whole: part, role, label })
     }
 
-    fn role(&mut self, head: &Head<'_>, body: &[u8], label: &str) -> Result<Role, FormatError> {
+    fn role(&mut self, head: &Head<'_>, body: &[u8], label: &str, top: bool) -> Result<Role, FormatError> {
         let mime = head.mime.as_str();
         let attached = head.disposition.as_deref() == Some("attachment") || head.name.is_some();
         let refused = |r: Reason, d: &str| Ok(Role::Refused(r, d.to_string()));
         match mime {
             "message/partial" | "message/external-body" => {
                 return refused(Reason::Unsupported, "a message in pieces or stored elsewhere")
-            }
-            "application/ms-tnef" | "application/vnd.ms-tnef" => {
-                return refused(Reason::Unsupported, "TNEF (winmail.dat): its attachments are not unpacked yet")
             }
             "application/pkcs7-mime" | "application/x-pkcs7-mime" | "application/pgp-encrypted" => {
                 return refused(Reason::Encrypted, "S/MIME or PGP content, readable only with the key")
@@ -205,11 +219,16 @@ impl<'c, 'a> Walker<'c, 'a> {
             }
             _ => {}
         }
-        if label.eq_ignore_ascii_case("winmail.dat") {
-            return refused(Reason::Unsupported, "TNEF (winmail.dat): its attachments are not unpacked yet");
-        }
         if !attached && mime == "text/plain" {
-            return Ok(Role::Text);
+            // Some readers turn uuencoded or yEnc blocks inside a text body into attachments:
+            // a file that would pass here unseen.
+            return Ok(match self.decode(head, body)? {
+                Ok(text) if has_encoded_file(&text) => {
+                    Role::Refused(Reason::Unsupported, "a uuencoded or yEnc file inside a text part".into())
+                }
+                Ok(_) => Role::Text,
+                Err((reason, why)) => Role::Refused(reason, why),
+            });
         }
         let decoded = match self.decode(head, body)? {
             Ok(d) => d,
@@ -217,6 +236,26 @@ impl<'c, 'a> Walker<'c, 'a> {
         };
         if !attached && mime == "text/html" {
             return Ok(Role::Html(decoded));
+        }
+        let tnef_type = matches!(mime, "application/ms-tnef" | "application/vnd.ms-tnef");
+        if tnef_type || label.eq_ignore_ascii_case("winmail.dat") && tnef::is_tnef(&decoded) {
+            if top {
+                return refused(Reason::Unsupported, "a message that is only a TNEF stream");
+            }
+            let found = match tnef::attachments(&decoded, self.ctx.budget) {
+                Ok(f) => f,
+                Err(e) if matches!(e.reason.class(), FailureClass::Limit | FailureClass::Timeout) => return Err(e),
+                Err(e) => return Ok(Role::Refused(e.reason, format!("TNEF: {}", e.detail))),
+            };
+            let mut kids = Vec::with_capacity(found.len());
+            for (n, a) in found.into_iter().enumerate() {
+                let Some(data) = a.data else { return refused(tnef::NO_DATA.0, tnef::NO_DATA.1) };
+                let name = a.name.map(|n| crate::names::base_name(&n).to_string()).filter(|n| !n.is_empty());
+                let label = name.clone().unwrap_or_else(|| format!("{label}-{}", n + 1));
+                self.children.push(Item::new(data, name, label.clone()));
+                kids.push((self.children.len() - 1, label));
+            }
+            return Ok(Role::Tnef(kids));
         }
         let mut item = Item::new(decoded, head.name.clone(), label.to_string());
         item.declared_type = Some(mime.to_string());
@@ -273,18 +312,39 @@ fn split_head(part: &[u8], max: u64) -> Result<(&[u8], &[u8]), FormatError> {
 }
 
 /// Splits the header block into fields and reads their Content-* values with mail-parser.
-fn read_head(block: &[u8], top: bool) -> Result<Head<'_>, FormatError> {
+impl Head<'_> {
+    /// The header of a part that did not read: its fields are not carried over.
+    fn empty() -> Self {
+        Head {
+            fields: Vec::new(),
+            mime: "application/octet-stream".into(),
+            charset: None,
+            boundary: None,
+            cte: String::new(),
+            disposition: None,
+            name: None,
+            subject: None,
+        }
+    }
+}
+
+/// `default_mime` is the type of a part without Content-Type: text/plain, or message/rfc822 in
+/// a multipart/digest (RFC 2046 5.1.5).
+fn read_head<'a>(block: &'a [u8], top: bool, default_mime: &str) -> Result<Head<'a>, FormatError> {
     let mut fields: Vec<Field<'_>> = Vec::new();
+    // Where the last field started, so that its continuation lines join it.
+    let mut field_start = 0;
     let mut at = 0;
     while at < block.len() {
         let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |i| at + i + 1);
         let line = &block[at..end];
         if line.starts_with(b" ") || line.starts_with(b"\t") {
             match fields.last_mut() {
-                Some(f) => f.raw = &block[(f.raw.as_ptr() as usize - block.as_ptr() as usize)..end],
+                Some(f) => f.raw = &block[field_start..end],
                 None => return Err(FormatError::malformed("a header block that starts with a continuation line")),
             }
         } else {
+            field_start = at;
             let colon = memchr::memchr(b':', line).filter(|&c| c > 0 && line[..c].iter().all(|b| b.is_ascii_graphic()));
             let Some(c) = colon else {
                 return Err(FormatError::malformed(format!(
@@ -301,7 +361,7 @@ fn read_head(block: &[u8], top: bool) -> Result<Head<'_>, FormatError> {
     }
     let mut head = Head {
         fields,
-        mime: "text/plain".into(),
+        mime: default_mime.into(),
         charset: None,
         boundary: None,
         cte: String::new(),
@@ -349,6 +409,25 @@ fn read_head(block: &[u8], top: bool) -> Result<Head<'_>, FormatError> {
     }
     head.name = head.name.map(|n| crate::names::base_name(n.trim()).to_string()).filter(|n| !n.is_empty());
     Ok(head)
+}
+
+/// A `begin 644 name` line followed by an `end` line (uuencode), or a `=ybegin ` line (yEnc).
+fn has_encoded_file(text: &[u8]) -> bool {
+    let mut begun = false;
+    for line in text.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.starts_with(b"=ybegin ") {
+            return true;
+        }
+        if let Some(rest) = line.strip_prefix(b"begin ") {
+            let mode = rest.iter().take_while(|b| (b'0'..=b'7').contains(b)).count();
+            begun |= (3..=4).contains(&mode) && rest.get(mode) == Some(&b' ');
+        }
+        if begun && line == b"end" {
+            return true;
+        }
+    }
+    false
 }
 
 fn legacy_japanese(block: &[u8]) -> Option<String> {
@@ -415,6 +494,9 @@ fn split_multipart<'a>(
     Ok((parts, has_text(pre) || has_text(epi)))
 }
 
+/// Parts listed one by one in `X-Mugai-Result`.
+const MAX_RESULT_PARTS: usize = 50;
+
 struct Writer<'c, 'a> {
     ctx: &'c Context<'a>,
     eol: &'static [u8],
@@ -423,13 +505,17 @@ struct Writer<'c, 'a> {
     actions: Vec<Action>,
     /// One entry per part for `X-Mugai-Result`.
     results: Vec<String>,
+    /// Parts written anew so far (not as their original bytes).
+    rewritten: usize,
 }
 
 impl Writer<'_, '_> {
     fn write(&mut self, node: &Node<'_>, out: &mut Vec<u8>, top: bool) -> Result<(), FormatError> {
         match node {
-            Node::Multipart { head, boundary, children, dropped_text, .. } => {
+            Node::Multipart { head, whole, boundary, children, dropped_text } => {
+                let before = self.rewritten;
                 if *dropped_text {
+                    self.rewritten += 1;
                     self.actions.push(Action::with_detail(
                         ActionKind::RemovedArchiveMetadata,
                         "multipart",
@@ -442,14 +528,24 @@ impl Writer<'_, '_> {
                 let mut bodies = Vec::with_capacity(children.len());
                 let mut first_changed = false;
                 for (i, c) in children.iter().enumerate() {
-                    let mut b = Vec::new();
-                    let gone = self.write_child(c, &mut b, signed && !first_changed)?;
+                    let rewritten = self.rewritten;
+                    let written = self.write_child(c, signed && !first_changed)?;
                     if i == 0 {
-                        first_changed = whole_of(c) != b.as_slice();
+                        first_changed = self.rewritten != rewritten;
                     }
-                    if !gone {
-                        bodies.push(b);
+                    bodies.extend(written);
+                }
+                // Nothing inside was rewritten: the original bytes, so that signatures over
+                // them (S/MIME, DKIM body hashes) still hold.
+                if self.rewritten == before {
+                    if top {
+                        self.head(head, None, out, true);
+                        out.extend_from_slice(self.eol);
+                        out.extend_from_slice(split_head(whole, u64::MAX).map(|(_, b)| b).unwrap_or_default());
+                    } else {
+                        out.extend_from_slice(whole);
                     }
+                    return Ok(());
                 }
                 self.head(head, None, out, top);
                 out.extend_from_slice(self.eol);
@@ -471,6 +567,7 @@ impl Writer<'_, '_> {
                     out.extend_from_slice(body);
                 }
                 Rebuilt::New { content_type, disposition, cte, body } => {
+                    self.rewritten += 1;
                     let mut new = content_type;
                     if let Some(d) = disposition {
                         new.extend_from_slice(&d);
@@ -486,22 +583,52 @@ impl Writer<'_, '_> {
         Ok(())
     }
 
-    /// Writes a child part; true when it was left out (a stale signature).
-    fn write_child(&mut self, node: &Node<'_>, out: &mut Vec<u8>, keep_signature: bool) -> Result<bool, FormatError> {
-        if let Node::Leaf { role: Role::Signature, whole, label, .. } = node {
-            if keep_signature {
-                out.extend_from_slice(whole);
-                return Ok(false);
+    /// The parts a child part becomes: none for a stale signature, the attachments of a TNEF
+    /// wrapper, else one.
+    fn write_child(&mut self, node: &Node<'_>, keep_signature: bool) -> Result<Vec<Vec<u8>>, FormatError> {
+        match node {
+            Node::Leaf { role: Role::Signature, whole, label, .. } => {
+                if keep_signature {
+                    return Ok(vec![whole.to_vec()]);
+                }
+                let what = "signed content changed";
+                self.actions.push(Action::with_detail(ActionKind::RemovedSignature, label.as_str(), what));
+                self.rewritten += 1;
+                Ok(Vec::new())
             }
-            self.actions.push(Action::with_detail(
-                ActionKind::RemovedSignature,
-                label.as_str(),
-                "signed content changed",
-            ));
-            return Ok(true);
+            Node::Leaf { role: Role::Tnef(kids), label, .. } => {
+                self.rewritten += 1;
+                self.actions.push(Action::with_detail(
+                    ActionKind::RemovedArchiveMetadata,
+                    label.as_str(),
+                    "TNEF wrapper (rich-text body, message properties); its attachments kept as parts",
+                ));
+                let mut parts = Vec::with_capacity(kids.len());
+                for (i, kid_label) in kids {
+                    let Some(o) = self.outcomes.get_mut(*i).and_then(Option::take) else {
+                        return Err(FormatError::new(Reason::InternalError, "a part came back without its outcome"));
+                    };
+                    let mut b = Vec::new();
+                    if let Rebuilt::New { content_type, disposition, cte, body } = self.child(None, kid_label, o)? {
+                        b.extend_from_slice(&content_type);
+                        if let Some(d) = disposition {
+                            b.extend_from_slice(&d);
+                        }
+                        b.extend_from_slice(format!("Content-Transfer-Encoding: {cte}").as_bytes());
+                        b.extend_from_slice(self.eol);
+                        b.extend_from_slice(self.eol);
+                        b.extend_from_slice(&body);
+                    }
+                    parts.push(b);
+                }
+                Ok(parts)
+            }
+            _ => {
+                let mut b = Vec::new();
+                self.write(node, &mut b, false)?;
+                Ok(vec![b])
+            }
         }
-        self.write(node, out, false)?;
-        Ok(false)
     }
 
     /// The header block: the original fields, without the ones `new` replaces, then `new`.
@@ -520,7 +647,14 @@ impl Writer<'_, '_> {
                 // `Subject: <tag> <original value>`: the tag goes in front of the kept value.
                 let value = &f.raw[f.raw.iter().position(|&b| b == b':').map_or(0, |c| c + 1)..];
                 out.extend_from_slice(b"Subject: ");
-                out.extend_from_slice(encode::encoded_words(&self.ctx.config.mail.subject_tag).as_bytes());
+                let tag = &self.ctx.config.mail.subject_tag;
+                // White space between two encoded words is not shown: the space after the tag
+                // then goes inside its word.
+                let tag = match !tag.is_ascii() && value.trim_ascii_start().starts_with(b"=?") {
+                    true => encode::encoded_words(&format!("{tag} ")),
+                    false => encode::encoded_words(tag),
+                };
+                out.extend_from_slice(tag.as_bytes());
                 if !value.starts_with(b" ") && !value.starts_with(b"\t") {
                     out.push(b' ');
                 }
@@ -553,20 +687,28 @@ impl Writer<'_, '_> {
 
     fn leaf(&mut self, head: &Head<'_>, role: &Role, label: &str) -> Result<Rebuilt, FormatError> {
         match role {
-            Role::Text => Ok(Rebuilt::Same),
-            Role::Signature => Ok(Rebuilt::Same),
+            Role::Text | Role::Signature => Ok(Rebuilt::Same),
+            // Never at the top (refused there), and written by `write_child`.
+            Role::Tnef(_) => Err(FormatError::new(Reason::InternalError, "a TNEF part outside a multipart")),
             Role::Refused(reason, detail) => self.blocked(label, *reason, detail.clone()),
             Role::Html(decoded) => self.html(head, decoded, label),
             Role::Child(i) => {
                 let Some(o) = self.outcomes.get_mut(*i).and_then(Option::take) else {
                     return Err(FormatError::new(Reason::InternalError, "a part came back without its outcome"));
                 };
-                self.child(head, label, o)
+                self.child(Some(head), label, o)
             }
         }
     }
 
-    fn child(&mut self, head: &Head<'_>, label: &str, o: crate::engine::Outcome) -> Result<Rebuilt, FormatError> {
+    /// What becomes of a child; `head` is the part's own header block, `None` for an
+    /// attachment taken out of a TNEF wrapper (always written as a new part).
+    fn child(
+        &mut self,
+        head: Option<&Head<'_>>,
+        label: &str,
+        o: crate::engine::Outcome,
+    ) -> Result<Rebuilt, FormatError> {
         match (o.verdict, o.output) {
             (Verdict::Kept | Verdict::Disarmed, Some(data)) => {
                 let unchanged = o.sha256_out.as_deref() == Some(o.sha256_in.as_str());
@@ -577,15 +719,32 @@ impl Writer<'_, '_> {
                     "clean"
                 };
                 adopt_child_actions(&mut self.actions, label, o.actions);
-                if unchanged {
+                if unchanged && head.is_some() {
                     self.results.push(format!("{} {verdict};", encode::encoded_words(label)));
                     return Ok(Rebuilt::Same);
                 }
-                let name = o.output_name.clone().or_else(|| head.name.clone());
+                let name = o.output_name.clone().or_else(|| head.and_then(|h| h.name.clone()));
                 let shown = name.clone().unwrap_or_else(|| label.to_string());
                 self.results.push(format!("{} {verdict};", encode::encoded_words(&shown)));
-                let mime = if kind == o.kind { head.mime.clone() } else { mime_of(kind).to_string() };
-                Ok(self.new_part(head, &mime, name.as_deref(), &data, kind))
+                // The same kind keeps its declared type, and text its charset (formula cells
+                // made inert keep the text's bytes); rebuilt HTML is UTF-8.
+                let (mime, charset) = match head {
+                    Some(h) if kind == o.kind => {
+                        let charset = match kind {
+                            Kind::Text => h.charset.clone().filter(|_| h.mime.starts_with("text/")),
+                            Kind::Html => Some("UTF-8".to_string()),
+                            _ => None,
+                        };
+                        (h.mime.clone(), charset)
+                    }
+                    // Markup comes back as UTF-8 HTML or text.
+                    _ if matches!(kind, Kind::Html | Kind::Text) => {
+                        (mime_of(kind).to_string(), Some("UTF-8".to_string()))
+                    }
+                    _ => (mime_of(kind).to_string(), None),
+                };
+                let disposition = head.and_then(|h| h.disposition.as_deref()).unwrap_or("attachment");
+                Ok(self.new_part(disposition, &mime, charset.as_deref(), name.as_deref(), &data, kind))
             }
             _ => {
                 let reason = o.reason.unwrap_or(Reason::InternalError);
@@ -595,14 +754,21 @@ impl Writer<'_, '_> {
         }
     }
 
-    fn new_part(&self, head: &Head<'_>, mime: &str, name: Option<&str>, data: &[u8], kind: Kind) -> Rebuilt {
+    fn new_part(
+        &self,
+        disposition: &str,
+        mime: &str,
+        charset: Option<&str>,
+        name: Option<&str>,
+        data: &[u8],
+        kind: Kind,
+    ) -> Rebuilt {
         let eol = self.eol;
-        let params: Vec<String> = name.map(|n| encode::name_params("name", n)).unwrap_or_default();
+        let mut params: Vec<String> = charset.map(|c| vec![format!("charset=\"{c}\"")]).unwrap_or_default();
+        params.extend(name.map(|n| encode::name_params("name", n)).unwrap_or_default());
         let content_type = encode::field_with_params("Content-Type", mime, &params, eol);
-        let disposition = name.map(|n| {
-            let kind = head.disposition.as_deref().unwrap_or("attachment");
-            encode::field_with_params("Content-Disposition", kind, &encode::name_params("filename", n), eol)
-        });
+        let file_params = name.map(|n| encode::name_params("filename", n)).unwrap_or_default();
+        let disposition = Some(encode::field_with_params("Content-Disposition", disposition, &file_params, eol));
         if kind == Kind::Eml {
             // A message part may not be base64 (RFC 2046 5.2.1): 7bit or 8bit, as its bytes are.
             let cte = if data.is_ascii() { "7bit" } else { "8bit" };
@@ -639,27 +805,28 @@ impl Writer<'_, '_> {
             return Ok(Rebuilt::Same);
         }
         let declared = head.charset.as_deref().and_then(|c| encoding_rs::Encoding::for_label(c.trim().as_bytes()));
-        let text = match declared.and_then(|e| e.decode_without_bom_handling_and_without_replacement(decoded)) {
-            Some(t) => t.into_owned(),
-            None => markup::charset::decode(decoded)?.0,
-        };
         let opts = HtmlOptions::from_config(self.ctx.config);
         let budget = self.ctx.budget;
-        let (new, acts, mime) = match policy {
-            MailHtml::Text => {
-                let (t, a) = markup::html_to_text(&text, &opts, budget)?;
-                (t, a, "text/plain")
-            }
-            _ => {
-                let (h, a) = markup::sanitize_html(&text, &opts, budget)?;
-                (h, a, "text/html")
-            }
-        };
-        if acts.is_empty() && policy == MailHtml::Sanitize {
-            self.results.push(format!("{} clean;", encode::encoded_words(label)));
-            return Ok(Rebuilt::Same);
+        let cleaned = match declared.and_then(|e| e.decode_without_bom_handling_and_without_replacement(decoded)) {
+            Some(t) => Ok(t.into_owned()),
+            None => markup::charset::decode(decoded).map(|(t, _)| t),
         }
-        let verdict = if acts.is_empty() { "text" } else { "disarmed" };
+        .and_then(|text| match policy {
+            MailHtml::Text => markup::html_to_text(&text, &opts, budget).map(|(t, a)| (t, a, "text/plain")),
+            _ => markup::sanitize_html(&text, &opts, budget).map(|(h, a)| (h, a, "text/html")),
+        });
+        // A body that cannot be read or cleaned is blocked like an attachment (a limit blocks
+        // the message). Even a body with nothing removed is written as cleaned: only what the
+        // cleaner wrote is passed on.
+        let (new, acts, mime) = match cleaned {
+            Ok(c) => c,
+            Err(e) => return self.blocked(label, e.reason, e.detail),
+        };
+        let verdict = match (acts.is_empty(), policy) {
+            (false, _) => "disarmed",
+            (true, MailHtml::Text) => "text",
+            (true, _) => "clean",
+        };
         self.results.push(format!("{} {verdict};", encode::encoded_words(label)));
         adopt_child_actions(&mut self.actions, label, acts);
         let content_type = encode::field_with_params("Content-Type", mime, &["charset=UTF-8".into()], self.eol);
@@ -687,19 +854,17 @@ impl Writer<'_, '_> {
         if held {
             words.push(format!("ref={};", self.reference));
         }
-        words.extend(self.results.iter().cloned());
+        // Bounded, so that a message of many parts does not get a field relays refuse.
+        words.extend(self.results.iter().take(MAX_RESULT_PARTS).cloned());
+        if self.results.len() > MAX_RESULT_PARTS {
+            words.push(format!("and {} more parts", self.results.len() - MAX_RESULT_PARTS));
+        }
         if let Some(last) = words.last_mut() {
             if last.ends_with(';') {
                 last.pop();
             }
         }
         words
-    }
-}
-
-fn whole_of<'a>(node: &Node<'a>) -> &'a [u8] {
-    match node {
-        Node::Multipart { whole, .. } | Node::Leaf { whole, .. } => whole,
     }
 }
 
@@ -732,5 +897,55 @@ fn mime_of(kind: Kind) -> &'static str {
         Kind::Jpeg => "image/jpeg",
         Kind::Gif => "image/gif",
         _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_in_raw_shift_jis_are_read_as_such() {
+        let (sjis, _, _) =
+            encoding_rs::SHIFT_JIS.encode("Content-Disposition: attachment; filename=\"検査結果.pdf\"\r\n");
+        let head = read_head(&sjis, false, "text/plain").unwrap();
+        assert_eq!(head.name.as_deref(), Some("検査結果.pdf"));
+        assert_eq!(head.fields[0].raw, &sjis[..], "the field itself is kept as it was");
+    }
+
+    #[test]
+    fn files_hidden_in_text_bodies_are_seen() {
+        assert!(has_encoded_file(b"hello\r\nbegin 644 run.exe\r\nM35H`\r\n`\r\nend\r\n"));
+        assert!(has_encoded_file(b"=ybegin line=128 size=10 name=a.exe\n"));
+        assert!(!has_encoded_file(b"begin the meeting at 9\nend of notes\nend\n"));
+        assert!(!has_encoded_file(b"begin 644 x\nno end line\n"));
+    }
+
+    #[test]
+    fn rfc_2231_and_2047_names_are_decoded() {
+        let h = b"Content-Type: application/pdf; name=\"=?ISO-2022-JP?B?GyRCOCE6OjdrMkwbKEI=?=.pdf\"\r\n\
+                  Content-Disposition: attachment;\r\n filename*=UTF-8''%E6%A4%9C%E6%9F%BB.pdf\r\n";
+        let head = read_head(h, false, "text/plain").unwrap();
+        assert_eq!(head.name.as_deref(), Some("検査.pdf"));
+        assert_eq!(head.mime, "application/pdf");
+        assert_eq!(head.disposition.as_deref(), Some("attachment"));
+    }
+
+    #[test]
+    fn multipart_bodies_split_on_their_boundary_only() {
+        let config = crate::config::Config::default();
+        let budget = crate::engine::Budget::new(&config.limits);
+        struct None_;
+        impl crate::formats::Children for None_ {
+            fn process(&self, _: Vec<Item>, _: u32, _: &crate::engine::Budget) -> Vec<crate::engine::Outcome> {
+                Vec::new()
+            }
+        }
+        let ctx = Context { budget: &budget, config: &config, depth: 0, name: None, children: &None_ };
+        let body = b"pre\r\n--ab\r\nA\r\n--abc\r\n--ab \r\nB\r\n--ab--\r\nepi";
+        let (parts, dropped) = split_multipart(body, "ab", &ctx).unwrap();
+        assert_eq!(parts, [&b"A\r\n--abc"[..], &b"B"[..]]);
+        assert!(dropped);
+        assert!(split_multipart(b"no parts", "ab", &ctx).is_err());
     }
 }
