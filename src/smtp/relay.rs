@@ -61,7 +61,7 @@ pub struct Relayed {
 
 /// Connections to the next hop kept open between messages, so that a busy filter does not
 /// open, greet and close one per message. A connection is put back only after a transaction
-/// the next hop took; an idle one is used again for at most [`IDLE_FOR`].
+/// the next hop took; an idle one is used again for at most 30 seconds.
 pub struct Pool {
     idle: std::sync::Mutex<Vec<Idle>>,
 }
