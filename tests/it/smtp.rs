@@ -90,14 +90,14 @@ impl Sink {
     }
 
     /// The commands the sink received so far, one per line (`MAIL FROM:<a> BODY=8BITMIME`).
-    /// Waits (bounded) for the sink to log the end of a session first: it writes its log on its
-    /// own schedule. Lines are `<program>: <text>`.
+    /// Waits (bounded) until the sink has logged a DATA command: it writes its log on its own
+    /// schedule. Lines are `<program>: <text>`.
     fn commands(&self) -> String {
         let until = Instant::now() + Duration::from_secs(10);
         loop {
             let log = std::fs::read_to_string(self.log.path()).unwrap();
             let lines: Vec<&str> = log.lines().filter_map(|l| l.split_once(": ").map(|(_, t)| t)).collect();
-            if lines.contains(&"disconnect") || Instant::now() > until {
+            if lines.iter().any(|l| l.eq_ignore_ascii_case("DATA")) || Instant::now() > until {
                 return lines.join("\n");
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -477,6 +477,35 @@ fn dot_stuffed_lines_arrive_unchanged() {
     let got = sink.wait_messages(1);
     // (smtp-sink writes its dump with LF line ends.)
     assert!(got[0].contains("\n.leading dot\n..two dots\n.\nend\n"), "{:?}", got[0]);
+}
+
+#[test]
+fn bare_line_feeds_cannot_end_the_data_or_smuggle_a_second_message() {
+    let sink = Sink::start(&[]);
+    let mugai = Mugai::start(sink.port, |_| {});
+    let mut c = connect(mugai.addr);
+    c.reply();
+    c.cmd("EHLO c");
+    c.cmd("MAIL FROM:<a@example.com>");
+    c.cmd("RCPT TO:<b@example.com>");
+    assert_eq!(c.cmd("DATA").0, 354);
+    // "<LF>.<CRLF>" and "<LF>.<LF>" end the data for some servers, not for SMTP: what follows
+    // them is message text, and must reach the next hop as text, not as commands.
+    let mut data =
+        b"From: a@example.com\r\nSubject: smuggle\r\nMessage-ID: <s@example.com>\r\n\r\nhello\n.\r\n".to_vec();
+    data.extend_from_slice(
+        b"MAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.com>\r\nDATA\r\nsmuggled\n.\nend\r\n.\r\n",
+    );
+    c.send(&data);
+    let (code, text) = c.reply();
+    assert_eq!(code, 250, "{text}");
+    assert_eq!(c.cmd("NOOP").0, 250, "exactly one reply for the message");
+    let got = sink.wait_messages(1);
+    assert_eq!(got.len(), 1);
+    let sent = sink.commands();
+    assert_eq!(sent.matches("MAIL FROM").count(), 1, "{sent}");
+    assert!(!sent.contains("evil@example.com"), "{sent}");
+    assert!(got[0].contains("MAIL FROM:<evil@example.com>"), "the text arrives as text: {}", got[0]);
 }
 
 #[test]
