@@ -184,6 +184,12 @@ impl Session {
                         self.flush().await?;
                         self.receive_data().await?;
                     }
+                    // A chunk larger than any message we take is not read through: the
+                    // client is told and the session ends.
+                    Next::Bdat { size, .. } if size as u64 > self.shared.config.max_message_size => {
+                        self.reply(552, "5.3.4 Message size exceeds fixed maximum message size, closing connection");
+                        return self.flush().await;
+                    }
                     Next::Bdat { size, last } => self.receive_bdat(size, last).await?,
                     Next::StartTls => {
                         self.reply(220, "2.0.0 Ready to start TLS");

@@ -571,11 +571,15 @@ fn messages_over_the_size_limit_are_refused_and_the_session_goes_on() {
     let big = [mail::plain(), vec![b'x'; 30_000], b"\r\n".to_vec()].concat();
     c.send(&dot_stuffed(&big));
     assert_eq!(c.reply().0, 552);
-    // BDAT over the limit: the chunk is read and refused.
+    // BDAT chunks adding up to more than the limit: the last is read and refused.
     c.cmd("MAIL FROM:<a@example.com>");
     c.cmd("RCPT TO:<b@example.com>");
-    let mut chunk = b"BDAT 20000 LAST\r\n".to_vec();
-    chunk.extend_from_slice(&[b'y'; 20_000]);
+    let mut chunk = b"BDAT 6000\r\n".to_vec();
+    chunk.extend_from_slice(&[b'y'; 6_000]);
+    c.send(&chunk);
+    assert_eq!(c.reply().0, 250);
+    let mut chunk = b"BDAT 6000 LAST\r\n".to_vec();
+    chunk.extend_from_slice(&[b'y'; 6_000]);
     c.send(&chunk);
     assert_eq!(c.reply().0, 552);
     // And a message within the limit still goes through.
@@ -585,6 +589,12 @@ fn messages_over_the_size_limit_are_refused_and_the_session_goes_on() {
     c.send(&dot_stuffed(&mail::plain()));
     assert_eq!(c.reply().0, 250);
     assert_eq!(sink.wait_messages(1).len(), 1);
+    // One chunk larger than any message: refused without reading it, and the session ends.
+    c.cmd("MAIL FROM:<a@example.com>");
+    c.cmd("RCPT TO:<b@example.com>");
+    c.send(b"BDAT 99999999999 LAST\r\n");
+    assert_eq!(c.reply().0, 552);
+    assert_eq!(c.reply().0, 0);
 }
 
 #[test]
