@@ -550,6 +550,7 @@ impl Session {
         let all = |r: Reply| vec![r; n];
         let mut size_out = 0usize;
         let summary;
+        let mut held = None;
         let mut next_hop = None;
         let header_end = memchr::memmem::find(&msg, b"\r\n\r\n")
             .or_else(|| memchr::memmem::find(&msg, b"\n\n"))
@@ -577,6 +578,7 @@ impl Session {
                 }
                 Ok(f) => {
                     summary = f.summary;
+                    held = f.held_as;
                     match f.decision {
                         Decision::Reject(text) => all(Reply::new(554, text)),
                         Decision::Defer(text) => all(Reply::new(451, text)),
@@ -604,9 +606,12 @@ impl Session {
             all(Reply::new(451, "4.3.2 Too many messages in process, try again later"))
         };
         let result: Vec<String> = replies.iter().map(|r| r.code.to_string()).collect();
+        // The client's own queue id, when it passed it with XFORWARD IDENT (Postfix does).
+        let upstream = tx.relay.xforward.iter().find(|(k, _)| k == "IDENT").map(|(_, v)| v.as_str());
         tracing::info!(
             client = %self.peer,
             helo = %self.helo,
+            upstream_id = upstream.unwrap_or("-"),
             queue_id = %id,
             next_hop = next_hop.as_deref().unwrap_or("-"),
             message_id = %mid,
@@ -615,6 +620,7 @@ impl Session {
             size_in,
             size_out,
             result = %result.join(","),
+            held = held.as_deref().unwrap_or("-"),
             parts = %summary,
             ms = start.elapsed().as_millis() as u64,
             "message"

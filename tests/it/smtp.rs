@@ -903,7 +903,7 @@ fn mugai_serve_filters_with_the_shipped_defaults_changed_by_set() {
     assert_eq!(sink.wait_messages(1).len(), 1);
     // One log line for the message, with its id, sizes and what was done.
     let line = log.lines().find(|l| l.contains(" message ")).unwrap_or_else(|| panic!("{log}"));
-    for field in ["queue_id=", "message_id=", "size_in=", "result=250", "removed_blocked_entry", "ms="] {
+    for field in ["queue_id=", "message_id=", "size_in=", "result=250", "held=\"2", "removed_blocked_entry", "ms="] {
         assert!(line.contains(field), "{field} missing: {line}");
     }
     let held = std::fs::read_dir(dir.path().join("q")).unwrap().count();
