@@ -608,6 +608,28 @@ fn a_header_block_over_the_limit_is_refused() {
 }
 
 #[test]
+fn silent_clients_are_disconnected_between_commands_and_inside_data() {
+    let mugai = Mugai::start(free_port(), |c| {
+        c.command_timeout = Duration::from_secs(1);
+        c.data_timeout = Duration::from_secs(1);
+    });
+    let mut c = connect(mugai.addr);
+    c.reply();
+    let (code, text) = c.reply();
+    assert_eq!(code, 421, "{text}");
+    assert_eq!(c.reply().0, 0, "closed");
+    let mut c = connect(mugai.addr);
+    c.reply();
+    c.cmd("EHLO c");
+    c.cmd("MAIL FROM:<a@example.com>");
+    c.cmd("RCPT TO:<b@example.com>");
+    assert_eq!(c.cmd("DATA").0, 354);
+    c.send(b"Subject: half a message\r\n");
+    assert_eq!(c.reply().0, 421);
+    assert_eq!(c.reply().0, 0, "closed");
+}
+
+#[test]
 fn overlong_command_lines_end_the_session() {
     let mugai = Mugai::start(free_port(), |_| {});
     let mut c = connect(mugai.addr);
