@@ -462,6 +462,22 @@ fn envelope_parameters_and_xforward_reach_the_next_hop() {
 }
 
 #[test]
+fn bounces_with_the_null_sender_are_relayed_with_it() {
+    let sink = Sink::start(&[]);
+    let mugai = Mugai::start(sink.port, |_| {});
+    let mut c = connect(mugai.addr);
+    c.reply();
+    c.cmd("EHLO c");
+    assert_eq!(c.cmd("MAIL FROM:<>").0, 250);
+    c.cmd("RCPT TO:<b@example.com>");
+    c.cmd("DATA");
+    c.send(&dot_stuffed(&mail::plain()));
+    assert_eq!(c.reply().0, 250);
+    assert_eq!(sink.wait_messages(1).len(), 1);
+    assert!(sink.commands().contains("\nMAIL FROM:<>\n"), "{}", sink.commands());
+}
+
+#[test]
 fn dot_stuffed_lines_arrive_unchanged() {
     let sink = Sink::start(&[]);
     let mugai = Mugai::start(sink.port, |_| {});
