@@ -45,6 +45,12 @@ pub struct Filtered {
 /// as the engine takes.
 pub trait MessageFilter: Send + Sync + 'static {
     fn filter(&self, message: Vec<u8>, envelope: &Envelope) -> Filtered;
+
+    /// Runs `job` (which calls [`MessageFilter::filter`]) away from the async runtime: by
+    /// default on tokio's blocking threads.
+    fn spawn(&self, job: Box<dyn FnOnce() + Send + 'static>) {
+        tokio::task::spawn_blocking(job);
+    }
 }
 
 /// The production filter: the engine, then quarantine for anything blocked.
@@ -60,6 +66,12 @@ impl EngineFilter {
 }
 
 impl MessageFilter for EngineFilter {
+    /// On the engine's own pool: one thread hop fewer per message than a blocking thread that
+    /// then waits for the pool.
+    fn spawn(&self, job: Box<dyn FnOnce() + Send + 'static>) {
+        self.engine.spawn(job);
+    }
+
     fn filter(&self, message: Vec<u8>, envelope: &Envelope) -> Filtered {
         // The engine takes the bytes; the original is kept for quarantine.
         let item = Item {

@@ -565,12 +565,21 @@ impl Session {
                 recipients: tx.relay.recipients.iter().map(|r| r.address.clone()).collect(),
             };
             let filter = self.shared.filter.clone();
-            let joined = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                filter.filter(msg, &envelope)
-            })
-            .await;
-            match joined {
+            let (send, receive) = tokio::sync::oneshot::channel();
+            let job = {
+                let filter = filter.clone();
+                move || {
+                    let _permit = permit;
+                    // A panic must not take the worker (a rayon pool aborts on one): it drops
+                    // `send`, and the session sees the channel closed and answers 451.
+                    let run = std::panic::AssertUnwindSafe(|| filter.filter(msg, &envelope));
+                    if let Ok(filtered) = std::panic::catch_unwind(run) {
+                        let _ = send.send(filtered);
+                    }
+                }
+            };
+            filter.spawn(Box::new(job));
+            match receive.await {
                 Err(e) => {
                     tracing::error!("message filter failed: {e}");
                     summary = "internal error".into();

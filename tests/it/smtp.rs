@@ -817,6 +817,23 @@ fn a_stopping_server_finishes_the_message_in_progress() {
     assert!(TcpStream::connect(addr).is_err(), "no longer listening");
 }
 
+struct Panicking;
+
+impl MessageFilter for Panicking {
+    fn filter(&self, _: Vec<u8>, _: &Envelope) -> Filtered {
+        panic!("filter bug");
+    }
+}
+
+#[test]
+fn a_failing_filter_gives_451_and_the_server_goes_on() {
+    let mugai = Mugai::start_with(free_port(), |_| {}, Arc::new(Panicking), tempfile::tempdir().unwrap());
+    for _ in 0..2 {
+        let reply = final_reply(&swaks(mugai.addr, &mail::plain(), &[]));
+        assert!(reply.contains("451 4.3.0"), "{reply}");
+    }
+}
+
 /// A self-signed certificate for 127.0.0.1 and localhost, written as PEM files.
 fn test_certificate(dir: &Path) -> (PathBuf, PathBuf, Vec<u8>) {
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
