@@ -281,6 +281,82 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
+/// How the relay reaches the next hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NextHopTls {
+    /// Plain SMTP (the usual case on loopback).
+    None,
+    /// STARTTLS required: a next hop that does not offer it, or whose certificate does not
+    /// verify, gets no message (the client gets a 4xx and retries).
+    Starttls,
+}
+
+/// The SMTP content filter (`mugai serve`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SmtpConfig {
+    /// Whether `mugai serve` runs the SMTP filter.
+    pub enabled: bool,
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Where clean messages go (`host:port`), normally the re-injection port of the MTA.
+    pub next_hop: String,
+    /// STARTTLS to the next hop.
+    pub next_hop_tls: NextHopTls,
+    /// PEM file of the certificate authorities trusted for the next hop; empty = the public roots.
+    pub next_hop_ca_file: Option<PathBuf>,
+    /// The name given in the greeting, EHLO replies and to the next hop.
+    pub hostname: String,
+    /// Largest message accepted, in bytes (announced with SIZE, enforced while receiving).
+    pub max_message_size: u64,
+    /// Sessions at the same time; one more is refused with 421.
+    pub max_connections: usize,
+    /// Messages inside the engine at the same time; one more gets 451 (try again later).
+    pub max_messages_in_engine: usize,
+    /// Recipients per message.
+    pub max_recipients: usize,
+    /// Largest header block of a message, in bytes.
+    pub max_header_bytes: u64,
+    /// Client networks allowed to connect (CIDR); every other client gets 554 and is closed.
+    pub allowed_clients: Vec<String>,
+    /// PEM certificate chain and key for STARTTLS; STARTTLS is offered only when both are set.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// How long a client may stay silent between commands.
+    #[serde(serialize_with = "ser_secs")]
+    pub command_timeout: Duration,
+    /// How long a client may stay silent while sending message data.
+    #[serde(serialize_with = "ser_secs")]
+    pub data_timeout: Duration,
+    /// How long the whole relay of one message to the next hop may take.
+    #[serde(serialize_with = "ser_secs")]
+    pub relay_timeout: Duration,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            enabled: true,
+            listen: "127.0.0.1:10025".into(),
+            next_hop: "127.0.0.1:10026".into(),
+            next_hop_tls: NextHopTls::None,
+            next_hop_ca_file: None,
+            hostname: "localhost".into(),
+            max_message_size: 50 * 1024 * 1024,
+            max_connections: 100,
+            max_messages_in_engine: 16,
+            max_recipients: 1000,
+            max_header_bytes: 1024 * 1024,
+            allowed_clients: vec!["127.0.0.0/8".into(), "::1/128".into()],
+            tls_cert: None,
+            tls_key: None,
+            command_timeout: Duration::from_secs(300),
+            data_timeout: Duration::from_secs(300),
+            relay_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Config {
     pub engine: EngineConfig,
@@ -295,6 +371,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub quarantine: QuarantineConfig,
     pub log: LogConfig,
+    pub smtp: SmtpConfig,
 }
 
 impl Default for Config {
@@ -353,6 +430,17 @@ impl Default for Config {
             },
             quarantine: QuarantineConfig { dir: PathBuf::from("quarantine") },
             log: LogConfig { level: "info".into(), format: LogFormat::Text },
+            smtp: SmtpConfig::default(),
+        }
+    }
+}
+
+impl NextHopTls {
+    /// The name used in `config.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NextHopTls::None => "none",
+            NextHopTls::Starttls => "starttls",
         }
     }
 }
@@ -458,8 +546,21 @@ pub const DEFAULT_NOTICE_EN: &str = "The attachment \"{name}\" was removed becau
 pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
 
 /// The sections of `config.toml`, in order.
-const SECTIONS: [&str; 12] =
-    ["engine", "limits", "policy", "names", "archive", "ooxml", "odf", "pdf", "html", "mail", "quarantine", "log"];
+const SECTIONS: [&str; 13] = [
+    "engine",
+    "limits",
+    "policy",
+    "names",
+    "archive",
+    "ooxml",
+    "odf",
+    "pdf",
+    "html",
+    "mail",
+    "quarantine",
+    "log",
+    "smtp",
+];
 
 /// Values accepted by `log.level`, least verbose first.
 pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
@@ -561,6 +662,7 @@ struct RawConfig {
     mail: Option<RawMail>,
     quarantine: Option<RawQuarantine>,
     log: Option<RawLog>,
+    smtp: Option<RawSmtp>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -688,6 +790,28 @@ struct RawQuarantine {
 struct RawLog {
     level: Option<String>,
     format: Option<LogFormat>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    enabled: Option<bool>,
+    listen: Option<String>,
+    next_hop: Option<String>,
+    next_hop_tls: Option<NextHopTls>,
+    next_hop_ca_file: Option<String>,
+    hostname: Option<String>,
+    max_message_size: Option<u64>,
+    max_connections: Option<usize>,
+    max_messages_in_engine: Option<usize>,
+    max_recipients: Option<usize>,
+    max_header_bytes: Option<u64>,
+    allowed_clients: Option<Vec<String>>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+    command_timeout_secs: Option<u64>,
+    data_timeout_secs: Option<u64>,
+    relay_timeout_secs: Option<u64>,
 }
 
 impl Config {
@@ -855,6 +979,29 @@ impl Config {
         out.push_str("\n[log]\n");
         kv(&mut out, "level", string(&self.log.level));
         kv(&mut out, "format", string(self.log.format.as_str()));
+
+        let m = &self.smtp;
+        let path =
+            |p: &Option<PathBuf>| string(&p.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default());
+        out.push_str("\n[smtp]\n");
+        kv(&mut out, "enabled", m.enabled);
+        kv(&mut out, "listen", string(&m.listen));
+        kv(&mut out, "next_hop", string(&m.next_hop));
+        kv(&mut out, "next_hop_tls", string(m.next_hop_tls.as_str()));
+        kv(&mut out, "next_hop_ca_file", path(&m.next_hop_ca_file));
+        kv(&mut out, "hostname", string(&m.hostname));
+        kv(&mut out, "max_message_size", m.max_message_size);
+        kv(&mut out, "max_connections", m.max_connections);
+        kv(&mut out, "max_messages_in_engine", m.max_messages_in_engine);
+        kv(&mut out, "max_recipients", m.max_recipients);
+        kv(&mut out, "max_header_bytes", m.max_header_bytes);
+        let clients = toml::Value::Array(m.allowed_clients.iter().map(|c| string(c)).collect());
+        kv(&mut out, "allowed_clients", clients);
+        kv(&mut out, "tls_cert", path(&m.tls_cert));
+        kv(&mut out, "tls_key", path(&m.tls_key));
+        kv(&mut out, "command_timeout_secs", m.command_timeout.as_secs());
+        kv(&mut out, "data_timeout_secs", m.data_timeout.as_secs());
+        kv(&mut out, "relay_timeout_secs", m.relay_timeout.as_secs());
         out
     }
 }
@@ -1226,7 +1373,143 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
         }
     }
 
+    if let Some(m) = raw.smtp {
+        validate_smtp(&mut c.smtp, m, base_dir, errors);
+    }
+    // A message the engine would block for its size must be refused at MAIL SIZE and while
+    // it arrives, not disarmed, blocked and bounced after the dot.
+    if c.smtp.max_message_size > c.limits.max_input_bytes {
+        errors.push(ConfigError::new(
+            "smtp.max_message_size",
+            format!(
+                "must not exceed limits.max_input_bytes ({}), found {}",
+                c.limits.max_input_bytes, c.smtp.max_message_size
+            ),
+        ));
+    }
+
     c
+}
+
+fn validate_smtp(c: &mut SmtpConfig, m: RawSmtp, base_dir: &Path, errors: &mut Vec<ConfigError>) {
+    if let Some(e) = m.enabled {
+        c.enabled = e;
+    }
+    if let Some(l) = m.listen {
+        match l.parse::<std::net::SocketAddr>() {
+            Ok(_) => c.listen = l,
+            Err(_) => errors.push(ConfigError::new(
+                "smtp.listen",
+                format!("expected an address and port like 127.0.0.1:10025, found `{l}`"),
+            )),
+        }
+    }
+    if let Some(n) = m.next_hop {
+        match n.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>())) {
+            Some((h, Ok(p))) if !h.is_empty() && p > 0 => c.next_hop = n,
+            _ => errors.push(ConfigError::new(
+                "smtp.next_hop",
+                format!("expected host:port like 127.0.0.1:10026, found `{n}`"),
+            )),
+        }
+    }
+    if let Some(t) = m.next_hop_tls {
+        c.next_hop_tls = t;
+    }
+    let opt_path = |p: Option<String>| p.filter(|p| !p.is_empty()).map(|p| base_dir.join(p));
+    if let Some(p) = m.next_hop_ca_file {
+        c.next_hop_ca_file = opt_path(Some(p));
+    }
+    if let Some(h) = m.hostname {
+        if h.is_empty() || h.contains(|ch: char| ch.is_whitespace() || ch.is_control()) {
+            errors.push(ConfigError::new("smtp.hostname", "must be a host name without spaces"));
+        } else {
+            c.hostname = h;
+        }
+    }
+    positive(&mut c.max_message_size, m.max_message_size, "smtp.max_message_size", errors);
+    positive(&mut c.max_header_bytes, m.max_header_bytes, "smtp.max_header_bytes", errors);
+    for (slot, v, key) in [
+        (&mut c.max_connections, m.max_connections, "smtp.max_connections"),
+        (&mut c.max_messages_in_engine, m.max_messages_in_engine, "smtp.max_messages_in_engine"),
+        (&mut c.max_recipients, m.max_recipients, "smtp.max_recipients"),
+    ] {
+        match v {
+            Some(0) => errors.push(ConfigError::new(key, "must be greater than 0")),
+            Some(v) => *slot = v,
+            None => {}
+        }
+    }
+    if let Some(list) = m.allowed_clients {
+        let bad: Vec<&String> = list.iter().filter(|n| parse_network(n).is_none()).collect();
+        if bad.is_empty() {
+            c.allowed_clients = list;
+        } else {
+            let bad: Vec<&str> = bad.iter().map(|s| s.as_str()).collect();
+            errors.push(ConfigError::new(
+                "smtp.allowed_clients",
+                format!("expected networks like 127.0.0.0/8 or addresses like ::1, found `{}`", bad.join("`, `")),
+            ));
+        }
+    }
+    if let Some(p) = m.tls_cert {
+        c.tls_cert = opt_path(Some(p));
+    }
+    if let Some(p) = m.tls_key {
+        c.tls_key = opt_path(Some(p));
+    }
+    if c.tls_cert.is_some() != c.tls_key.is_some() {
+        errors.push(ConfigError::new("smtp.tls_cert", "tls_cert and tls_key are set together or not at all"));
+    }
+    for (slot, v, key) in [
+        (&mut c.command_timeout, m.command_timeout_secs, "smtp.command_timeout_secs"),
+        (&mut c.data_timeout, m.data_timeout_secs, "smtp.data_timeout_secs"),
+        (&mut c.relay_timeout, m.relay_timeout_secs, "smtp.relay_timeout_secs"),
+    ] {
+        match v {
+            Some(0) => errors.push(ConfigError::new(key, "must be greater than 0")),
+            Some(s) if s > MAX_ITEM_TIMEOUT_SECS => errors
+                .push(ConfigError::new(key, format!("must be at most {MAX_ITEM_TIMEOUT_SECS} (one week), found {s}"))),
+            Some(s) => *slot = Duration::from_secs(s),
+            None => {}
+        }
+    }
+}
+
+/// A network in CIDR notation (`10.0.0.0/8`) or one address (`::1`): the network address and
+/// prefix length, or None when it is not one.
+pub fn parse_network(text: &str) -> Option<(std::net::IpAddr, u8)> {
+    let (addr, prefix) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text, None),
+    };
+    let addr: std::net::IpAddr = addr.trim().parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max)?,
+        None => max,
+    };
+    Some((addr, prefix))
+}
+
+/// Whether `ip` lies in the network `(net, prefix)` (IPv4-mapped IPv6 addresses count as IPv4).
+pub fn network_contains(net: (std::net::IpAddr, u8), ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    match (net.0, ip) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => {
+            let mask = if net.1 == 0 { 0 } else { u32::MAX << (32 - u32::from(net.1)) };
+            u32::from(n) & mask == u32::from(a) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) => {
+            let mask = if net.1 == 0 { 0 } else { u128::MAX << (128 - u32::from(net.1)) };
+            u128::from(n) & mask == u128::from(a) & mask
+        }
+        _ => false,
+    }
 }
 
 /// Sets a limit that must be greater than 0.
@@ -1448,6 +1731,37 @@ mod tests {
 
         let e = errors("limits = 3\n", &[]);
         assert!(error_at(&e, "limits").message.contains("expected a table"));
+    }
+
+    #[test]
+    fn smtp_values_are_checked() {
+        let text = "[smtp]\nlisten = \"localhost\"\nnext_hop = \"nohost\"\nallowed_clients = [\"10.0.0.0/8\", \"10.0.0.0/99\", \"x\"]\n\
+                    tls_cert = \"cert.pem\"\nmax_connections = 0\nrelay_timeout_secs = 0\nhostname = \"a b\"\n";
+        let e = errors(text, &[]);
+        assert!(error_at(&e, "smtp.listen").message.contains("address and port"));
+        assert!(error_at(&e, "smtp.next_hop").message.contains("host:port"));
+        assert!(error_at(&e, "smtp.allowed_clients").message.contains("`10.0.0.0/99`, `x`"));
+        assert!(error_at(&e, "smtp.tls_cert").message.contains("together"));
+        assert!(error_at(&e, "smtp.max_connections").message.contains("greater than 0"));
+        assert!(error_at(&e, "smtp.relay_timeout_secs").message.contains("greater than 0"));
+        assert!(error_at(&e, "smtp.hostname").message.contains("without spaces"));
+        let e = errors("[limits]\nmax_input_bytes = 1000\n", &[]);
+        assert!(error_at(&e, "smtp.max_message_size").message.contains("must not exceed"));
+        let c = parse("[smtp]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\nnext_hop = \"[::1]:25\"\n", &[]).unwrap();
+        assert_eq!(c.smtp.tls_cert, Some(PathBuf::from("/etc/mugai/c.pem")));
+        assert_eq!(c.smtp.next_hop, "[::1]:25");
+    }
+
+    #[test]
+    fn allowed_clients_match_their_networks() {
+        let net = parse_network("127.0.0.0/8").unwrap();
+        assert!(network_contains(net, "127.1.2.3".parse().unwrap()));
+        assert!(network_contains(net, "::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!network_contains(net, "128.0.0.1".parse().unwrap()));
+        let one = parse_network("::1").unwrap();
+        assert!(network_contains(one, "::1".parse().unwrap()) && !network_contains(one, "::2".parse().unwrap()));
+        let all = parse_network("0.0.0.0/0").unwrap();
+        assert!(network_contains(all, "192.0.2.1".parse().unwrap()));
     }
 
     #[test]

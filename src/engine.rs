@@ -176,6 +176,12 @@ impl Engine {
         self.pool.install(f)
     }
 
+    /// Starts `f` on the engine's worker pool and returns at once (for shells that must not
+    /// block, such as the SMTP server: `f` sends its result back itself).
+    pub fn spawn(&self, f: impl FnOnce() + Send + 'static) {
+        self.pool.spawn(f)
+    }
+
     /// Processes one input item with a fresh budget.
     pub fn process(&self, item: Item) -> Outcome {
         self.pool.install(|| {

@@ -13,9 +13,10 @@
 //! A container rebuilt without a blocked child says so with an action that carries the reason,
 //! and the shell then holds the original in quarantine too.
 //!
-//! The shells around that core (the `sanitize` and `scan` commands, later the SMTP filter, the
-//! drop folder and the quarantine) only move bytes in and out: they never look inside files.
-//! Blocked originals go to the [`quarantine`] with a JSON record of why.
+//! The shells around that core (the `sanitize` and `scan` commands, the SMTP content filter in
+//! [`smtp`] that `mugai serve` runs, later the drop folder and the quarantine store) only move
+//! bytes in and out: they never look inside files. Blocked originals go to the [`quarantine`]
+//! with a JSON record of why.
 
 #![forbid(unsafe_code)]
 
@@ -29,3 +30,4 @@ pub mod policy;
 pub mod quarantine;
 pub mod report;
 pub mod samples;
+pub mod smtp;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 pub mod check_config;
 pub mod sanitize;
 pub mod scan;
+pub mod serve;
 
 /// mugai (無害): content disarm and reconstruction for mail and file transfer.
 #[derive(Debug, Parser)]
@@ -41,6 +42,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Validate a configuration and print the resolved result.
     CheckConfig(check_config::CheckConfigArgs),
+    /// Run the services enabled in the configuration (the SMTP content filter) until stopped.
+    Serve(serve::ServeArgs),
 }
 
 pub const EXIT_CLEAN: u8 = 0;
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::Sanitize(a) => sanitize::run_sanitize(&cli, a),
         Command::Scan(a) => scan::run(&cli, a),
         Command::CheckConfig(a) => check_config::run(&cli, a),
+        Command::Serve(a) => serve::run(&cli, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -45,8 +45,22 @@ fn sentence(rng: &mut Prng) -> String {
 /// A docx of roughly `target_bytes` (within about ten percent): paragraphs of text and
 /// as many distinct noise PNGs as needed. The same target always gives the same bytes.
 pub fn large_docx(target_bytes: usize) -> Vec<u8> {
+    large_word(target_bytes, false)
+}
+
+/// Like [`large_docx`], as a macro-enabled document with a VBA project (for the benchmarks of
+/// whole messages).
+pub fn large_docm(target_bytes: usize) -> Vec<u8> {
+    large_word(target_bytes, true)
+}
+
+fn large_word(target_bytes: usize, vba: bool) -> Vec<u8> {
     let mut rng = Prng::new(target_bytes as u64);
-    let mut w = Word::new(ct::DOCX_MAIN, "Benchmark document");
+    let main = if vba { ct::DOCM_MAIN } else { ct::DOCX_MAIN };
+    let mut w = Word::new(main, "Benchmark document");
+    if vba {
+        super::word::add_vba(&mut w);
+    }
     let paragraphs = (20 + target_bytes / 20_000).min(2_000);
     let mut text_len = 0;
     for _ in 0..paragraphs {

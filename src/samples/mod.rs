@@ -40,7 +40,7 @@ pub mod rtf;
 pub mod visio;
 pub mod word;
 
-pub use large::large_docx;
+pub use large::{large_docm, large_docx};
 pub use large_pdf::large_pdf;
 pub use package::PackageBuilder;
 

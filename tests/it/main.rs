@@ -6,7 +6,7 @@
 //! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks; `ole2`, `odf`,
 //! `rtf`, `archive`, `packed` and `markup` for the legacy Office, OpenDocument, RTF, zip and
 //! disguised files, gzip/tar/7z/LHA, and HTML/SVG/XML samples of `mugai::samples`; `mail` for the
-//! mail messages.
+//! mail messages; `smtp` for the SMTP content filter with real peers on loopback.
 
 mod archive;
 mod cli;
@@ -22,5 +22,6 @@ mod packed;
 mod pdf;
 mod rtf;
 mod samples;
+mod smtp;
 mod structure;
 mod xlsb;
