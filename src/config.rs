@@ -331,6 +331,9 @@ pub struct SmtpConfig {
     /// How long the whole relay of one message to the next hop may take.
     #[serde(serialize_with = "ser_secs")]
     pub relay_timeout: Duration,
+    /// The record of deliveries the next hop accepted (see `smtp::journal`); `None` (only when
+    /// built by hand, as tests do) keeps no record.
+    pub journal: Option<PathBuf>,
 }
 
 impl Default for SmtpConfig {
@@ -353,6 +356,7 @@ impl Default for SmtpConfig {
             command_timeout: Duration::from_secs(300),
             data_timeout: Duration::from_secs(300),
             relay_timeout: Duration::from_secs(600),
+            journal: None,
         }
     }
 }
@@ -812,6 +816,7 @@ struct RawSmtp {
     command_timeout_secs: Option<u64>,
     data_timeout_secs: Option<u64>,
     relay_timeout_secs: Option<u64>,
+    journal: Option<String>,
 }
 
 impl Config {
@@ -1002,6 +1007,7 @@ impl Config {
         kv(&mut out, "command_timeout_secs", m.command_timeout.as_secs());
         kv(&mut out, "data_timeout_secs", m.data_timeout.as_secs());
         kv(&mut out, "relay_timeout_secs", m.relay_timeout.as_secs());
+        kv(&mut out, "journal", path(&m.journal));
         out
     }
 }
@@ -1388,6 +1394,10 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
         ));
     }
 
+    // The SMTP delivery journal sits beside the quarantine folder unless placed elsewhere.
+    if c.smtp.journal.is_none() {
+        c.smtp.journal = Some(c.quarantine.dir.with_file_name("smtp-delivered.journal"));
+    }
     c
 }
 
@@ -1457,6 +1467,9 @@ fn validate_smtp(c: &mut SmtpConfig, m: RawSmtp, base_dir: &Path, errors: &mut V
     }
     if let Some(p) = m.tls_key {
         c.tls_key = opt_path(Some(p));
+    }
+    if let Some(p) = m.journal {
+        c.journal = opt_path(Some(p));
     }
     if c.tls_cert.is_some() != c.tls_key.is_some() {
         errors.push(ConfigError::new("smtp.tls_cert", "tls_cert and tls_key are set together or not at all"));
@@ -1573,6 +1586,7 @@ mod tests {
     fn defaults_in(base: &Path) -> Config {
         let mut c = Config::default();
         c.quarantine.dir = base.join("quarantine");
+        c.smtp.journal = Some(base.join("smtp-delivered.journal"));
         c
     }
 

@@ -17,6 +17,7 @@
 //! This module never looks inside messages; the engine does.
 
 pub mod filter;
+pub mod journal;
 pub mod relay;
 mod session;
 pub mod tls;
@@ -35,6 +36,8 @@ pub enum SmtpError {
     Listen { addr: String, source: std::io::Error },
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    #[error("delivery journal {path}: {source}")]
+    Journal { path: std::path::PathBuf, source: std::io::Error },
 }
 
 /// A bound SMTP filter, ready to [`Server::run`].
@@ -64,8 +67,21 @@ impl Server {
         let connections = Arc::new(Semaphore::new(config.max_connections));
         let engine_slots = Arc::new(Semaphore::new(config.max_messages_in_engine));
         let (stop, stopping) = tokio::sync::watch::channel(false);
-        let shared =
-            Arc::new(session::Shared { config, filter, tls, engine_slots, pool: Default::default(), stopping });
+        let journal = match &config.journal {
+            Some(path) => Some(Arc::new(
+                journal::Journal::open(path).map_err(|source| SmtpError::Journal { path: path.clone(), source })?,
+            )),
+            None => None,
+        };
+        let shared = Arc::new(session::Shared {
+            config,
+            filter,
+            tls,
+            engine_slots,
+            pool: Default::default(),
+            journal,
+            stopping,
+        });
         Ok(Server { shared, listener, networks, connections, stop })
     }
 

@@ -6,6 +6,7 @@
 //! `max_message_size`; beyond it the rest is read and thrown away and the message refused.
 
 use super::filter::{message_id, Decision, Envelope, MessageFilter};
+use super::journal;
 use super::relay::{self, Recipient, Reply, Transaction};
 use crate::config::SmtpConfig;
 use smtp_proto::request::receiver::{BdatReceiver, DataReceiver, DummyDataReceiver};
@@ -34,6 +35,8 @@ pub struct Shared {
     pub tls: Option<TlsAcceptor>,
     pub engine_slots: Arc<Semaphore>,
     pub pool: relay::Pool,
+    /// Deliveries the next hop accepted (see [`journal`]); `None` when not configured.
+    pub journal: Option<Arc<journal::Journal>>,
     /// Becomes true when the server stops: sessions waiting for a command say 421 and close;
     /// a message being received, disarmed or relayed is finished first.
     pub stopping: tokio::sync::watch::Receiver<bool>,
@@ -540,7 +543,30 @@ impl Session {
     }
 
     /// Disarms and relays one complete message and queues the answer.
-    async fn deliver(&mut self, tx: Tx, msg: Vec<u8>) {
+    async fn deliver(&mut self, mut tx: Tx, msg: Vec<u8>) {
+        // Recipients the next hop already accepted this very message for (it is being sent
+        // again after mugai stopped before answering): answered at once, not relayed again.
+        let journal = self.shared.journal.clone();
+        let keys: Vec<[u8; 32]> = match &journal {
+            Some(_) => {
+                let digest = journal::message_digest(&msg);
+                tx.relay.recipients.iter().map(|r| journal::key(&digest, &tx.relay.from, &r.address)).collect()
+            }
+            None => Vec::new(),
+        };
+        let done: Vec<bool> = keys.iter().map(|k| journal.as_ref().is_some_and(|j| j.contains(k))).collect();
+        let all_recipients = tx.relay.recipients.len();
+        if done.iter().any(|d| *d) {
+            let already = done.iter().filter(|d| **d).count();
+            tracing::info!(client = %self.peer, recipients = all_recipients, already, "message sent again: already delivered");
+            if already == all_recipients {
+                self.answer(&vec![Reply::new(250, "2.0.0 Ok: already delivered"); all_recipients]);
+                return;
+            }
+            let mut flags = done.iter();
+            tx.relay.recipients.retain(|_| !flags.next().copied().unwrap_or(false));
+        }
+        let pending: Vec<[u8; 32]> = keys.iter().zip(&done).filter(|(_, d)| !**d).map(|(k, _)| *k).collect();
         let start = Instant::now();
         let cfg = &self.shared.config;
         let id = queue_id();
@@ -614,6 +640,30 @@ impl Session {
             summary = "engine busy".into();
             all(Reply::new(451, "4.3.2 Too many messages in process, try again later"))
         };
+        // Recorded before the client hears of it: a restart between the two then finds it.
+        let mut replies = replies;
+        if let Some(j) = &journal {
+            let accepted: Vec<[u8; 32]> =
+                pending.iter().zip(&replies).filter(|(_, r)| r.is_ok()).map(|(k, _)| *k).collect();
+            if let Err(e) = j.record(&accepted) {
+                // The message is delivered: the worst a lost record does is a second copy after
+                // a restart, which is what happens without the journal.
+                tracing::error!(journal = %j.path().display(), "cannot record a delivery: {e}");
+            }
+        }
+        if n < all_recipients {
+            let mut relayed = replies.into_iter();
+            replies = done
+                .iter()
+                .map(|d| {
+                    if *d {
+                        Reply::new(250, "2.0.0 Ok: already delivered")
+                    } else {
+                        relayed.next().unwrap_or_else(|| Reply::new(451, "4.3.0 Internal error, try again later"))
+                    }
+                })
+                .collect();
+        }
         let result: Vec<String> = replies.iter().map(|r| r.code.to_string()).collect();
         // The client's own queue id, when it passed it with XFORWARD IDENT (Postfix does).
         let upstream = tx.relay.xforward.iter().find(|(k, _)| k == "IDENT").map(|(_, v)| v.as_str());
