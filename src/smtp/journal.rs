@@ -11,9 +11,14 @@
 //! A record is one line, `<sha256 hex> <unix seconds>`, appended with one write to a file
 //! opened for appending. It is not synced: the page cache survives the process being killed,
 //! which is the case this is for; after a power loss the last records may be gone, and then a
-//! message can arrive twice, never not at all. The key is the SHA-256 of the sender, one
-//! recipient and the message bytes as received, so the same text sent again by someone else, or
-//! to someone else, is a new message. Records older than [`KEEP`] are dropped when the file is
+//! message can arrive twice, never not at all.
+//!
+//! The key is the SHA-256 of the message's identity, the sender, one recipient and the message
+//! bytes as received. The identity tells a message sent again from a new message that happens
+//! to have the same bytes (a monitoring system mailing the same alert every hour must get every
+//! one through): the client's queue id when it passes one (Postfix does, with XFORWARD IDENT;
+//! the same queued message keeps it on every attempt), else the Message-ID. A message with
+//! neither is never taken for one sent again. Records older than [`KEEP`] are dropped when the file is
 //! opened (the file is then written anew, compacted): a client retries for days, not for weeks.
 
 use sha2::{Digest, Sha256};
@@ -39,10 +44,13 @@ pub fn message_digest(message: &[u8]) -> [u8; 32] {
     Sha256::digest(message).into()
 }
 
-/// The key of one delivery: sender, recipient and message.
-pub fn key(message: &[u8; 32], from: &str, recipient: &str) -> [u8; 32] {
+/// The key of one delivery: the message's identity (see the module documentation), sender,
+/// recipient and message bytes.
+pub fn key(message: &[u8; 32], identity: &str, from: &str, recipient: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(message);
+    h.update(b"\0");
+    h.update(identity.as_bytes());
     h.update(b"\0");
     h.update(from.as_bytes());
     h.update(b"\0");
@@ -146,7 +154,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state/delivered.journal");
         let m = message_digest(b"Subject: x\r\n\r\nbody\r\n");
-        let (a, b) = (key(&m, "s@example.org", "a@example.org"), key(&m, "s@example.org", "B@example.org"));
+        let (a, b) =
+            (key(&m, "4XyZ1", "s@example.org", "a@example.org"), key(&m, "4XyZ1", "s@example.org", "B@example.org"));
         let j = Journal::open(&path).unwrap();
         assert!(!j.contains(&a));
         j.record(&[a]).unwrap();
@@ -161,7 +170,8 @@ mod tests {
         let j = Journal::open(&path).unwrap();
         assert!(j.contains(&a) && !j.contains(&b));
         assert_eq!(fs::read_to_string(&path).unwrap().lines().count(), 1);
-        assert_eq!(key(&m, "s@example.org", "b@example.org"), b, "recipients compare ignoring case");
-        assert_ne!(key(&m, "t@example.org", "a@example.org"), a);
+        assert_eq!(key(&m, "4XyZ1", "s@example.org", "b@example.org"), b, "recipients compare ignoring case");
+        assert_ne!(key(&m, "4XyZ1", "t@example.org", "a@example.org"), a);
+        assert_ne!(key(&m, "4XyZ2", "s@example.org", "a@example.org"), a, "another queued message");
     }
 }

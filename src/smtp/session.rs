@@ -546,13 +546,23 @@ impl Session {
     async fn deliver(&mut self, mut tx: Tx, msg: Vec<u8>) {
         // Recipients the next hop already accepted this very message for (it is being sent
         // again after mugai stopped before answering): answered at once, not relayed again.
-        let journal = self.shared.journal.clone();
-        let keys: Vec<[u8; 32]> = match &journal {
-            Some(_) => {
+        // Only a message with an identity (the client's queue id, else its Message-ID) can be
+        // told apart from a new one with the same bytes.
+        let identity = tx
+            .relay
+            .xforward
+            .iter()
+            .find(|(k, _)| k == "IDENT")
+            .map(|(_, v)| format!("queue:{v}"))
+            .or_else(|| message_id(&msg).filter(|m| !m.is_empty()).map(|m| format!("message-id:{m}")));
+        let journal = self.shared.journal.clone().filter(|_| identity.is_some());
+        let keys: Vec<[u8; 32]> = match (&journal, &identity) {
+            (Some(_), Some(identity)) => {
                 let digest = journal::message_digest(&msg);
-                tx.relay.recipients.iter().map(|r| journal::key(&digest, &tx.relay.from, &r.address)).collect()
+                let from = &tx.relay.from;
+                tx.relay.recipients.iter().map(|r| journal::key(&digest, identity, from, &r.address)).collect()
             }
-            None => Vec::new(),
+            _ => Vec::new(),
         };
         let done: Vec<bool> = keys.iter().map(|k| journal.as_ref().is_some_and(|j| j.contains(k))).collect();
         let all_recipients = tx.relay.recipients.len();
