@@ -16,9 +16,10 @@
 //! The key is the SHA-256 of the message's identity, the sender, one recipient and the message
 //! bytes as received. The identity tells a message sent again from a new message that happens
 //! to have the same bytes (a monitoring system mailing the same alert every hour must get every
-//! one through): the client's queue id when it passes one (Postfix does, with XFORWARD IDENT;
-//! the same queued message keeps it on every attempt), else the Message-ID. A message with
-//! neither is never taken for one sent again. Records older than [`KEEP`] are dropped when the file is
+//! one through): the client's queue id, which Postfix passes with XFORWARD IDENT and which the
+//! same queued message keeps on every attempt. A Message-ID is not enough (devices that send
+//! the same notice with a fixed one exist), so a message without a queue id is never taken for
+//! one sent again. Records older than [`KEEP`] are dropped when the file is
 //! opened (the file is then written anew, compacted): a client retries for days, not for weeks.
 
 use sha2::{Digest, Sha256};

@@ -1286,8 +1286,8 @@ fn a_message_sent_again_after_the_next_hop_took_it_is_not_delivered_twice() {
     let replies =
         send_once(second.addr, false, Some("4QmXk1"), &["one@example.com", "two@example.com"], &mail::plain());
     assert!(replies[0].0 == 250 && replies[0].1.contains("already delivered"), "{replies:?}");
-    // The same bytes as another queued message, or with no identity at all, are new messages
-    // (a monitor mailing the same alert every hour gets every one through).
+    // The same bytes as another queued message, or without a queue id at all, are new
+    // messages (a monitor mailing the same alert every hour gets every one through).
     for ident in [Some("4QmXk2"), None] {
         let replies = send_once(second.addr, false, ident, &["one@example.com"], &mail::plain());
         assert!(replies[0].0 == 250 && !replies[0].1.contains("already"), "{replies:?}");
