@@ -125,7 +125,18 @@ impl Session {
     /// `timeout` gets 421 and the session ends.
     async fn fill(&mut self, timeout: Duration) -> Result<bool, Stop> {
         let mut buf = [0u8; 16 * 1024];
-        match tokio::time::timeout(timeout, self.io.read(&mut buf)).await {
+        let read = tokio::time::timeout(timeout, self.io.read(&mut buf)).await;
+        self.took(read, &buf).await
+    }
+
+    /// What one timed read gave: bytes into the input buffer (true), end of stream (false), or
+    /// for a silent client 421 and the end of the session.
+    async fn took(
+        &mut self,
+        read: Result<std::io::Result<usize>, tokio::time::error::Elapsed>,
+        buf: &[u8],
+    ) -> Result<bool, Stop> {
+        match read {
             Ok(Ok(0)) => Ok(false),
             Ok(Ok(n)) => {
                 self.inbuf.extend_from_slice(&buf[..n]);
@@ -154,19 +165,7 @@ impl Session {
             // The guard wait_for returns must not live across the await below.
             _ = async { drop(stopping.wait_for(|s| *s).await) } => return self.closing().await,
         };
-        match read {
-            Ok(Ok(0)) => Ok(false),
-            Ok(Ok(n)) => {
-                self.inbuf.extend_from_slice(&buf[..n]);
-                Ok(true)
-            }
-            Ok(Err(e)) => Err(e),
-            Err(_) => {
-                self.reply(421, "4.4.2 Idle timeout, closing connection");
-                self.flush().await?;
-                Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle timeout"))
-            }
-        }
+        self.took(read, &buf).await
     }
 
     async fn serve(&mut self) -> Result<(), Stop> {

@@ -12,30 +12,11 @@ use super::common::{
     unique_and_deterministic, Rng,
 };
 use mugai::config::BlockedEntryPolicy;
-use mugai::engine::Outcome;
 use mugai::model::{ActionKind, Kind, Reason, Verdict};
 use mugai::samples::{archive, Sample};
 use std::io::{Cursor, Read};
-use std::sync::OnceLock;
 
-fn all() -> &'static [Sample] {
-    static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
-    ALL.get_or_init(archive::all)
-}
-
-fn sample(name: &str) -> &'static Sample {
-    all().iter().find(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"))
-}
-
-fn outcomes() -> &'static [Outcome] {
-    static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
-    OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
-}
-
-fn outcome(name: &str) -> &'static Outcome {
-    let i = all().iter().position(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"));
-    &outcomes()[i]
-}
+super::common::sample_set!(mugai::samples::archive::all);
 
 #[test]
 fn every_archive_sample_gets_its_expected_outcome() {

@@ -223,3 +223,37 @@ pub fn outcome_problems(s: &Sample, o: &Outcome) -> Vec<String> {
     }
     problems
 }
+
+/// The sample named `name` among `all`.
+pub fn find_sample<'a>(all: &'a [Sample], name: &str) -> &'a Sample {
+    all.iter().find(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"))
+}
+
+/// Defines, in the test file that invokes it, the samples of one builder and their outcomes
+/// under the default engine, each made once for the whole test binary: `all()`, `outcomes()`
+/// (in the same order), `sample(name)` and `outcome(name)`.
+macro_rules! sample_set {
+    ($builder:path) => {
+        fn all() -> &'static [mugai::samples::Sample] {
+            static ALL: std::sync::OnceLock<Vec<mugai::samples::Sample>> = std::sync::OnceLock::new();
+            ALL.get_or_init($builder)
+        }
+
+        #[allow(dead_code)]
+        fn sample(name: &str) -> &'static mugai::samples::Sample {
+            crate::common::find_sample(all(), name)
+        }
+
+        fn outcomes() -> &'static [mugai::engine::Outcome] {
+            static OUT: std::sync::OnceLock<Vec<mugai::engine::Outcome>> = std::sync::OnceLock::new();
+            OUT.get_or_init(|| all().iter().map(|s| crate::common::process(s.file_name, &s.bytes)).collect())
+        }
+
+        #[allow(dead_code)]
+        fn outcome(name: &str) -> &'static mugai::engine::Outcome {
+            let i = all().iter().position(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"));
+            &outcomes()[i]
+        }
+    };
+}
+pub(crate) use sample_set;

@@ -11,30 +11,11 @@ use super::common::{
 };
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 use mugai::config::{BlockedEntryPolicy, MailHtml};
-use mugai::engine::Outcome;
 use mugai::model::{sha256_hex, Reason, Verdict};
-use mugai::samples::{mail, Sample};
+use mugai::samples::mail;
 use std::io::{Cursor, Read};
-use std::sync::OnceLock;
 
-fn all() -> &'static [Sample] {
-    static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
-    ALL.get_or_init(mail::all)
-}
-
-fn sample(name: &str) -> &'static Sample {
-    all().iter().find(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"))
-}
-
-fn outcomes() -> &'static [Outcome] {
-    static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
-    OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
-}
-
-fn outcome(name: &str) -> &'static Outcome {
-    let i = all().iter().position(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"));
-    &outcomes()[i]
-}
+super::common::sample_set!(mugai::samples::mail::all);
 
 fn output(name: &str) -> &'static [u8] {
     outcome(name).output.as_deref().unwrap_or_else(|| panic!("{name}: no output ({})", detail(outcome(name))))

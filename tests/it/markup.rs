@@ -15,23 +15,10 @@ use ego_tree::iter::Edge;
 use mugai::config::{HtmlLinks, HtmlOutput, KindAction};
 use mugai::engine::Outcome;
 use mugai::model::{ActionKind, Family, Kind, Reason, Verdict};
-use mugai::samples::{markup, Sample};
+use mugai::samples::markup;
 use quick_xml::events::Event;
-use std::sync::OnceLock;
 
-fn all() -> &'static [Sample] {
-    static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
-    ALL.get_or_init(markup::all)
-}
-
-fn sample(name: &str) -> &'static Sample {
-    all().iter().find(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"))
-}
-
-fn outcomes() -> &'static [Outcome] {
-    static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
-    OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
-}
+super::common::sample_set!(mugai::samples::markup::all);
 
 fn output_text(o: &Outcome) -> &str {
     std::str::from_utf8(o.output.as_deref().unwrap_or_default()).expect("outputs are UTF-8")

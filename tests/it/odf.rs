@@ -14,23 +14,13 @@ use super::common::{
     process, process_with, unique_and_deterministic, Rng,
 };
 use mugai::config::{Config, HyperlinkPolicy};
-use mugai::engine::Outcome;
 use mugai::model::{ActionKind, Family, Kind, Reason, Verdict};
-use mugai::samples::{odf, Sample};
+use mugai::samples::odf;
 use mugai::{detect, formats};
 use std::collections::BTreeSet;
 use std::io::{Cursor, Read, Write};
-use std::sync::OnceLock;
 
-fn all() -> &'static [Sample] {
-    static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
-    ALL.get_or_init(odf::all)
-}
-
-fn outcomes() -> &'static [Outcome] {
-    static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
-    OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
-}
+super::common::sample_set!(mugai::samples::odf::all);
 
 // ----------------------------------------------------------------------------------------------
 // The independent check

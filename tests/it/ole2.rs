@@ -12,22 +12,12 @@ use super::common::{
     committed_sample_problems, damage, engine_with, fail_with, outcome_problems, process, process_with,
     unique_and_deterministic, Rng,
 };
-use mugai::engine::Outcome;
 use mugai::model::{ActionKind, Reason, Verdict};
-use mugai::samples::{media, ole2, Sample};
+use mugai::samples::{media, ole2};
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
-use std::sync::OnceLock;
 
-fn all() -> &'static [Sample] {
-    static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
-    ALL.get_or_init(ole2::all)
-}
-
-fn outcomes() -> &'static [Outcome] {
-    static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
-    OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
-}
+super::common::sample_set!(mugai::samples::ole2::all);
 
 fn find(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)

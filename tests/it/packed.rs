@@ -12,31 +12,11 @@ use super::common::{
     unique_and_deterministic, Rng,
 };
 use mugai::config::BlockedEntryPolicy;
-use mugai::engine::Outcome;
 use mugai::model::{ActionKind, Reason, Verdict};
 use mugai::samples::packed::{self, LhaItem, TarItem};
-use mugai::samples::Sample;
 use std::io::{Cursor, Read};
-use std::sync::OnceLock;
 
-fn all() -> &'static [Sample] {
-    static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
-    ALL.get_or_init(packed::all)
-}
-
-fn sample(name: &str) -> &'static Sample {
-    all().iter().find(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"))
-}
-
-fn outcomes() -> &'static [Outcome] {
-    static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
-    OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
-}
-
-fn outcome(name: &str) -> &'static Outcome {
-    let i = all().iter().position(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"));
-    &outcomes()[i]
-}
+super::common::sample_set!(mugai::samples::packed::all);
 
 fn output(name: &str) -> &'static [u8] {
     outcome(name).output.as_deref().unwrap_or_else(|| panic!("{name} has no output: {:?}", outcome(name).reason))

@@ -15,30 +15,13 @@ use mugai::config::{Config, EmbeddedPolicy, LinkPolicy};
 use mugai::detect;
 use mugai::engine::{Engine, Outcome};
 use mugai::model::{ActionKind, Family, Kind, Reason, Verdict};
-use mugai::samples::{self, pdf, Sample};
+use mugai::samples::{self, pdf};
 use std::collections::{BTreeSet, HashSet};
 use std::sync::OnceLock;
 
-fn all() -> &'static [Sample] {
-    static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
-    ALL.get_or_init(pdf::all)
-}
-
-fn sample(name: &str) -> &'static Sample {
-    all().iter().find(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"))
-}
+super::common::sample_set!(mugai::samples::pdf::all);
 
 /// Outcomes of every sample, computed once for all tests of this file.
-fn outcomes() -> &'static [Outcome] {
-    static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
-    OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
-}
-
-fn outcome(name: &str) -> &'static Outcome {
-    let i = all().iter().position(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"));
-    &outcomes()[i]
-}
-
 /// The rebuilt bytes of a disarmed outcome, or why there are none.
 fn disarmed_output<'a>(name: &str, o: &'a Outcome) -> Result<&'a [u8], String> {
     match (o.verdict, &o.output) {

@@ -12,24 +12,10 @@ use super::common::{
     unique_and_deterministic, Rng,
 };
 use mugai::config::HyperlinkPolicy;
-use mugai::engine::Outcome;
 use mugai::model::{ActionKind, Kind, Reason, Verdict};
-use mugai::samples::{rtf, Sample};
-use std::sync::OnceLock;
+use mugai::samples::rtf;
 
-fn all() -> &'static [Sample] {
-    static ALL: OnceLock<Vec<Sample>> = OnceLock::new();
-    ALL.get_or_init(rtf::all)
-}
-
-fn sample(name: &str) -> &'static Sample {
-    all().iter().find(|s| s.file_name == name).unwrap_or_else(|| panic!("no sample {name}"))
-}
-
-fn outcomes() -> &'static [Outcome] {
-    static OUT: OnceLock<Vec<Outcome>> = OnceLock::new();
-    OUT.get_or_init(|| all().iter().map(|s| process(s.file_name, &s.bytes)).collect())
-}
+super::common::sample_set!(mugai::samples::rtf::all);
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)

@@ -345,31 +345,31 @@ fn a_malformed_message_gets_a_5xx_and_is_held() {
     assert!(sink.messages().is_empty());
 }
 
+/// The final reply for a plain message relayed to an smtp-sink started with `sink_args`.
+fn reply_through_sink(sink_args: &[&str]) -> String {
+    let sink = Sink::start(sink_args);
+    let mugai = Mugai::start(sink.port, |_| {});
+    final_reply(&swaks(mugai.addr, &mail::plain(), &[]))
+}
+
 #[test]
 fn a_next_hop_refusing_the_data_gives_a_4xx() {
     // -r .: the sink answers the final dot with 450.
-    let sink = Sink::start(&["-r", "."]);
-    let mugai = Mugai::start(sink.port, |_| {});
-    let t = swaks(mugai.addr, &mail::plain(), &[]);
-    let reply = final_reply(&t);
-    assert!(reply.contains("451 4.4.0"), "{t}");
+    let reply = reply_through_sink(&["-r", "."]);
+    assert!(reply.contains("451 4.4.0"), "{reply}");
 }
 
 #[test]
 fn a_next_hop_refusing_for_good_gives_a_5xx() {
     // -f .: the sink answers the final dot with 500.
-    let sink = Sink::start(&["-f", "."]);
-    let mugai = Mugai::start(sink.port, |_| {});
-    let reply = final_reply(&swaks(mugai.addr, &mail::plain(), &[]));
+    let reply = reply_through_sink(&["-f", "."]);
     assert!(reply.starts_with("<** 5"), "{reply}");
 }
 
 #[test]
 fn a_next_hop_dropping_the_connection_gives_a_4xx() {
     // -q .: the sink hangs up after the final dot without answering.
-    let sink = Sink::start(&["-q", "."]);
-    let mugai = Mugai::start(sink.port, |_| {});
-    let reply = final_reply(&swaks(mugai.addr, &mail::plain(), &[]));
+    let reply = reply_through_sink(&["-q", "."]);
     assert!(reply.contains("451 4."), "{reply}");
 }
 
