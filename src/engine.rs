@@ -15,6 +15,7 @@ use crate::names;
 use crate::policy::{self, Decision};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -146,6 +147,15 @@ impl Outcome {
     }
 }
 
+/// An item as the engine reads it: its bytes owned (items of containers) or borrowed from a
+/// shell that keeps them.
+struct Input<'a> {
+    data: Cow<'a, [u8]>,
+    name: Option<String>,
+    declared_type: Option<String>,
+    path: String,
+}
+
 /// Processes items under the configured policy, limits and thread count.
 pub struct Engine {
     config: Arc<Config>,
@@ -190,6 +200,22 @@ impl Engine {
         })
     }
 
+    /// [`Engine::process`] for bytes the caller keeps (a shell that must still hold the
+    /// original, like the SMTP filter): they are copied only when the item is kept as it is.
+    pub fn process_borrowed(
+        &self,
+        data: &[u8],
+        name: Option<String>,
+        declared_type: Option<String>,
+        path: &str,
+    ) -> Outcome {
+        self.pool.install(|| {
+            let budget = Budget::new(&self.config.limits);
+            let item = Input { data: Cow::Borrowed(data), name, declared_type, path: path.to_string() };
+            self.timed(item, 0, &budget)
+        })
+    }
+
     /// Processes many independent inputs in parallel, each with its own budget; results keep the
     /// order of the inputs.
     pub fn process_all(&self, items: Vec<Item>) -> Vec<Outcome> {
@@ -197,13 +223,18 @@ impl Engine {
     }
 
     fn process_at(&self, item: Item, depth: u32, budget: &Budget) -> Outcome {
+        let Item { data, name, declared_type, path } = item;
+        self.timed(Input { data: Cow::Owned(data), name, declared_type, path }, depth, budget)
+    }
+
+    fn timed(&self, item: Input<'_>, depth: u32, budget: &Budget) -> Outcome {
         let start = Instant::now();
         let mut out = self.decide(item, depth, budget);
         out.ms = start.elapsed().as_millis() as u64;
         out
     }
 
-    fn decide(&self, item: Item, depth: u32, budget: &Budget) -> Outcome {
+    fn decide(&self, item: Input<'_>, depth: u32, budget: &Budget) -> Outcome {
         let limits = &self.config.limits;
         let mut out =
             Outcome::new(item.path.clone(), item.name.clone(), item.data.len() as u64, sha256_hex(&item.data));
@@ -238,8 +269,8 @@ impl Engine {
                 out.output_kind = Some(detected.kind);
                 out.output_name = item.name.clone();
                 out.sha256_out = Some(out.sha256_in.clone());
-                // The bytes themselves, moved: a kept item is never copied.
-                out.output = Some(item.data);
+                // The bytes themselves, moved: a kept item the engine owns is never copied.
+                out.output = Some(item.data.into_owned());
                 out
             }
             Decision::Disarm => {

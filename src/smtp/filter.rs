@@ -6,7 +6,7 @@
 //! itself beyond its `Message-ID` header (for the log line).
 
 use crate::engine::Engine;
-use crate::model::{Item, Reason, Verdict};
+use crate::model::{Reason, Verdict};
 use crate::quarantine::Quarantine;
 use std::sync::Arc;
 
@@ -73,14 +73,9 @@ impl MessageFilter for EngineFilter {
     }
 
     fn filter(&self, message: Vec<u8>, envelope: &Envelope) -> Filtered {
-        // The engine takes the bytes; the original is kept for quarantine.
-        let item = Item {
-            data: message.clone(),
-            name: None,
-            declared_type: Some("message/rfc822".into()),
-            path: "message".into(),
-        };
-        let outcome = self.engine.process(item);
+        // The engine reads the bytes where they are: the original stays here for quarantine,
+        // and a message is copied only if it is passed on unchanged.
+        let outcome = self.engine.process_borrowed(&message, None, Some("message/rfc822".into()), "message");
         let mut summary = format!("{} {}", outcome.kind, outcome.verdict.as_str());
         if let Some(r) = outcome.reason {
             summary.push_str(&format!(" ({r})"));
