@@ -129,8 +129,10 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     let (envelope, data) = data.split_at(envelope_len);
     let mut w = Walker { ctx, parts: 0, children: Vec::new() };
     let root = w.node(data, 0, true, "text/plain")?;
-    // The whole message must also read as a message to mail-parser, the reference reader here.
-    if MessageParser::new().parse(data).is_none_or(|m| m.parts.is_empty()) {
+    // The message must start with header fields as mail-parser, the reference reader here,
+    // reads them (the parts themselves were walked above; parsing them all again would decode
+    // every attachment a second time).
+    if MessageParser::new().parse_headers(data).is_none_or(|m| m.parts.first().is_none_or(|p| p.headers.is_empty())) {
         return Err(FormatError::malformed("no header fields: not a mail message"));
     }
     let items = std::mem::take(&mut w.children);
