@@ -369,3 +369,32 @@ fn committed_mail_samples_equal_the_builders() {
     fail_with(committed_sample_problems("mail", all()));
     fail_with(unique_and_deterministic(all(), &mail::all()));
 }
+
+#[test]
+fn an_attachment_in_a_loose_encoding_is_written_anew_not_passed_as_it_came() {
+    use base64::Engine as _;
+    let mut png = mugai::samples::media::sample_png();
+    while png.len() % 3 != 1 {
+        png.push(0); // so that the encoding ends in padding
+    }
+    let strict = base64::engine::general_purpose::STANDARD.encode(&png);
+    assert!(strict.ends_with("=="));
+    // Base64 data after the padding: some readers stop at the padding, others go on.
+    let loose = format!("{strict}\r\nTVqQAA==");
+    let message = |body: &str| {
+        format!(
+            "From: a@example.com\r\nTo: b@example.org\r\nSubject: scan\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n\
+             --b\r\nContent-Type: image/png; name=\"scan.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}\r\n--b--\r\n"
+        )
+        .into_bytes()
+    };
+    let kept = process("m.eml", &message(&strict));
+    let out = String::from_utf8(kept.output.clone().unwrap()).unwrap();
+    assert!(out.contains(&strict), "a strict part keeps its bytes");
+    let rewritten = process("m.eml", &message(&loose));
+    assert_eq!(rewritten.verdict, Verdict::Disarmed, "{:?}", rewritten.reason);
+    let out = String::from_utf8(rewritten.output.clone().unwrap()).unwrap();
+    assert!(!out.contains("TVqQAA=="), "the loose encoding is not passed on: {:?}\n{out}", rewritten.actions);
+    assert!(out.contains(&strict[..60]), "the checked bytes are, freshly encoded: {out}");
+}

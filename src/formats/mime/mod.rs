@@ -110,6 +110,9 @@ struct Walker<'c, 'a> {
     ctx: &'c Context<'a>,
     parts: u64,
     children: Vec<Item>,
+    /// Children whose transfer encoding is loose (see [`canonical_encoding`]): never passed on
+    /// as their original bytes.
+    loose: std::collections::HashSet<usize>,
 }
 
 /// Disarms one message (see the module documentation).
@@ -127,7 +130,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
         false => 0,
     };
     let (envelope, data) = data.split_at(envelope_len);
-    let mut w = Walker { ctx, parts: 0, children: Vec::new() };
+    let mut w = Walker { ctx, parts: 0, children: Vec::new(), loose: Default::default() };
     let root = w.node(data, 0, true, "text/plain")?;
     // The message must start with header fields as mail-parser, the reference reader here,
     // reads them (the parts themselves were walked above; parsing them all again would decode
@@ -138,7 +141,9 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     let items = std::mem::take(&mut w.children);
     let outcomes = ctx.children.process(items, ctx.depth + 1, ctx.budget);
     let outcomes = outcomes.into_iter().map(Some).collect();
-    let mut out = Writer { ctx, eol, reference, outcomes, actions: Vec::new(), results: Vec::new(), rewritten: 0 };
+    let loose = std::mem::take(&mut w.loose);
+    let mut out =
+        Writer { ctx, eol, reference, outcomes, loose, actions: Vec::new(), results: Vec::new(), rewritten: 0 };
     let mut body = Vec::with_capacity(data.len() + 1024);
     out.write(&root, &mut body, true)?;
     let actions = std::mem::take(&mut out.actions);
@@ -259,9 +264,13 @@ impl<'c, 'a> Walker<'c, 'a> {
             }
             return Ok(Role::Tnef(kids));
         }
+        let canonical = canonical_encoding(&head.cte, body, &decoded);
         let mut item = Item::new(decoded, head.name.clone(), label.to_string());
         item.declared_type = Some(mime.to_string());
         self.children.push(item);
+        if !canonical {
+            self.loose.insert(self.children.len() - 1);
+        }
         Ok(Role::Child(self.children.len() - 1))
     }
 
@@ -283,6 +292,27 @@ impl<'c, 'a> Walker<'c, 'a> {
         };
         self.ctx.budget.charge_bytes(out.len() as u64)?;
         Ok(Ok(out))
+    }
+}
+
+/// Whether a body's transfer encoding is written the one way every reader decodes alike, so that
+/// its original bytes may be passed on: base64 that is exactly the standard encoding of what it
+/// decoded to (line breaks aside), quoted-printable whose every `=` starts an escape or a soft
+/// line break. Anything looser (characters outside the alphabet, data after the padding, a
+/// stray `=`) is where decoders differ, a known way to slip a file past a scanner: such a part
+/// is written anew from the bytes that were checked.
+fn canonical_encoding(cte: &str, body: &[u8], decoded: &[u8]) -> bool {
+    let no_breaks = |b: &[u8]| b.iter().copied().filter(|c| !matches!(c, b'\r' | b'\n')).collect::<Vec<u8>>();
+    match cte {
+        "base64" => no_breaks(body) == no_breaks(&encode::base64_lines(decoded, b"\n")),
+        "quoted-printable" => body.iter().enumerate().filter(|(_, &c)| c == b'=').all(|(i, _)| {
+            match body.get(i + 1..(i + 3).min(body.len())) {
+                Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => true,
+                Some([b'\r', b'\n']) | Some([b'\n', ..]) => true,
+                _ => false,
+            }
+        }),
+        _ => true,
     }
 }
 
@@ -361,16 +391,7 @@ fn read_head<'a>(block: &'a [u8], top: bool, default_mime: &str) -> Result<Head<
     if top && fields.is_empty() {
         return Err(FormatError::malformed("no header fields: not a mail message"));
     }
-    let mut head = Head {
-        fields,
-        mime: default_mime.into(),
-        charset: None,
-        boundary: None,
-        cte: String::new(),
-        disposition: None,
-        name: None,
-        subject: None,
-    };
+    let mut head = Head { fields, mime: default_mime.into(), ..Head::empty() };
     if head.fields.is_empty() {
         return Ok(head);
     }
@@ -504,6 +525,8 @@ struct Writer<'c, 'a> {
     eol: &'static [u8],
     reference: String,
     outcomes: Vec<Option<crate::engine::Outcome>>,
+    /// See [`Walker::loose`].
+    loose: std::collections::HashSet<usize>,
     actions: Vec<Action>,
     /// One entry per part for `X-Mugai-Result`.
     results: Vec<String>,
@@ -611,7 +634,9 @@ impl Writer<'_, '_> {
                         return Err(FormatError::new(Reason::InternalError, "a part came back without its outcome"));
                     };
                     let mut b = Vec::new();
-                    if let Rebuilt::New { content_type, disposition, cte, body } = self.child(None, kid_label, o)? {
+                    if let Rebuilt::New { content_type, disposition, cte, body } =
+                        self.child(None, kid_label, o, false)?
+                    {
                         b.extend_from_slice(&content_type);
                         if let Some(d) = disposition {
                             b.extend_from_slice(&d);
@@ -698,7 +723,8 @@ impl Writer<'_, '_> {
                 let Some(o) = self.outcomes.get_mut(*i).and_then(Option::take) else {
                     return Err(FormatError::new(Reason::InternalError, "a part came back without its outcome"));
                 };
-                self.child(Some(head), label, o)
+                let canonical = !self.loose.contains(i);
+                self.child(Some(head), label, o, canonical)
             }
         }
     }
@@ -710,6 +736,7 @@ impl Writer<'_, '_> {
         head: Option<&Head<'_>>,
         label: &str,
         o: crate::engine::Outcome,
+        canonical: bool,
     ) -> Result<Rebuilt, FormatError> {
         match (o.verdict, o.output) {
             (Verdict::Kept | Verdict::Disarmed, Some(data)) => {
@@ -721,7 +748,8 @@ impl Writer<'_, '_> {
                     "clean"
                 };
                 adopt_child_actions(&mut self.actions, label, o.actions);
-                if unchanged && head.is_some() {
+                // Original bytes only when every reader decodes them to what was checked.
+                if unchanged && canonical && head.is_some() {
                     self.results.push(format!("{} {verdict};", encode::encoded_words(label)));
                     return Ok(Rebuilt::Same);
                 }
@@ -904,6 +932,24 @@ fn mime_of(kind: Kind) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_strict_transfer_encodings_count_as_canonical() {
+        let data = b"MZ program bytes and then some more of them";
+        let strict = encode::base64_lines(data, b"\r\n");
+        assert!(canonical_encoding("base64", &strict, data));
+        // Characters outside the alphabet, or data after the padding: decoders differ there.
+        let mut junk = strict.clone();
+        junk.insert(4, b'*');
+        assert!(!canonical_encoding("base64", &junk, data));
+        let mut after = strict.clone();
+        after.extend_from_slice(b"TVo=");
+        assert!(!canonical_encoding("base64", &after, data));
+        assert!(canonical_encoding("quoted-printable", b"caf=C3=A9 =\r\nnext", b""));
+        assert!(!canonical_encoding("quoted-printable", b"100=% sure", b""));
+        assert!(canonical_encoding("7bit", b"anything", b"anything"));
+    }
+
     use super::*;
 
     #[test]
