@@ -110,9 +110,6 @@ struct Walker<'c, 'a> {
     ctx: &'c Context<'a>,
     parts: u64,
     children: Vec<Item>,
-    /// Children whose transfer encoding is loose (see [`canonical_encoding`]): never passed on
-    /// as their original bytes.
-    loose: std::collections::HashSet<usize>,
 }
 
 /// Disarms one message (see the module documentation).
@@ -130,7 +127,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
         false => 0,
     };
     let (envelope, data) = data.split_at(envelope_len);
-    let mut w = Walker { ctx, parts: 0, children: Vec::new(), loose: Default::default() };
+    let mut w = Walker { ctx, parts: 0, children: Vec::new() };
     let root = w.node(data, 0, true, "text/plain")?;
     // The message must start with header fields as mail-parser, the reference reader here,
     // reads them (the parts themselves were walked above; parsing them all again would decode
@@ -141,9 +138,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     let items = std::mem::take(&mut w.children);
     let outcomes = ctx.children.process(items, ctx.depth + 1, ctx.budget);
     let outcomes = outcomes.into_iter().map(Some).collect();
-    let loose = std::mem::take(&mut w.loose);
-    let mut out =
-        Writer { ctx, eol, reference, outcomes, loose, actions: Vec::new(), results: Vec::new(), rewritten: 0 };
+    let mut out = Writer { ctx, eol, reference, outcomes, actions: Vec::new(), results: Vec::new(), rewritten: 0 };
     let mut body = Vec::with_capacity(data.len() + 1024);
     out.write(&root, &mut body, true)?;
     let actions = std::mem::take(&mut out.actions);
@@ -264,13 +259,9 @@ impl<'c, 'a> Walker<'c, 'a> {
             }
             return Ok(Role::Tnef(kids));
         }
-        let canonical = canonical_encoding(&head.cte, body, &decoded);
         let mut item = Item::new(decoded, head.name.clone(), label.to_string());
         item.declared_type = Some(mime.to_string());
         self.children.push(item);
-        if !canonical {
-            self.loose.insert(self.children.len() - 1);
-        }
         Ok(Role::Child(self.children.len() - 1))
     }
 
@@ -302,15 +293,24 @@ impl<'c, 'a> Walker<'c, 'a> {
 /// stray `=`) is where decoders differ, a known way to slip a file past a scanner: such a part
 /// is written anew from the bytes that were checked.
 fn canonical_encoding(cte: &str, body: &[u8], decoded: &[u8]) -> bool {
-    let no_breaks = |b: &[u8]| b.iter().copied().filter(|c| !matches!(c, b'\r' | b'\n')).collect::<Vec<u8>>();
+    use base64::Engine as _;
     match cte {
-        "base64" => no_breaks(body) == no_breaks(&encode::base64_lines(decoded, b"\n")),
-        "quoted-printable" => body.iter().enumerate().filter(|(_, &c)| c == b'=').all(|(i, _)| {
-            match body.get(i + 1..(i + 3).min(body.len())) {
-                Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => true,
-                Some([b'\r', b'\n']) | Some([b'\n', ..]) => true,
-                _ => false,
+        // Compared a block at a time, without a second copy of the body.
+        "base64" => {
+            let mut chars = body.iter().copied().filter(|c| !matches!(c, b'\r' | b'\n'));
+            let mut buf = [0u8; 4096];
+            for block in decoded.chunks(3072) {
+                let n = base64::engine::general_purpose::STANDARD.encode_slice(block, &mut buf).unwrap_or(0);
+                if !buf[..n].iter().all(|&b| chars.next() == Some(b)) {
+                    return false;
+                }
             }
+            chars.next().is_none()
+        }
+        "quoted-printable" => memchr::memchr_iter(b'=', body).all(|i| match body.get(i + 1..(i + 3).min(body.len())) {
+            Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => true,
+            Some([b'\r', b'\n']) | Some([b'\n', ..]) => true,
+            _ => false,
         }),
         _ => true,
     }
@@ -525,8 +525,6 @@ struct Writer<'c, 'a> {
     eol: &'static [u8],
     reference: String,
     outcomes: Vec<Option<crate::engine::Outcome>>,
-    /// See [`Walker::loose`].
-    loose: std::collections::HashSet<usize>,
     actions: Vec<Action>,
     /// One entry per part for `X-Mugai-Result`.
     results: Vec<String>,
@@ -583,7 +581,7 @@ impl Writer<'_, '_> {
                 out.extend_from_slice(format!("--{boundary}--").as_bytes());
                 out.extend_from_slice(self.eol);
             }
-            Node::Leaf { head, whole, role, label } => match self.leaf(head, role, label)? {
+            Node::Leaf { head, whole, role, label } => match self.leaf(head, whole, role, label)? {
                 Rebuilt::Same if !top => out.extend_from_slice(whole),
                 Rebuilt::Same => {
                     self.head(head, None, out, true);
@@ -634,9 +632,7 @@ impl Writer<'_, '_> {
                         return Err(FormatError::new(Reason::InternalError, "a part came back without its outcome"));
                     };
                     let mut b = Vec::new();
-                    if let Rebuilt::New { content_type, disposition, cte, body } =
-                        self.child(None, kid_label, o, false)?
-                    {
+                    if let Rebuilt::New { content_type, disposition, cte, body } = self.child(None, kid_label, o)? {
                         b.extend_from_slice(&content_type);
                         if let Some(d) = disposition {
                             b.extend_from_slice(&d);
@@ -712,7 +708,7 @@ impl Writer<'_, '_> {
         changed && !tag.is_empty() && !head.subject.as_deref().is_some_and(|s| s.trim_start().starts_with(tag))
     }
 
-    fn leaf(&mut self, head: &Head<'_>, role: &Role, label: &str) -> Result<Rebuilt, FormatError> {
+    fn leaf(&mut self, head: &Head<'_>, whole: &[u8], role: &Role, label: &str) -> Result<Rebuilt, FormatError> {
         match role {
             Role::Text | Role::Signature => Ok(Rebuilt::Same),
             // Never at the top (refused there), and written by `write_child`.
@@ -723,21 +719,21 @@ impl Writer<'_, '_> {
                 let Some(o) = self.outcomes.get_mut(*i).and_then(Option::take) else {
                     return Err(FormatError::new(Reason::InternalError, "a part came back without its outcome"));
                 };
-                let canonical = !self.loose.contains(i);
-                self.child(Some(head), label, o, canonical)
+                let body = split_head(whole, u64::MAX).map(|(_, b)| b).unwrap_or_default();
+                self.child(Some((head, body)), label, o)
             }
         }
     }
 
-    /// What becomes of a child; `head` is the part's own header block, `None` for an
-    /// attachment taken out of a TNEF wrapper (always written as a new part).
+    /// What becomes of a child; `part` is the part's own header block and encoded body, `None`
+    /// for an attachment taken out of a TNEF wrapper (always written as a new part).
     fn child(
         &mut self,
-        head: Option<&Head<'_>>,
+        part: Option<(&Head<'_>, &[u8])>,
         label: &str,
         o: crate::engine::Outcome,
-        canonical: bool,
     ) -> Result<Rebuilt, FormatError> {
+        let head = part.map(|(h, _)| h);
         match (o.verdict, o.output) {
             (Verdict::Kept | Verdict::Disarmed, Some(data)) => {
                 let unchanged = o.sha256_out.as_deref() == Some(o.sha256_in.as_str());
@@ -749,7 +745,8 @@ impl Writer<'_, '_> {
                 };
                 adopt_child_actions(&mut self.actions, label, o.actions);
                 // Original bytes only when every reader decodes them to what was checked.
-                if unchanged && canonical && head.is_some() {
+                let strict = |(h, body): (&Head<'_>, &[u8])| canonical_encoding(&h.cte, body, &data);
+                if unchanged && part.is_some_and(strict) {
                     self.results.push(format!("{} {verdict};", encode::encoded_words(label)));
                     return Ok(Rebuilt::Same);
                 }
