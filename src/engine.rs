@@ -142,6 +142,18 @@ impl Outcome {
         self.actions.iter().find(|a| a.reason.is_some())
     }
 
+    /// Why the original belongs in quarantine, if it does, with the record's detail: the item's
+    /// own reason when it was blocked, else the first thing blocked inside it (`part: detail`).
+    /// Every shell holds originals by this one rule.
+    pub fn hold_reason(&self) -> Option<(Reason, String)> {
+        if self.verdict == Verdict::Blocked {
+            return Some((self.reason.unwrap_or(Reason::InternalError), self.detail.clone().unwrap_or_default()));
+        }
+        self.held_back().map(|a| {
+            (a.reason.unwrap_or(Reason::InternalError), format!("{}: {}", a.part, a.detail.as_deref().unwrap_or("")))
+        })
+    }
+
     pub fn found_active_content(&self) -> bool {
         self.verdict == Verdict::Blocked || self.actions.iter().any(|a| !a.action.is_consequence())
     }

@@ -169,12 +169,10 @@ fn sanitize_one(
     let mut line = ReportLine::from_outcome(shown.clone(), Some(dest.to_string_lossy().into_owned()), &outcome);
     // Something inside was blocked and left out (an archive entry): the clean copy goes on, and
     // the original is held so that nothing blocked is lost.
-    if let Some(held) = outcome.held_back() {
-        let reason = held.reason.unwrap_or(Reason::InternalError);
-        let detail = format!("{}: {}", held.part, held.detail.as_deref().unwrap_or(""));
+    if let Some((reason, detail)) = outcome.hold_reason() {
         let mut f = fs::File::open(&input.path).with_context(|| format!("{}", input.path.display()))?;
         let record = q.hold_reader(&mut f, &shown, outcome.name.as_deref(), outcome.kind, reason, Some(&detail))?;
-        tracing::info!(input = %shown, part = %held.part, reason = %reason, quarantine = %record.id, "held back");
+        tracing::info!(input = %shown, detail = %detail, reason = %reason, quarantine = %record.id, "held back");
         line.quarantine_id = Some(record.id);
     }
     Ok(line)

@@ -89,16 +89,10 @@ impl MessageFilter for EngineFilter {
             }
         }
         let mut held_as = None;
-        let blocked = outcome.verdict == Verdict::Blocked;
-        if blocked || outcome.held_back().is_some() {
-            let (reason, detail) = match (outcome.reason, outcome.held_back()) {
-                (Some(r), _) => (r, outcome.detail.clone()),
-                (None, Some(a)) => (a.reason.unwrap_or(Reason::InternalError), a.detail.clone()),
-                (None, None) => (Reason::InternalError, None),
-            };
+        if let Some((reason, detail)) = outcome.hold_reason() {
             let source =
                 format!("smtp {} from <{}> to {}", envelope.client, envelope.from, envelope.recipients.join(","));
-            match self.quarantine.hold(&message, &source, None, outcome.kind, reason, detail.as_deref()) {
+            match self.quarantine.hold(&message, &source, None, outcome.kind, reason, Some(&detail)) {
                 Ok(record) => held_as = Some(record.id),
                 Err(e) => {
                     tracing::error!("cannot hold the original in quarantine: {e}");
