@@ -28,6 +28,8 @@ pub struct Budget {
     bytes: AtomicU64,
     entries: AtomicU64,
     deadline: Instant,
+    /// SHA-256 (hex) of the input itself, set when its processing starts.
+    root: std::sync::OnceLock<String>,
 }
 
 impl Budget {
@@ -37,6 +39,7 @@ impl Budget {
             bytes: AtomicU64::new(0),
             entries: AtomicU64::new(0),
             deadline: Instant::now() + limits.item_timeout,
+            root: std::sync::OnceLock::new(),
         }
     }
 
@@ -71,6 +74,12 @@ impl Budget {
             ));
         }
         Ok(())
+    }
+
+    /// SHA-256 (hex) of the whole input, the one its quarantine record carries: what notices
+    /// deep inside it cite.
+    pub fn root_sha256(&self) -> Option<&str> {
+        self.root.get().map(String::as_str)
     }
 
     /// Fails once the input's time allowance is spent. Format loops call this as they go.
@@ -250,6 +259,9 @@ impl Engine {
         let limits = &self.config.limits;
         let mut out =
             Outcome::new(item.path.clone(), item.name.clone(), item.data.len() as u64, sha256_hex(&item.data));
+        if depth == 0 {
+            let _ = budget.root.set(out.sha256_in.clone());
+        }
         let block = |mut out: Outcome, reason: Reason, detail: String| {
             out.verdict = Verdict::Blocked;
             out.reason = Some(reason);

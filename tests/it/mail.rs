@@ -398,3 +398,32 @@ fn an_attachment_in_a_loose_encoding_is_written_anew_not_passed_as_it_came() {
     assert!(!out.contains("TVqQAA=="), "the loose encoding is not passed on: {:?}\n{out}", rewritten.actions);
     assert!(out.contains(&strict[..60]), "the checked bytes are, freshly encoded: {out}");
 }
+
+#[test]
+fn a_notice_inside_a_forwarded_message_cites_the_message_that_is_held() {
+    use mugai::samples::mail::{headers, message, text, Part};
+    let inner = mail::exe_attachment();
+    let outer = message(
+        &headers("Fwd: invoice", "fwd"),
+        &Part::Multi("mixed", vec![text("See below.\n"), Part::Message(inner.clone())]),
+    );
+    let o = process("fwd.eml", &outer);
+    assert!(o.hold_reason().is_some(), "{:?}", o.actions);
+    // Every text the reader would show, the forwarded message's included, decoded.
+    fn texts(m: &mail_parser::Message<'_>, out: &mut String) {
+        for p in &m.parts {
+            match &p.body {
+                mail_parser::PartType::Text(t) => out.push_str(t),
+                mail_parser::PartType::Message(inner) => texts(inner, out),
+                _ => {}
+            }
+        }
+    }
+    let parsed = mail_parser::MessageParser::new().parse(o.output.as_deref().expect("output")).expect("parses");
+    let mut shown = String::new();
+    texts(&parsed, &mut shown);
+    let outer_ref = &mugai::model::sha256_hex(&outer)[..16];
+    let inner_ref = &mugai::model::sha256_hex(&inner)[..16];
+    assert!(shown.contains(outer_ref), "the held original's reference: {shown}");
+    assert!(!shown.contains(inner_ref), "not the forwarded message's own: {shown}");
+}

@@ -119,8 +119,10 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
         Some(i) if i > 0 && data[i - 1] == b'\r' => b"\r\n",
         _ => b"\n",
     };
-    // The quarantine id of the original ends with these digits.
-    let reference = sha256_hex(data)[..16].to_string();
+    // The quarantine id of the original (the whole input, also for a message forwarded inside
+    // another) ends with these digits.
+    let root = ctx.budget.root_sha256().map(str::to_string).unwrap_or_else(|| sha256_hex(data));
+    let reference = root[..16.min(root.len())].to_string();
     // The envelope line of a message saved from a mailbox (`From sender date`), kept in front.
     let envelope_len = match data.starts_with(b"From ") {
         true => memchr::memchr(b'\n', data).map_or(data.len(), |i| i + 1),
