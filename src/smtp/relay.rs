@@ -1,5 +1,6 @@
 //! The relay: hands a clean message to the next hop with lettre's low-level async connection,
-//! one command at a time, and reports the next hop's answer for every recipient.
+//! the envelope pipelined when the next hop offers PIPELINING, and reports the next hop's
+//! answer for every recipient.
 //!
 //! The envelope's parameters (SIZE, BODY, SMTPUTF8, RET, ENVID, NOTIFY, ORCPT) are passed on when
 //! the next hop offers the extension they belong to, and XFORWARD attributes when it offers
@@ -146,19 +147,23 @@ async fn relay_inner(
             }
         };
         match transaction(&mut conn, &ext, tx, data, all_or_nothing).await {
-            Ok((relayed, true)) => {
+            Ok((relayed, After::Reuse)) => {
                 pool.put(conn, ext);
                 return Ok(relayed);
             }
-            Ok((relayed, false)) => {
+            Ok((relayed, After::Quit)) => {
                 let _ = conn.quit().await;
                 return Ok(relayed);
             }
-            Err(Fail::First(_)) if reused => {
-                conn.abort().await;
+            // Dropping the connection closes it without a word: lettre's `abort` would say
+            // QUIT, which after a 354 is taken as message text, and wait for a reply.
+            Ok((relayed, After::Abort)) => {
+                drop(conn);
+                return Ok(relayed);
             }
+            Err(Fail::First(_)) if reused => drop(conn),
             Err(Fail::First(e) | Fail::Later(e)) => {
-                conn.abort().await;
+                drop(conn);
                 return Err(e);
             }
         }
@@ -207,15 +212,68 @@ async fn open(config: &SmtpConfig) -> Result<(AsyncSmtpConnection, Extensions), 
     Ok((conn, ext))
 }
 
-/// One transaction on an open connection: the replies, and whether the connection can be
-/// used again.
+/// What to do with a connection after a transaction.
+enum After {
+    /// The next hop took the message: the connection can carry the next one.
+    Reuse,
+    /// Say QUIT and close it.
+    Quit,
+    /// Close it without a word: the next hop said 354 to a pipelined DATA for a message that
+    /// is not to be sent, and closing is the one way to end the transaction without
+    /// delivering anything (a lone dot would deliver an empty message).
+    Abort,
+}
+
+/// Sends `commands` and reads one reply to each, in order. With PIPELINING they all go out in
+/// one write (RFC 2920), so a transaction costs two round trips (envelope and DATA, then the
+/// message) instead of one per command; without it, one by one. A failure that is not a reply
+/// (a broken connection, a reply that does not parse) ends the list there.
+async fn exchange(
+    conn: &mut AsyncSmtpConnection,
+    commands: &[String],
+    pipelined: bool,
+) -> Vec<Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error>> {
+    let is_reply = |e: &lettre::transport::smtp::Error| e.is_permanent() || e.is_transient();
+    let mut replies = Vec::with_capacity(commands.len());
+    if pipelined && !commands.is_empty() {
+        // lettre's `command` writes its argument and reads one reply; the others are read
+        // after it, in the order the commands went out.
+        let first = conn.command(commands.concat()).await;
+        let broken = first.as_ref().is_err_and(|e| !is_reply(e));
+        replies.push(first);
+        if !broken {
+            for _ in 1..commands.len() {
+                let r = conn.read_response().await;
+                let broken = r.as_ref().is_err_and(|e| !is_reply(e));
+                replies.push(r);
+                if broken {
+                    break;
+                }
+            }
+        }
+    } else {
+        for c in commands {
+            let r = conn.command(c).await;
+            let broken = r.as_ref().is_err_and(|e| !is_reply(e));
+            replies.push(r);
+            if broken {
+                break;
+            }
+        }
+    }
+    replies
+}
+
+/// One transaction on an open connection: the replies, and what to do with the connection.
 async fn transaction(
     conn: &mut AsyncSmtpConnection,
     ext: &Extensions,
     tx: &Transaction,
     data: &[u8],
     all_or_nothing: bool,
-) -> Result<(Relayed, bool), Fail> {
+) -> Result<(Relayed, After), Fail> {
+    let mut commands = Vec::with_capacity(tx.recipients.len() + 3);
+    let mut xforward = false;
     if let Some(attrs) = &ext.xforward {
         let sent: Vec<String> = tx
             .xforward
@@ -224,9 +282,8 @@ async fn transaction(
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         if !sent.is_empty() {
-            conn.command(format!("XFORWARD {}\r\n", sent.join(" ")))
-                .await
-                .map_err(|e| Fail::First(format!("XFORWARD: {e}")))?;
+            commands.push(format!("XFORWARD {}\r\n", sent.join(" ")));
+            xforward = true;
         }
     }
 
@@ -251,17 +308,8 @@ async fn transaction(
         }
     }
     mail.push_str("\r\n");
-    match conn.command(mail).await {
-        Ok(_) => {}
-        // The next hop answered: its refusal stands.
-        Err(e) if e.is_permanent() || e.is_transient() => {
-            let reply = refused(&e, "MAIL");
-            return Ok((Relayed { replies: vec![reply; tx.recipients.len()], next_hop_reply: None }, false));
-        }
-        Err(e) => return Err(Fail::First(format!("MAIL: {e}"))),
-    }
+    commands.push(mail);
 
-    let mut replies: Vec<Option<Reply>> = Vec::with_capacity(tx.recipients.len());
     for r in &tx.recipients {
         let mut rcpt = format!("RCPT TO:<{}>", r.address);
         if ext.dsn {
@@ -273,30 +321,73 @@ async fn transaction(
             }
         }
         rcpt.push_str("\r\n");
-        match conn.command(rcpt).await {
-            Ok(_) => replies.push(None),
-            Err(e) => replies.push(Some(refused(&e, "RCPT"))),
+        commands.push(rcpt);
+    }
+    // Pipelined, DATA goes with the envelope; its reply says whether the message may follow.
+    let pipelined = ext.pipelining;
+    if pipelined {
+        commands.push("DATA\r\n".to_owned());
+    }
+    let mut answers = exchange(conn, &commands, pipelined).await.into_iter();
+
+    if xforward {
+        match answers.next() {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(Fail::First(format!("XFORWARD: {e}"))),
+            None => return Err(Fail::First("XFORWARD: no reply".into())),
         }
+    }
+    let mail_refused = match answers.next() {
+        Some(Ok(_)) => None,
+        // The next hop answered: its refusal stands.
+        Some(Err(e)) if e.is_permanent() || e.is_transient() => Some(refused(&e, "MAIL")),
+        Some(Err(e)) => return Err(Fail::First(format!("MAIL: {e}"))),
+        None => return Err(Fail::First("MAIL: no reply".into())),
+    };
+    let mut replies: Vec<Option<Reply>> = Vec::with_capacity(tx.recipients.len());
+    for _ in &tx.recipients {
+        match answers.next() {
+            Some(Ok(_)) => replies.push(None),
+            Some(Err(e)) => replies.push(Some(refused(&e, "RCPT"))),
+            None => replies.push(Some(Reply::new(451, "4.4.0 next hop failed at RCPT: connection lost"))),
+        }
+    }
+    // The reply to a pipelined DATA: `Some(true)` when the next hop waits for the message.
+    let data_reply = if pipelined { answers.next() } else { None };
+    let waiting = matches!(data_reply, Some(Ok(_)));
+    let stop = if waiting { After::Abort } else { After::Quit };
+
+    if let Some(reply) = mail_refused {
+        return Ok((Relayed { replies: vec![reply; tx.recipients.len()], next_hop_reply: None }, stop));
     }
     let accepted = replies.iter().filter(|r| r.is_none()).count();
     let finish = |replies: Vec<Option<Reply>>, fill: Reply| {
         replies.into_iter().map(|r| r.unwrap_or_else(|| fill.clone())).collect::<Vec<_>>()
     };
     if accepted == 0 {
-        let _ = conn.command("RSET\r\n").await;
         let fill = Reply::new(451, "4.3.0 not relayed");
-        return Ok((Relayed { replies: finish(replies, fill), next_hop_reply: None }, false));
+        return Ok((Relayed { replies: finish(replies, fill), next_hop_reply: None }, stop));
     }
     if all_or_nothing && accepted < replies.len() {
         // One answer for all: the refusals stand only if they are all permanent and nobody was
         // taken; here some were taken, so nobody gets the message now and all try again.
-        let _ = conn.command("RSET\r\n").await;
         let why: Vec<String> = replies.iter().flatten().map(|r| format!("{} {}", r.code, r.text)).collect();
         let reply = Reply::new(451, format!("4.5.3 next hop refused some recipients: {}", one_line(&why.join("; "))));
-        return Ok((Relayed { replies: vec![reply; replies.len()], next_hop_reply: None }, false));
+        return Ok((Relayed { replies: vec![reply; replies.len()], next_hop_reply: None }, stop));
     }
 
-    conn.command("DATA\r\n").await.map_err(|e| Fail::Later(format!("DATA: {e}")))?;
+    match data_reply {
+        Some(Ok(_)) => {}
+        Some(Err(e)) if e.is_permanent() || e.is_transient() => {
+            let reply = refused(&e, "DATA");
+            return Ok((Relayed { replies: finish(replies, reply), next_hop_reply: None }, After::Quit));
+        }
+        Some(Err(e)) => return Err(Fail::Later(format!("DATA: {e}"))),
+        None if pipelined => return Err(Fail::Later("DATA: no reply".into())),
+        None => {
+            conn.command("DATA\r\n").await.map_err(|e| Fail::Later(format!("DATA: {e}")))?;
+        }
+    }
     let wire = crlf(data);
     // lettre appends CRLF . CRLF itself: the message's own last line end is not sent twice.
     let body = wire.strip_suffix(b"\r\n").unwrap_or(&wire);
@@ -304,11 +395,11 @@ async fn transaction(
         Ok(resp) => {
             let text = one_line(&resp.message().collect::<Vec<_>>().join(" "));
             let ok = Reply::new(250, format!("2.0.0 Ok: relayed, next hop said: {} {text}", resp.code()));
-            Ok((Relayed { replies: finish(replies, ok), next_hop_reply: Some(text) }, true))
+            Ok((Relayed { replies: finish(replies, ok), next_hop_reply: Some(text) }, After::Reuse))
         }
         Err(e) => {
             let reply = refused(&e, "end of data");
-            Ok((Relayed { replies: finish(replies, reply), next_hop_reply: None }, false))
+            Ok((Relayed { replies: finish(replies, reply), next_hop_reply: None }, After::Quit))
         }
     }
 }
@@ -348,6 +439,7 @@ struct Extensions {
     eightbitmime: bool,
     smtputf8: bool,
     dsn: bool,
+    pipelining: bool,
     /// The attributes XFORWARD accepts, when offered.
     xforward: Option<Vec<String>>,
 }
@@ -363,6 +455,7 @@ impl Extensions {
                 "8BITMIME" => e.eightbitmime = true,
                 "SMTPUTF8" => e.smtputf8 = true,
                 "DSN" => e.dsn = true,
+                "PIPELINING" => e.pipelining = true,
                 "XFORWARD" => e.xforward = Some(words.map(str::to_owned).collect()),
                 _ => {}
             }
