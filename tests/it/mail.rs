@@ -427,3 +427,31 @@ fn a_notice_inside_a_forwarded_message_cites_the_message_that_is_held() {
     assert!(shown.contains(outer_ref), "the held original's reference: {shown}");
     assert!(!shown.contains(inner_ref), "not the forwarded message's own: {shown}");
 }
+
+#[test]
+fn a_clean_multipart_keeps_its_body_bytes_filler_preamble_included() {
+    use base64::Engine as _;
+    let png = base64::engine::general_purpose::STANDARD.encode(mugai::samples::media::sample_png());
+    let message = |preamble: &str| {
+        format!(
+            "From: a@example.com\r\nTo: b@example.org\r\nSubject: scan\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n{preamble}\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n\
+             --b\r\nContent-Type: image/png; name=\"scan.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{png}\r\n--b--\r\n"
+        )
+        .into_bytes()
+    };
+    let body = |m: &[u8]| {
+        let at = m.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        m[at..].to_vec()
+    };
+    // The filler mail programs write: the body (what a DKIM body hash covers) is unchanged.
+    let filler = message("This is a multi-part message in MIME format.");
+    let o = process("m.eml", &filler);
+    assert_eq!(body(o.output.as_deref().unwrap()), body(&filler), "{:?}", o.actions);
+    // A uuencoded program in the preamble, which some readers decode: left out.
+    let uu = message("begin 644 setup.exe\r\nM35J0\r\n`\r\nend");
+    let o = process("m.eml", &uu);
+    let out = String::from_utf8(o.output.clone().unwrap()).unwrap();
+    assert!(!out.contains("begin 644"), "{out}");
+    assert!(o.actions.iter().any(|a| a.part == "multipart"), "{:?}", o.actions);
+}

@@ -21,7 +21,9 @@
 //! - Header fields are kept byte for byte, but for the Content-* fields of replaced parts, any
 //!   `X-Mugai-Result` the sender wrote (replaced by ours), and the subject tag when configured.
 //! - A TNEF wrapper (`winmail.dat`) is replaced by its attachments ([`tnef`]), each a child.
-//! - The preamble and epilogue of multiparts (text no reader shows) are left out.
+//! - The preamble and epilogue of multiparts (text no reader shows) are left out, but for the
+//!   short ASCII filler mail programs write there, which stays so that a message with nothing
+//!   to remove keeps its bytes (and its DKIM signature holds).
 //!
 //! Refused: a message without header fields or with a header line that is not a field
 //! (`malformed`); a part in a transfer encoding other than 7bit, 8bit, binary, base64 and
@@ -515,8 +517,28 @@ fn split_multipart<'a>(
     }
     let pre = preamble_end.map_or(&[][..], |e| &body[..e]);
     let epi = closed_at.map_or(&[][..], |e| &body[e..]);
-    let has_text = |b: &[u8]| b.iter().any(|c| !c.is_ascii_whitespace());
-    Ok((parts, has_text(pre) || has_text(epi)))
+    Ok((parts, !filler(pre) || !filler(epi)))
+}
+
+/// Whether a preamble or epilogue is the kind of filler mail programs write there ("This is a
+/// multi-part message in MIME format."): short printable ASCII with no line that could start
+/// a file some readers decode from plain text (uuencode's `begin 644 name`, yEnc's `=ybegin`,
+/// BinHex). Such text stays where it is, so that a message with nothing to remove keeps its
+/// bytes and its DKIM body hash; anything else is left out and the message rebuilt.
+fn filler(text: &[u8]) -> bool {
+    const MAX: usize = 4096;
+    if text.len() > MAX {
+        return false;
+    }
+    if !text.iter().all(|b| matches!(b, b' '..=b'~' | b'\t' | b'\r' | b'\n')) {
+        return false;
+    }
+    text.split(|b| *b == b'\n').all(|line| {
+        let l = line.trim_ascii_start();
+        !(l.starts_with(b"begin")
+            || l.starts_with(b"=ybegin")
+            || l.starts_with(b"(This file must be converted with BinHex"))
+    })
 }
 
 /// Parts listed one by one in `X-Mugai-Result`.
@@ -989,10 +1011,22 @@ mod tests {
             }
         }
         let ctx = Context { budget: &budget, config: &config, depth: 0, name: None, children: &None_ };
-        let body = b"pre\r\n--ab\r\nA\r\n--abc\r\n--ab \r\nB\r\n--ab--\r\nepi";
+        let body = b"begin 644 a.exe\r\n--ab\r\nA\r\n--abc\r\n--ab \r\nB\r\n--ab--\r\nepi";
         let (parts, dropped) = split_multipart(body, "ab", &ctx).unwrap();
         assert_eq!(parts, [&b"A\r\n--abc"[..], &b"B"[..]]);
         assert!(dropped);
         assert!(split_multipart(b"no parts", "ab", &ctx).is_err());
+        let filler = b"This is a multi-part message in MIME format.\r\n--ab\r\nA\r\n--ab--\r\n";
+        assert!(!split_multipart(filler, "ab", &ctx).unwrap().1);
+    }
+
+    #[test]
+    fn only_plain_filler_text_is_kept_around_parts() {
+        assert!(filler(b""));
+        assert!(filler(b"This is a multi-part message in MIME format.\r\n"));
+        assert!(!filler(b"begin 644 setup.exe\r\nM35J0``,````$````__\r\n`\r\nend\r\n"));
+        assert!(!filler(b"note\r\n  =ybegin line=128 size=123 name=a.exe\r\n"));
+        assert!(!filler("本文".as_bytes()));
+        assert!(!filler(&vec![b'a'; 5000]));
     }
 }
