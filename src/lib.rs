@@ -28,6 +28,7 @@ pub mod model;
 pub mod names;
 pub mod policy;
 pub mod quarantine;
+pub mod receipt;
 pub mod report;
 pub mod samples;
 pub mod smtp;

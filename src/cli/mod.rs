@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 pub mod check_config;
+pub mod receipt;
 pub mod sanitize;
 pub mod scan;
 pub mod serve;
@@ -44,6 +45,8 @@ pub enum Command {
     CheckConfig(check_config::CheckConfigArgs),
     /// Run the services enabled in the configuration (the SMTP content filter) until stopped.
     Serve(serve::ServeArgs),
+    /// Signed sanitization receipts: make a key pair, or verify a file against its receipt.
+    Receipt(receipt::ReceiptArgs),
 }
 
 pub const EXIT_CLEAN: u8 = 0;
@@ -65,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Scan(a) => scan::run(&cli, a),
         Command::CheckConfig(a) => check_config::run(&cli, a),
         Command::Serve(a) => serve::run(&cli, a),
+        Command::Receipt(a) => receipt::run(&cli, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

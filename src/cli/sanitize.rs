@@ -26,6 +26,21 @@ pub struct SanitizeArgs {
     /// Write a JSON Lines report here: one object per input file.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Sign a receipt for every clean copy with this private key (`mugai receipt keygen`),
+    /// written beside it as <name>.mugai.json.
+    #[arg(long, value_name = "KEY")]
+    pub receipt_key: Option<PathBuf>,
+    /// With --receipt-key: put each clean copy and its receipt together in <name>.mugai.zip
+    /// instead, ready to send as one file.
+    #[arg(long, requires = "receipt_key")]
+    pub bundle: bool,
+}
+
+/// What signs receipts in this run.
+struct Signer {
+    key: ed25519_dalek::SigningKey,
+    policy: String,
+    bundle: bool,
 }
 
 fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
@@ -43,6 +58,15 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
     let Some((config, engine)) = load(cli)? else { return Ok(super::EXIT_USAGE) };
     let quarantine = Quarantine::open(&config.quarantine.dir)?;
+    // Read before any work, so that a missing or exposed key fails at once.
+    let signer = match &a.receipt_key {
+        Some(k) => Some(Signer {
+            key: mugai::receipt::load_signing_key(k)?,
+            policy: mugai::receipt::policy_sha256(&config),
+            bundle: a.bundle,
+        }),
+        None => None,
+    };
     fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     // Opened before any work, so that a bad report path fails at once.
     let mut report: Option<Box<dyn Write>> = match &a.report {
@@ -62,7 +86,7 @@ pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
         inputs
             .par_iter()
             .map(|input| {
-                let r = sanitize_one(&engine, &config, &quarantine, &claims, &a.out, input);
+                let r = sanitize_one(&engine, &config, &quarantine, signer.as_ref(), &claims, &a.out, input);
                 pb.inc(1);
                 r
             })
@@ -129,6 +153,7 @@ fn sanitize_one(
     engine: &Engine,
     config: &Config,
     q: &Quarantine,
+    signer: Option<&Signer>,
     claims: &Claims,
     out_dir: &Path,
     input: &Input,
@@ -162,9 +187,40 @@ fn sanitize_one(
         }
     }
     dest.push(safe_file_name(&out_name));
-    let dest = claims.claim(dest);
     let data = outcome.output.as_deref().unwrap_or_default();
-    write_atomic(&dest, data)?;
+    let dest = match signer {
+        Some(s) => {
+            let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let input_name = input.rel.to_string_lossy();
+            let receipt = mugai::receipt::issue(
+                &s.key,
+                &input_name,
+                &outcome,
+                &name,
+                data,
+                &s.policy,
+                std::time::SystemTime::now(),
+            )
+            .context("signing the receipt")?;
+            if s.bundle {
+                let dest = claims.claim(dest.with_file_name(format!("{name}.mugai.zip")));
+                write_atomic(&dest, &mugai::receipt::bundle(&name, data, &receipt))?;
+                dest
+            } else {
+                let dest = claims.claim(dest);
+                write_atomic(&dest, data)?;
+                let mut r = dest.clone().into_os_string();
+                r.push(mugai::receipt::SUFFIX);
+                write_atomic(Path::new(&r), &receipt.to_json())?;
+                dest
+            }
+        }
+        None => {
+            let dest = claims.claim(dest);
+            write_atomic(&dest, data)?;
+            dest
+        }
+    };
     tracing::debug!(input = %shown, output = %dest.display(), verdict = outcome.verdict.as_str(), actions = outcome.actions.len(), "done");
     let mut line = ReportLine::from_outcome(shown.clone(), Some(dest.to_string_lossy().into_owned()), &outcome);
     // Something inside was blocked and left out (an archive entry): the clean copy goes on, and

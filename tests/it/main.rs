@@ -20,6 +20,7 @@ mod ole2;
 mod ooxml;
 mod packed;
 mod pdf;
+mod receipt;
 mod rtf;
 mod samples;
 mod smtp;
