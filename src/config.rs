@@ -376,6 +376,33 @@ pub struct Config {
     pub quarantine: QuarantineConfig,
     pub log: LogConfig,
     pub smtp: SmtpConfig,
+    /// Watched drop folders (`[[dropfolder]]`), none by default.
+    pub dropfolders: Vec<DropFolderConfig>,
+}
+
+/// One watched drop folder.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DropFolderConfig {
+    /// Where senders put files.
+    pub inbox: PathBuf,
+    /// Where clean copies go, in the same sub-folders.
+    pub clean: PathBuf,
+    /// Where the per-file reports go.
+    pub report: PathBuf,
+    /// Where a file is moved while it is processed: on the inbox's file system, so that the
+    /// move is a rename. Default: `<inbox>.processing` beside the inbox.
+    pub processing: PathBuf,
+    /// A file is taken once its size and time have not changed for this long (a file renamed
+    /// in from a temporary name is taken at once).
+    pub settle: Duration,
+    /// Full rescan interval: the truth when change events were missed or overflowed.
+    pub rescan: Duration,
+    /// Sign a receipt for every clean copy with this key (`<name>.mugai.json` beside it).
+    pub receipt_key: Option<PathBuf>,
+    /// Take only files that come with a valid receipt from one of `trusted_keys`.
+    pub require_receipt: bool,
+    /// Public keys (`.pub` files or folders of them) whose receipts are trusted.
+    pub trusted_keys: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -435,6 +462,7 @@ impl Default for Config {
             quarantine: QuarantineConfig { dir: PathBuf::from("quarantine") },
             log: LogConfig { level: "info".into(), format: LogFormat::Text },
             smtp: SmtpConfig::default(),
+            dropfolders: Vec::new(),
         }
     }
 }
@@ -667,6 +695,21 @@ struct RawConfig {
     quarantine: Option<RawQuarantine>,
     log: Option<RawLog>,
     smtp: Option<RawSmtp>,
+    dropfolder: Option<Vec<RawDropFolder>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDropFolder {
+    inbox: Option<String>,
+    clean: Option<String>,
+    report: Option<String>,
+    processing: Option<String>,
+    settle_secs: Option<u64>,
+    rescan_secs: Option<u64>,
+    receipt_key: Option<String>,
+    require_receipt: Option<bool>,
+    trusted_keys: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1008,6 +1051,20 @@ impl Config {
         kv(&mut out, "data_timeout_secs", m.data_timeout.as_secs());
         kv(&mut out, "relay_timeout_secs", m.relay_timeout.as_secs());
         kv(&mut out, "journal", path(&m.journal));
+        for d in &self.dropfolders {
+            let p = |p: &Path| string(&p.to_string_lossy());
+            out.push_str("\n[[dropfolder]]\n");
+            kv(&mut out, "inbox", p(&d.inbox));
+            kv(&mut out, "clean", p(&d.clean));
+            kv(&mut out, "report", p(&d.report));
+            kv(&mut out, "processing", p(&d.processing));
+            kv(&mut out, "settle_secs", d.settle.as_secs());
+            kv(&mut out, "rescan_secs", d.rescan.as_secs());
+            kv(&mut out, "receipt_key", path(&d.receipt_key));
+            kv(&mut out, "require_receipt", d.require_receipt);
+            let keys = toml::Value::Array(d.trusted_keys.iter().map(|k| p(k)).collect());
+            kv(&mut out, "trusted_keys", keys);
+        }
         out
     }
 }
@@ -1394,11 +1451,84 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
         ));
     }
 
+    for (i, d) in raw.dropfolder.unwrap_or_default().into_iter().enumerate() {
+        if let Some(d) = validate_dropfolder(i, d, base_dir, errors) {
+            c.dropfolders.push(d);
+        }
+    }
+
     // The SMTP delivery journal sits beside the quarantine folder unless placed elsewhere.
     if c.smtp.journal.is_none() {
         c.smtp.journal = Some(c.quarantine.dir.with_file_name("smtp-delivered.journal"));
     }
     c
+}
+
+fn validate_dropfolder(
+    i: usize,
+    d: RawDropFolder,
+    base_dir: &Path,
+    errors: &mut Vec<ConfigError>,
+) -> Option<DropFolderConfig> {
+    let key = |k: &str| format!("dropfolder[{i}].{k}");
+    let before = errors.len();
+    let mut required = |v: Option<String>, k: &str| match v.filter(|v| !v.is_empty()) {
+        Some(v) => base_dir.join(v),
+        None => {
+            errors.push(ConfigError::new(key(k), "is required"));
+            PathBuf::new()
+        }
+    };
+    let inbox = required(d.inbox, "inbox");
+    let clean = required(d.clean, "clean");
+    let report = required(d.report, "report");
+    let processing = d.processing.filter(|p| !p.is_empty()).map(|p| base_dir.join(p)).unwrap_or_else(|| {
+        // Beside the inbox (so on its file system, unless the inbox is a mount point of its
+        // own) and outside it (so that its changes wake no scan).
+        let name = inbox.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "inbox".into());
+        inbox.with_file_name(format!("{name}.processing"))
+    });
+    // Clean copies or reports written inside the inbox would be taken as new files, and an
+    // inbox inside them would be written into: the folders must be apart.
+    let folders = [("inbox", &inbox), ("clean", &clean), ("report", &report)];
+    for (a, pa) in folders {
+        for (b, pb) in folders {
+            if a < b
+                && !pa.as_os_str().is_empty()
+                && !pb.as_os_str().is_empty()
+                && (pa.starts_with(pb) || pb.starts_with(pa))
+            {
+                errors.push(ConfigError::new(key(b), format!("must not be inside `{a}` or contain it")));
+            }
+        }
+    }
+    let mut settle = Duration::from_secs(5);
+    let mut rescan = Duration::from_secs(30);
+    if let Some(n) = d.settle_secs {
+        settle = Duration::from_secs(n);
+    }
+    match d.rescan_secs {
+        Some(0) => errors.push(ConfigError::new(key("rescan_secs"), "must be greater than 0")),
+        Some(n) => rescan = Duration::from_secs(n),
+        None => {}
+    }
+    let trusted_keys: Vec<PathBuf> = d.trusted_keys.unwrap_or_default().into_iter().map(|k| base_dir.join(k)).collect();
+    let require_receipt = d.require_receipt.unwrap_or(false);
+    if require_receipt && trusted_keys.is_empty() {
+        errors.push(ConfigError::new(key("trusted_keys"), "must name at least one key when require_receipt = true"));
+    }
+    let receipt_key = d.receipt_key.filter(|k| !k.is_empty()).map(|k| base_dir.join(k));
+    (errors.len() == before).then_some(DropFolderConfig {
+        inbox,
+        clean,
+        report,
+        processing,
+        settle,
+        rescan,
+        receipt_key,
+        require_receipt,
+        trusted_keys,
+    })
 }
 
 fn validate_smtp(c: &mut SmtpConfig, m: RawSmtp, base_dir: &Path, errors: &mut Vec<ConfigError>) {

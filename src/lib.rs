@@ -22,6 +22,7 @@
 
 pub mod config;
 pub mod detect;
+pub mod dropfolder;
 pub mod engine;
 pub mod formats;
 pub mod model;

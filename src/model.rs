@@ -273,6 +273,9 @@ pub enum Reason {
     LimitEntryBytes,
     /// A mail header block larger than `[mail] max_header_bytes`.
     LimitHeaderBytes,
+    /// A drop folder that requires receipts got a file without a valid receipt from a trusted
+    /// key (`[[dropfolder]] require_receipt`).
+    Unverified,
 }
 
 /// Failure classes: the policy maps each to an outcome (always block; see `policy`).
@@ -303,7 +306,9 @@ impl Reason {
             }
             Timeout => FailureClass::Timeout,
             InternalError => FailureClass::InternalError,
-            Executable | UnknownKind | PolicyBlocked | NameMismatch | DangerousName => FailureClass::Policy,
+            Executable | UnknownKind | PolicyBlocked | NameMismatch | DangerousName | Unverified => {
+                FailureClass::Policy
+            }
         }
     }
 
@@ -338,6 +343,7 @@ impl Reason {
             DangerousName => "dangerous_name",
             LimitEntryBytes => "limit_entry_bytes",
             LimitHeaderBytes => "limit_header_bytes",
+            Unverified => "unverified",
         }
     }
 }

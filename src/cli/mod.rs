@@ -88,7 +88,7 @@ pub fn init_logging(config: &mugai::config::Config) {
     // are debug detail, shown only at `debug` and `trace`.
     let parser = if matches!(config.log.level.as_str(), "debug" | "trace") { "debug" } else { "off" };
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("{},lopdf={parser}", config.log.level)));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{},lopdf={parser},notify=warn", config.log.level)));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match config.log.format {
         mugai::config::LogFormat::Json => builder.json().try_init(),

@@ -1,12 +1,14 @@
-//! `mugai serve`: runs every service enabled in the configuration (today the SMTP content
-//! filter, `[smtp]`) until SIGINT or SIGTERM, then finishes the messages in progress (at most
-//! a minute) before it exits.
+//! `mugai serve`: runs every service enabled in the configuration (the SMTP content filter,
+//! `[smtp]`, and every `[[dropfolder]]`) until SIGINT or SIGTERM, then finishes the messages
+//! and files in progress (at most a minute) before it exits.
 
 use super::{load, Cli, EXIT_CLEAN, EXIT_USAGE};
 use anyhow::{Context as _, Result};
+use mugai::dropfolder::DropFolder;
 use mugai::quarantine::Quarantine;
 use mugai::smtp::filter::EngineFilter;
 use mugai::smtp::Server;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
@@ -14,12 +16,34 @@ pub struct ServeArgs {}
 
 pub fn run(cli: &Cli, _a: &ServeArgs) -> Result<u8> {
     let Some((config, engine)) = load(cli)? else { return Ok(EXIT_USAGE) };
-    if !config.smtp.enabled {
-        eprintln!("mugai: no service is enabled (smtp.enabled = false)");
+    if !config.smtp.enabled && config.dropfolders.is_empty() {
+        eprintln!("mugai: no service is enabled (smtp.enabled = false and no [[dropfolder]])");
         return Ok(EXIT_USAGE);
     }
+    let engine = Arc::new(engine);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut folders = Vec::new();
+    for d in &config.dropfolders {
+        let q = Arc::new(Quarantine::open(&config.quarantine.dir)?);
+        let folder = Arc::new(
+            DropFolder::new(d.clone(), &config, engine.clone(), q)
+                .with_context(|| format!("drop folder {}", d.inbox.display()))?,
+        );
+        tracing::info!(inbox = %folder.config().inbox.display(), clean = %folder.config().clean.display(), "drop folder watched");
+        let stop = stop.clone();
+        folders.push(
+            std::thread::Builder::new()
+                .name("mugai-dropfolder".into())
+                .spawn(move || {
+                    if let Err(e) = folder.run(&stop) {
+                        tracing::error!("drop folder {}: {e}", folder.config().inbox.display());
+                    }
+                })
+                .context("cannot start the drop folder thread")?,
+        );
+    }
     let quarantine = Quarantine::open(&config.quarantine.dir)?;
-    let filter = Arc::new(EngineFilter::new(Arc::new(engine), quarantine));
+    let filter = Arc::new(EngineFilter::new(engine, quarantine));
     // The runtime only moves bytes; disarming runs on the engine's own pool.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(std::thread::available_parallelism().map(|n| n.get().min(4)).unwrap_or(2))
@@ -28,20 +52,28 @@ pub fn run(cli: &Cli, _a: &ServeArgs) -> Result<u8> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let server = Server::bind(config.smtp.clone(), filter).await?;
-        let addr = server.local_addr()?;
-        tracing::info!(listen = %addr, next_hop = %config.smtp.next_hop, "SMTP filter listening");
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let stop = async {
+        let signalled = async {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
             }
-            tracing::info!("stopping: finishing the messages in progress");
+            tracing::info!("stopping: finishing the messages and files in progress");
         };
-        server.run_until(stop).await;
-        tracing::info!("stopped");
+        if config.smtp.enabled {
+            let server = Server::bind(config.smtp.clone(), filter).await?;
+            let addr = server.local_addr()?;
+            tracing::info!(listen = %addr, next_hop = %config.smtp.next_hop, "SMTP filter listening");
+            server.run_until(signalled).await;
+        } else {
+            signalled.await;
+        }
         anyhow::Ok(())
     })?;
+    stop.store(true, Ordering::SeqCst);
+    for f in folders {
+        let _ = f.join();
+    }
+    tracing::info!("stopped");
     Ok(EXIT_CLEAN)
 }

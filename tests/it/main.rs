@@ -11,6 +11,7 @@
 mod archive;
 mod cli;
 mod common;
+mod dropfolder;
 mod limits;
 mod mail;
 mod markup;

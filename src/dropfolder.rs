@@ -1,0 +1,800 @@
+//! The watched drop folder: files senders put in an inbox come out disarmed in a clean folder
+//! (same sub-folders), or held in quarantine, each with a report; nothing is lost or done twice,
+//! whatever stops the service.
+//!
+//! How a file travels:
+//! 1. **Found.** The inbox is scanned in full every `rescan` seconds and soon after any change
+//!    event (inotify through `notify`): events only wake the scan, the scan is the truth, so
+//!    nothing is missed when events overflow or arrive while the service is down. Temporary
+//!    names (`.x`, `~$x`, `x.tmp`, `x.part`, `x.filepart`, `x.crdownload`, ...) are never taken,
+//!    nor is anything in the processing folder when it is placed inside the inbox.
+//! 2. **Complete.** A file is taken once it was renamed in (an upload tool writing under a
+//!    temporary name, then renaming), or once its size and modification time have not changed
+//!    for `settle` seconds.
+//! 3. **Claimed.** It is moved by rename into a claim folder of its own under `processing`
+//!    (`<claim>/data`, with `<claim>/claim.json` naming where it came from, written first). A
+//!    receipt beside it (`<name>.mugai.json`) moves with it.
+//! 4. **Done.** Read once; its receipt verified when trusted keys are configured (and required
+//!    with `require_receipt`: without a valid one it is held, reason `unverified`); disarmed by
+//!    the engine; the clean copy written under a temporary name, synced and renamed into
+//!    `clean` (names made safe, never overwriting another file); the original held in
+//!    quarantine when anything was blocked; a JSON report written the same way into `report`;
+//!    and only then the claim folder removed.
+//!
+//! After a crash or restart, every claim folder still in `processing` is done again. Each step
+//! is safe to repeat: a clean copy already in place with the same bytes (disarming is
+//! deterministic) is not written twice, a report already written for the claim ends it, and the
+//! quarantine id of an original already held is kept in the claim folder. So every file ends
+//! exactly once in clean or quarantine, with its report.
+//!
+//! Files are processed in parallel on the engine's pool, at most twice as many at once as it
+//! has threads; the scanner waits for room rather than queueing without bound.
+//!
+//! This module moves files and never looks inside them: the engine does that.
+
+use crate::config::{Config, DropFolderConfig};
+use crate::engine::{Engine, Outcome};
+use crate::model::{Item, Reason, Verdict};
+use crate::names::safe_file_name;
+use crate::quarantine::Quarantine;
+use crate::receipt;
+use crate::report::ReportLine;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DropError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Receipt(#[from] receipt::ReceiptError),
+    #[error(transparent)]
+    Quarantine(#[from] crate::quarantine::QuarantineError),
+    #[error("cannot watch {path}: {why}")]
+    Watch { path: PathBuf, why: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DropError + '_ {
+    move |source| DropError::Io { path: path.to_path_buf(), source }
+}
+
+/// What the report of one file says beyond the engine's report line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileReport {
+    #[serde(flatten)]
+    pub line: ReportLine,
+    /// The claim this file was processed under (the same on a repeat after a restart).
+    pub claim: String,
+    /// When it was taken from the inbox and when it was done, RFC 3339 UTC.
+    pub taken_at: String,
+    pub done_at: String,
+    /// The receipt written beside the clean copy, when receipts are signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
+    /// What the sender's receipt showed, when one came with the file or is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_receipt: Option<SenderReceipt>,
+}
+
+/// The check of the receipt a file came with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SenderReceipt {
+    /// True when a trusted key signed it for exactly these bytes: the sender's neutralization
+    /// is verified.
+    pub verified: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_version: Option<String>,
+    /// Why it did not verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `claim.json`: where a claimed file came from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ClaimRecord {
+    /// Path relative to the inbox, `/`-separated.
+    rel: String,
+    taken_at: String,
+}
+
+const DATA: &str = "data";
+const RECEIPT: &str = "receipt.json";
+const CLAIM: &str = "claim.json";
+const HELD: &str = "held";
+
+/// One watched drop folder.
+pub struct DropFolder {
+    cfg: DropFolderConfig,
+    engine: Arc<Engine>,
+    quarantine: Arc<Quarantine>,
+    signer: Option<(ed25519_dalek::SigningKey, String)>,
+    trusted: Vec<ed25519_dalek::VerifyingKey>,
+    max_input: u64,
+    counter: AtomicU64,
+}
+
+/// A file seen in the inbox, not taken yet.
+struct Sighting {
+    len: u64,
+    modified: Option<SystemTime>,
+    /// Since when it has looked like this.
+    since: Instant,
+}
+
+impl DropFolder {
+    /// Creates the folders (the processing folder owner-only) and reads the keys.
+    pub fn new(
+        cfg: DropFolderConfig,
+        config: &Config,
+        engine: Arc<Engine>,
+        quarantine: Arc<Quarantine>,
+    ) -> Result<Self, DropError> {
+        let mut cfg = cfg;
+        for d in [&mut cfg.inbox, &mut cfg.clean, &mut cfg.report, &mut cfg.processing] {
+            fs::create_dir_all(&*d).map_err(io(d))?;
+            // Absolute, as change events name paths.
+            *d = fs::canonicalize(&*d).map_err(io(d))?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&cfg.processing, fs::Permissions::from_mode(0o700)).map_err(io(&cfg.processing))?;
+        }
+        let signer = match &cfg.receipt_key {
+            Some(k) => Some((receipt::load_signing_key(k)?, receipt::policy_sha256(config))),
+            None => None,
+        };
+        let mut trusted = Vec::new();
+        for k in &cfg.trusted_keys {
+            trusted.extend(receipt::load_trusted(k)?);
+        }
+        Ok(DropFolder {
+            cfg,
+            engine,
+            quarantine,
+            signer,
+            trusted,
+            max_input: config.limits.max_input_bytes,
+            counter: AtomicU64::new(0),
+        })
+    }
+
+    pub fn config(&self) -> &DropFolderConfig {
+        &self.cfg
+    }
+
+    /// Watches and processes until `stop` is set, then finishes the files in progress.
+    pub fn run(self: &Arc<Self>, stop: &AtomicBool) -> Result<(), DropError> {
+        let (wake_tx, wake_rx) = mpsc::channel::<Vec<PathBuf>>();
+        let _watcher = self.watch(wake_tx)?;
+        let (done_tx, done_rx) = mpsc::channel::<String>();
+        let mut in_flight: HashSet<String> = HashSet::new();
+        let mut sightings: HashMap<PathBuf, Sighting> = HashMap::new();
+        let mut renamed_in: HashSet<PathBuf> = HashSet::new();
+        let max_in_flight = 2 * self.engine_threads();
+        let mut next_scan = Instant::now();
+        loop {
+            while let Ok(c) = done_rx.try_recv() {
+                in_flight.remove(&c);
+            }
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if Instant::now() >= next_scan {
+                self.pass(&mut sightings, &mut renamed_in, &mut in_flight, max_in_flight, &done_tx, &done_rx);
+                // Files waiting to settle are looked at again soon; otherwise at the rescan.
+                let soon = if sightings.is_empty() {
+                    self.cfg.rescan
+                } else {
+                    (self.cfg.settle / 4).max(Duration::from_millis(100))
+                };
+                next_scan = Instant::now() + soon.min(self.cfg.rescan);
+            }
+            let wait = next_scan.saturating_duration_since(Instant::now()).min(Duration::from_millis(500));
+            match wake_rx.recv_timeout(wait) {
+                Ok(renamed) => {
+                    renamed_in.extend(renamed);
+                    // A burst of events makes one scan, a moment later.
+                    std::thread::sleep(Duration::from_millis(50));
+                    while let Ok(more) = wake_rx.try_recv() {
+                        renamed_in.extend(more);
+                    }
+                    next_scan = Instant::now();
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => next_scan = Instant::now(),
+            }
+        }
+        // Finish what was started: a claim left half done would be done again at the next
+        // start anyway, but finishing is quicker.
+        while !in_flight.is_empty() {
+            match done_rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(c) => {
+                    in_flight.remove(&c);
+                }
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// One scan and everything it makes ready, processed to the end; for `--once` runs and
+    /// tests. Files not yet settled are left for later.
+    pub fn run_once(self: &Arc<Self>) {
+        let (done_tx, done_rx) = mpsc::channel::<String>();
+        let mut in_flight = HashSet::new();
+        let mut sightings = HashMap::new();
+        let mut renamed = HashSet::new();
+        let max = 2 * self.engine_threads();
+        self.pass(&mut sightings, &mut renamed, &mut in_flight, max, &done_tx, &done_rx);
+        while !in_flight.is_empty() {
+            if let Ok(c) = done_rx.recv() {
+                in_flight.remove(&c);
+            }
+        }
+    }
+
+    fn engine_threads(&self) -> usize {
+        self.engine.config().engine.threads.max(1)
+    }
+
+    /// Wakes the scanner on any change in the inbox; names what was renamed in.
+    fn watch(&self, wake: mpsc::Sender<Vec<PathBuf>>) -> Result<notify::RecommendedWatcher, DropError> {
+        use notify::{Event, EventKind, RecursiveMode, Watcher};
+        let inbox = self.cfg.inbox.clone();
+        let processing = self.cfg.processing.clone();
+        let mut w = notify::recommended_watcher(move |e: notify::Result<Event>| {
+            // Claims coming and going, when processing is inside the inbox, are not news.
+            if let Ok(ev) = &e {
+                if !ev.paths.is_empty() && ev.paths.iter().all(|p| p.starts_with(&processing)) {
+                    return;
+                }
+            }
+            let renamed = match &e {
+                Ok(ev) => match ev.kind {
+                    EventKind::Modify(notify::event::ModifyKind::Name(
+                        notify::event::RenameMode::To | notify::event::RenameMode::Both,
+                    )) => ev.paths.last().cloned().into_iter().collect(),
+                    _ => Vec::new(),
+                },
+                // An error (an overflow among them): the scan finds what was missed.
+                Err(_) => Vec::new(),
+            };
+            let _ = wake.send(renamed);
+        })
+        .map_err(|e| DropError::Watch { path: inbox.clone(), why: e.to_string() })?;
+        w.watch(&self.cfg.inbox, RecursiveMode::Recursive)
+            .map_err(|e| DropError::Watch { path: self.cfg.inbox.clone(), why: e.to_string() })?;
+        Ok(w)
+    }
+
+    /// Claims what is ready and starts it, and starts claims left in processing.
+    fn pass(
+        self: &Arc<Self>,
+        sightings: &mut HashMap<PathBuf, Sighting>,
+        renamed_in: &mut HashSet<PathBuf>,
+        in_flight: &mut HashSet<String>,
+        max_in_flight: usize,
+        done_tx: &mpsc::Sender<String>,
+        done_rx: &mpsc::Receiver<String>,
+    ) {
+        let start = |me: &Arc<Self>, claim: String, in_flight: &mut HashSet<String>| {
+            while in_flight.len() >= max_in_flight {
+                match done_rx.recv() {
+                    Ok(c) => {
+                        in_flight.remove(&c);
+                    }
+                    Err(_) => return,
+                }
+            }
+            in_flight.insert(claim.clone());
+            let me = Arc::clone(me);
+            let done = done_tx.clone();
+            self.engine.spawn(move || {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| me.finish(&claim)));
+                match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!(claim = %claim, "drop folder: {e}; the file stays in processing and is tried again"),
+                    Err(_) => tracing::error!(claim = %claim, "drop folder: internal error; the file stays in processing"),
+                }
+                let _ = done.send(claim);
+            });
+        };
+        // Claims from before (a restart, or a failure): done again.
+        for claim in self.claims() {
+            if !in_flight.contains(&claim) {
+                start(self, claim, in_flight);
+            }
+        }
+        let now = Instant::now();
+        let mut seen = HashSet::new();
+        for (path, rel) in self.inbox_files() {
+            seen.insert(path.clone());
+            let Ok(meta) = fs::symlink_metadata(&path) else { continue };
+            let (len, modified) = (meta.len(), meta.modified().ok());
+            let ready = if renamed_in.remove(&path) {
+                true
+            } else {
+                match sightings.get_mut(&path) {
+                    Some(s) if s.len == len && s.modified == modified => now.duration_since(s.since) >= self.cfg.settle,
+                    Some(s) => {
+                        *s = Sighting { len, modified, since: now };
+                        false
+                    }
+                    None => {
+                        sightings.insert(path.clone(), Sighting { len, modified, since: now });
+                        self.cfg.settle.is_zero()
+                    }
+                }
+            };
+            if !ready {
+                continue;
+            }
+            sightings.remove(&path);
+            match self.claim(&path, &rel) {
+                Ok(Some(claim)) => start(self, claim, in_flight),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(file = %path.display(), "drop folder: cannot take the file yet: {e}"),
+            }
+        }
+        sightings.retain(|p, _| seen.contains(p));
+        renamed_in.retain(|p| seen.contains(p));
+    }
+
+    /// Regular files in the inbox that may be taken: (path, path relative to the inbox).
+    fn inbox_files(&self) -> Vec<(PathBuf, PathBuf)> {
+        let mut out = Vec::new();
+        let walk = walkdir::WalkDir::new(&self.cfg.inbox).follow_links(false).min_depth(1).into_iter();
+        let processing = &self.cfg.processing;
+        for e in walk.filter_entry(|e| !(e.file_type().is_dir() && e.path() == processing)) {
+            let Ok(e) = e else { continue };
+            if !e.file_type().is_file() {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy();
+            if temporary_name(&name)
+                || name.ends_with(receipt::SUFFIX)
+                    && e.path().with_file_name(name.trim_end_matches(receipt::SUFFIX)).exists()
+            {
+                continue;
+            }
+            if let Ok(rel) = e.path().strip_prefix(&self.cfg.inbox) {
+                out.push((e.path().to_path_buf(), rel.to_path_buf()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Claim folders in processing (the names sort by the time they were made).
+    fn claims(&self) -> Vec<String> {
+        let Ok(rd) = fs::read_dir(&self.cfg.processing) else { return Vec::new() };
+        let mut v: Vec<String> = rd
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Moves a complete file (and its receipt) from the inbox into a new claim folder.
+    /// `None` when the file went away meanwhile.
+    fn claim(&self, path: &Path, rel: &Path) -> Result<Option<String>, DropError> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let claim = format!("{nanos:024}-{}-{n:06}", std::process::id());
+        let dir = self.cfg.processing.join(&claim);
+        fs::create_dir(&dir).map_err(io(&dir))?;
+        let record = ClaimRecord { rel: rel_string(rel), taken_at: rfc3339(SystemTime::now()) };
+        write_synced(&dir.join(CLAIM), &serde_json::to_vec(&record).unwrap_or_default())?;
+        let mut beside = path.as_os_str().to_owned();
+        beside.push(receipt::SUFFIX);
+        let beside = PathBuf::from(beside);
+        match fs::rename(path, dir.join(DATA)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let _ = fs::remove_dir_all(&dir);
+                return Ok(None);
+            }
+            Err(e) => {
+                let _ = fs::remove_dir_all(&dir);
+                if e.raw_os_error() == Some(18) {
+                    // EXDEV: a rename cannot cross file systems.
+                    tracing::error!(
+                        processing = %self.cfg.processing.display(),
+                        "drop folder: the processing folder is on another file system than the inbox; set [[dropfolder]] processing to a folder on the inbox's"
+                    );
+                }
+                return Err(DropError::Io { path: path.to_path_buf(), source: e });
+            }
+        }
+        if beside.exists() {
+            let _ = fs::rename(&beside, dir.join(RECEIPT));
+        }
+        sync_dir(&dir);
+        Ok(Some(claim))
+    }
+
+    /// Does one claim to the end (see the module documentation); safe to repeat.
+    fn finish(&self, claim: &str) -> Result<(), DropError> {
+        let dir = self.cfg.processing.join(claim);
+        let data_path = dir.join(DATA);
+        let record: ClaimRecord = match fs::read(dir.join(CLAIM)).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+            Some(r) if data_path.exists() => r,
+            // Stopped between making the claim folder and moving the file in: the file is
+            // still in the inbox.
+            _ => {
+                let _ = fs::remove_dir_all(&dir);
+                return Ok(());
+            }
+        };
+        let rel = safe_rel(&record.rel);
+        let name = rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+        let rel_dir = rel.parent().map(Path::to_path_buf).unwrap_or_default();
+        let report_dir = self.cfg.report.join(&rel_dir);
+        let clean_dir = self.cfg.clean.join(&rel_dir);
+        // A claim made by an earlier run (its process id is not ours): it may have left
+        // temporary files where it was writing.
+        let ours = claim.split('-').nth(1).is_some_and(|pid| pid == std::process::id().to_string());
+        if !ours {
+            sweep(&clean_dir, claim);
+            sweep(&report_dir, claim);
+        }
+        if self.report_exists(&report_dir, &name, claim) {
+            fs::remove_dir_all(&dir).map_err(io(&dir))?;
+            return Ok(());
+        }
+
+        let len = fs::metadata(&data_path).map_err(io(&data_path))?.len();
+        let shown = format!("{}/{}", self.cfg.inbox.display(), record.rel);
+        // The name the item goes through the engine and out with (a bundle's file's).
+        let mut item_name = name.clone();
+        let (outcome, sender) = if len > self.max_input {
+            let mut o = Outcome::new(record.rel.clone(), Some(name.clone()), len, String::new());
+            o.reason = Some(Reason::LimitInputSize);
+            o.detail = Some(format!("{len} bytes, limit {}", self.max_input));
+            (o, None)
+        } else {
+            let mut data = fs::read(&data_path).map_err(io(&data_path))?;
+            let mut receipt_bytes = fs::read(dir.join(RECEIPT)).ok();
+            // A bundle (`mugai sanitize --bundle`) of one file and its receipt stands for that
+            // file: it is what gets checked, disarmed and written out.
+            if receipt_bytes.is_none() && name.ends_with(".mugai.zip") {
+                if let Some(mut pairs) = receipt::unbundle(&data, self.max_input).filter(|p| p.len() == 1) {
+                    if let Some((inner, bytes, r)) = pairs.pop() {
+                        item_name = inner.rsplit('/').next().unwrap_or(&inner).to_string();
+                        data = bytes;
+                        receipt_bytes = Some(r);
+                    }
+                }
+            }
+            let sender = self.check_sender(&data, receipt_bytes.as_deref());
+            let outcome = match &sender {
+                Some(s) if self.cfg.require_receipt && !s.verified => {
+                    let mut o = Outcome::new(
+                        record.rel.clone(),
+                        Some(item_name.clone()),
+                        data.len() as u64,
+                        crate::model::sha256_hex(&data),
+                    );
+                    o.reason = Some(Reason::Unverified);
+                    o.detail = s.error.clone();
+                    o
+                }
+                _ => self.engine.process(Item::new(data, Some(item_name.clone()), record.rel.clone())),
+            };
+            (outcome, sender)
+        };
+
+        let mut line;
+        let mut receipt_path = None;
+        if outcome.verdict == Verdict::Blocked {
+            line = ReportLine::from_outcome(shown.clone(), None, &outcome);
+        } else {
+            let out_name = outcome.output_name.clone().unwrap_or_else(|| item_name.clone());
+            let out = outcome.output.as_deref().unwrap_or_default();
+            let dest = place(&clean_dir, &safe_file_name(&out_name), out, claim)?;
+            if let Some((key, policy)) = &self.signer {
+                let dest_name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if let Some(r) = receipt::issue(key, &record.rel, &outcome, &dest_name, out, policy, SystemTime::now())
+                {
+                    let mut p = dest.clone().into_os_string();
+                    p.push(receipt::SUFFIX);
+                    let p = PathBuf::from(p);
+                    write_replacing(&p, &r.to_json(), claim)?;
+                    receipt_path = Some(p.to_string_lossy().into_owned());
+                }
+            }
+            line = ReportLine::from_outcome(shown.clone(), Some(dest.to_string_lossy().into_owned()), &outcome);
+        }
+        let hold = if outcome.verdict == Verdict::Blocked {
+            Some((outcome.reason.unwrap_or(Reason::InternalError), outcome.detail.clone().unwrap_or_default()))
+        } else {
+            outcome.hold_reason()
+        };
+        if let Some((reason, detail)) = hold {
+            line.quarantine_id = Some(self.hold(&dir, &data_path, &shown, claim, &name, &outcome, reason, &detail)?);
+            if line.sha256_in.is_empty() {
+                line.sha256_in = hash_file(&data_path)?;
+            }
+        }
+        let report = FileReport {
+            line,
+            claim: claim.to_string(),
+            taken_at: record.taken_at.clone(),
+            done_at: rfc3339(SystemTime::now()),
+            receipt: receipt_path,
+            sender_receipt: sender,
+        };
+        let json = serde_json::to_vec_pretty(&report).unwrap_or_default();
+        let report_path = place(&report_dir, &format!("{}.json", safe_file_name(&name)), &json, claim)?;
+        tracing::info!(
+            file = %shown,
+            verdict = report.line.verdict.as_str(),
+            reason = report.line.reason.map(|r| r.as_str()).unwrap_or("-"),
+            quarantine = report.line.quarantine_id.as_deref().unwrap_or("-"),
+            report = %report_path.display(),
+            "drop folder"
+        );
+        fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        Ok(())
+    }
+
+    /// The sender's receipt, checked: `None` when none came and none is required.
+    fn check_sender(&self, data: &[u8], receipt_bytes: Option<&[u8]>) -> Option<SenderReceipt> {
+        let failed = |error: String| SenderReceipt {
+            verified: false,
+            key_id: None,
+            issued_at: None,
+            sender_version: None,
+            error: Some(error),
+        };
+        match receipt_bytes {
+            None if self.cfg.require_receipt => Some(failed("no receipt came with the file".into())),
+            None => None,
+            Some(_) if self.trusted.is_empty() => Some(failed("no trusted keys are configured".into())),
+            Some(r) => match receipt::verify(data, r, &self.trusted) {
+                Ok(v) => Some(SenderReceipt {
+                    verified: true,
+                    key_id: Some(v.receipt.key_id),
+                    issued_at: Some(v.receipt.issued_at),
+                    sender_version: Some(v.receipt.mugai_version),
+                    error: None,
+                }),
+                Err(e) => Some(failed(e.to_string())),
+            },
+        }
+    }
+
+    /// Holds the claimed original once: the quarantine id is kept in the claim folder, so a
+    /// repeat after a restart finds it instead of holding the file a second time.
+    #[allow(clippy::too_many_arguments)]
+    fn hold(
+        &self,
+        dir: &Path,
+        data_path: &Path,
+        shown: &str,
+        claim: &str,
+        name: &str,
+        outcome: &Outcome,
+        reason: Reason,
+        detail: &str,
+    ) -> Result<String, DropError> {
+        let marker = dir.join(HELD);
+        if let Ok(id) = fs::read_to_string(&marker) {
+            if !id.trim().is_empty() {
+                return Ok(id.trim().to_string());
+            }
+        }
+        let mut f = fs::File::open(data_path).map_err(io(data_path))?;
+        let source = format!("dropfolder {shown} (claim {claim})");
+        let record = self.quarantine.hold_reader(&mut f, &source, Some(name), outcome.kind, reason, Some(detail))?;
+        write_replacing(&marker, record.id.as_bytes(), claim)?;
+        Ok(record.id)
+    }
+
+    /// Whether a report for this claim was written already (a repeat after a restart that
+    /// came after the report and before the claim folder was removed).
+    fn report_exists(&self, report_dir: &Path, name: &str, claim: &str) -> bool {
+        let base = safe_file_name(name);
+        (1..=MAX_SAME_NAME)
+            .map(|n| report_dir.join(numbered(&format!("{base}.json"), n)))
+            .take_while(|p| p.exists())
+            .any(|p| {
+                fs::read(&p)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                    .is_some_and(|v| v.get("claim").and_then(|c| c.as_str()) == Some(claim))
+            })
+    }
+}
+
+/// Most files of one name in one folder before placing gives up.
+const MAX_SAME_NAME: usize = 10_000;
+
+/// Writes `data` into `dir` as `name`, or `name (2)`, ... when another file holds that name;
+/// an existing file with exactly these bytes is this very output written before a restart,
+/// and is kept as it is. Written under a temporary name, synced, then renamed into place.
+fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, DropError> {
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    for n in 1..=MAX_SAME_NAME {
+        let path = dir.join(numbered(name, n));
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() && m.len() == data.len() as u64 && fs::read(&path).is_ok_and(|b| b == data) => {
+                return Ok(path)
+            }
+            Ok(_) => continue,
+            Err(_) => {}
+        }
+        let tmp = dir.join(temp_name(&numbered(name, n), claim));
+        write_synced(&tmp, data)?;
+        // A hard link fails if the name was taken meanwhile (a rename would replace it).
+        match fs::hard_link(&tmp, &path) {
+            Ok(()) => {
+                let _ = fs::remove_file(&tmp);
+                sync_dir(dir);
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = fs::remove_file(&tmp);
+                continue;
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(DropError::Io { path, source: e });
+            }
+        }
+    }
+    Err(DropError::Io { path: dir.join(name), source: std::io::Error::other("too many files of this name") })
+}
+
+/// The temporary name a claim writes `name` under: hidden, and marked with the claim so that
+/// a repeat of the claim can sweep what a stopped run left.
+fn temp_name(name: &str, claim: &str) -> String {
+    format!(".{name}.{claim}.mugai-tmp")
+}
+
+/// Removes what an earlier run of `claim` left half-written in `dir`.
+fn sweep(dir: &Path, claim: &str) {
+    let tail = format!(".{claim}.mugai-tmp");
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.filter_map(|e| e.ok()) {
+        let n = e.file_name();
+        let n = n.to_string_lossy();
+        if n.starts_with('.') && n.ends_with(&tail) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Writes a file that has one name only (a receipt beside its file): under a temporary name,
+/// synced, renamed over whatever an earlier run left there.
+fn write_replacing(path: &Path, data: &[u8], claim: &str) -> Result<(), DropError> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(temp_name(&name, claim));
+    write_synced(&tmp, data)?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// `report.docx`, `report (2).docx`, ...
+fn numbered(name: &str, n: usize) -> String {
+    if n == 1 {
+        return name.to_string();
+    }
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem} ({n}).{ext}"),
+        _ => format!("{name} ({n})"),
+    }
+}
+
+/// Names upload tools and editors use while a file is still being written.
+fn temporary_name(name: &str) -> bool {
+    const SUFFIXES: [&str; 9] =
+        [".tmp", ".temp", ".part", ".partial", ".crdownload", ".filepart", ".download", ".swp", "~"];
+    let lower = name.to_ascii_lowercase();
+    name.starts_with('.') || name.starts_with("~$") || SUFFIXES.iter().any(|s| lower.ends_with(s))
+}
+
+/// A relative path as `/`-separated text.
+fn rel_string(rel: &Path) -> String {
+    rel.components()
+        .filter_map(|c| if let Component::Normal(s) = c { Some(s.to_string_lossy().into_owned()) } else { None })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The relative path of a claim made safe, folder by folder.
+fn safe_rel(rel: &str) -> PathBuf {
+    let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty() && *p != "." && *p != "..").collect();
+    let mut out = PathBuf::new();
+    for (i, p) in parts.iter().enumerate() {
+        // The file name is made safe where it is placed (its extension may change first).
+        out.push(if i + 1 == parts.len() { (*p).to_string() } else { safe_file_name(p) });
+    }
+    out
+}
+
+fn write_synced(path: &Path, data: &[u8]) -> Result<(), DropError> {
+    let mut f = fs::File::create(path).map_err(io(path))?;
+    f.write_all(data).and_then(|_| f.sync_all()).map_err(io(path))
+}
+
+/// Makes a rename or new name in `dir` durable (best effort: not every file system allows it).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+fn hash_file(path: &Path) -> Result<String, DropError> {
+    use sha2::{Digest, Sha256};
+    let mut f = fs::File::open(path).map_err(io(path))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names_are_never_taken() {
+        for n in [".upload", "~$report.docx", "a.tmp", "a.PART", "a.filepart", "a.crdownload", "a.docx~"] {
+            assert!(temporary_name(n), "{n}");
+        }
+        for n in ["report.docx", "a.partner.pdf", "tmp.txt"] {
+            assert!(!temporary_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn placing_never_overwrites_and_recognises_its_own_output() {
+        let d = tempfile::tempdir().unwrap();
+        let a = place(d.path(), "r.docx", b"one", "c1").unwrap();
+        assert_eq!(a, d.path().join("r.docx"));
+        // The same bytes again (a repeat after a restart): the same file.
+        assert_eq!(place(d.path(), "r.docx", b"one", "c2").unwrap(), a);
+        // Other bytes under the same name: a new name.
+        let b = place(d.path(), "r.docx", b"two", "c3").unwrap();
+        assert_eq!(b, d.path().join("r (2).docx"));
+        assert_eq!(fs::read(&a).unwrap(), b"one");
+        assert_eq!(numbered("noext", 3), "noext (3)");
+        // What a stopped claim left half-written is swept by its repeat, and only that.
+        fs::write(d.path().join(temp_name("x.docx", "c9")), b"ha").unwrap();
+        fs::write(d.path().join(temp_name("y.docx", "c8")), b"lf").unwrap();
+        sweep(d.path(), "c9");
+        assert!(!d.path().join(temp_name("x.docx", "c9")).exists());
+        assert!(d.path().join(temp_name("y.docx", "c8")).exists());
+    }
+
+    #[test]
+    fn claim_paths_cannot_climb_out() {
+        assert_eq!(safe_rel("../../etc/passwd"), PathBuf::from("etc/passwd"));
+        assert_eq!(safe_rel("a/./b.txt"), PathBuf::from("a/b.txt"));
+    }
+}
