@@ -1,10 +1,10 @@
 //! `mugai serve`: runs every service enabled in the configuration (today the SMTP content
-//! filter, `[smtp]`) until SIGINT or SIGTERM, then finishes the messages in progress (at most
+//! filter, `[smtp]`, and the hourly quarantine retention purge) until SIGINT or SIGTERM, then finishes the messages in progress (at most
 //! a minute) before it exits.
 
 use super::{load, Cli, EXIT_CLEAN, EXIT_USAGE};
 use anyhow::{Context as _, Result};
-use mugai::quarantine::Quarantine;
+use mugai::quarantine::{retention, Quarantine};
 use mugai::smtp::filter::EngineFilter;
 use mugai::smtp::Server;
 use std::sync::Arc;
@@ -18,7 +18,10 @@ pub fn run(cli: &Cli, _a: &ServeArgs) -> Result<u8> {
         eprintln!("mugai: no service is enabled (smtp.enabled = false)");
         return Ok(EXIT_USAGE);
     }
-    let quarantine = Quarantine::open(&config.quarantine.dir)?;
+    let quarantine = Arc::new(Quarantine::from_config(&config.quarantine)?);
+    if let Some(retention) = config.quarantine.retention {
+        retention::spawn(quarantine.clone(), retention, retention::INTERVAL)?;
+    }
     let filter = Arc::new(EngineFilter::new(Arc::new(engine), quarantine));
     // The runtime only moves bytes; disarming runs on the engine's own pool.
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -6,7 +6,7 @@
 
 use mugai::config::{Config, NextHopTls, SmtpConfig};
 use mugai::engine::Engine;
-use mugai::quarantine::Quarantine;
+use mugai::quarantine::{Filter, Quarantine};
 use mugai::samples::mail;
 use mugai::smtp::filter::{Decision, EngineFilter, Envelope, Filtered, MessageFilter};
 use mugai::smtp::Server;
@@ -173,16 +173,12 @@ impl Mugai {
         Mugai { addr, quarantine, _rt: rt }
     }
 
-    /// Quarantined originals (the `.bin` files).
+    /// Quarantined originals, oldest first, read through the store.
     fn held(&self) -> Vec<Vec<u8>> {
-        let dir = self.quarantine.path().join("q");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "bin"))
-            .collect();
-        files.sort();
-        files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+        let q = Quarantine::open(&self.quarantine.path().join("q")).unwrap();
+        let mut records = q.list(&Filter::default()).unwrap();
+        records.reverse();
+        records.iter().map(|r| q.read_original(r).unwrap()).collect()
     }
 }
 
