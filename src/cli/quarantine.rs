@@ -5,10 +5,10 @@ use super::{load, Cli, EXIT_CLEAN, EXIT_FOUND, EXIT_USAGE};
 use anyhow::{bail, Context as _, Result};
 use mugai::config::Config;
 use mugai::model::Reason;
+use mugai::quarantine::table::{human_size, printable, render_table};
 use mugai::quarantine::{release, when, Filter, Key, Quarantine, Record, Source, Status};
 use std::io::Write;
 use std::path::PathBuf;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 #[derive(Debug, clap::Args)]
 pub struct QuarantineArgs {
@@ -237,106 +237,9 @@ fn list(q: &Quarantine, l: &ListArgs, out: &mut dyn Write) -> Result<u8> {
     Ok(EXIT_CLEAN)
 }
 
-/// Bytes as people read them: 812 B, 14.2 KB, 3.1 MB.
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    format!("{v:.1} {}", UNITS[u])
-}
-
-/// Cuts `s` to `max` terminal columns, marking the cut with `…`.
-fn fit(s: &str, max: usize) -> String {
-    if s.width() <= max {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut w = 0;
-    for c in s.chars() {
-        let cw = c.width().unwrap_or(0);
-        if w + cw + 1 > max {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    out.push('…');
-    out
-}
-
-/// The aligned table of `list` (columns sized to their content, long ones cut).
-pub fn render_table(records: &[Record], out: &mut dyn Write) -> Result<()> {
-    let header = ["ID", "HELD (UTC)", "STATUS", "REASON", "KIND", "SIZE", "FILE", "SOURCE"];
-    let rows: Vec<[String; 8]> = records
-        .iter()
-        .map(|r| {
-            [
-                r.short_id().to_string(),
-                when::format_short(r.held_at),
-                r.status.as_str().to_string(),
-                r.reason.as_str().to_string(),
-                r.kind.as_str().to_string(),
-                human_size(r.size),
-                fit(
-                    &r.file_name
-                        .as_deref()
-                        .map(|n| n.replace(|c: char| c.is_control(), "?"))
-                        .unwrap_or_else(|| "-".into()),
-                    40,
-                ),
-                fit(
-                    &format!("{}: {}", r.source.type_name(), r.source.summary().replace(|c: char| c.is_control(), "?")),
-                    60,
-                ),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(|h| h.width());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.width());
-        }
-    }
-    let mut w = std::io::BufWriter::new(out);
-    let mut line = String::new();
-    let mut write_row = |cells: &[&str], w: &mut dyn Write| -> std::io::Result<()> {
-        line.clear();
-        for (i, cell) in cells.iter().enumerate() {
-            line.push_str(cell);
-            if i + 1 < cells.len() {
-                // Sizes are right-aligned, everything else left-aligned.
-                let pad = widths[i].saturating_sub(cell.width());
-                if i == 5 {
-                    line.truncate(line.len() - cell.len());
-                    line.push_str(&" ".repeat(pad));
-                    line.push_str(cell);
-                } else {
-                    line.push_str(&" ".repeat(pad));
-                }
-                line.push_str("  ");
-            }
-        }
-        writeln!(w, "{}", line.trim_end())
-    };
-    write_row(&header, &mut w)?;
-    for row in &rows {
-        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        write_row(&cells, &mut w)?;
-    }
-    writeln!(w, "{} item{}", records.len(), if records.len() == 1 { "" } else { "s" })?;
-    w.flush()?;
-    Ok(())
-}
-
 fn show(r: &Record, q: &Quarantine, out: &mut dyn Write) -> Result<()> {
-    let mut kv = |k: &str, v: &str| writeln!(out, "{k:<12} {v}");
+    // Names, paths and addresses come from senders: shown with their control characters visible.
+    let mut kv = |k: &str, v: &str| writeln!(out, "{k:<12} {}", printable(v));
     kv("id", &r.id)?;
     kv("held at", &when::format_time(r.held_at))?;
     kv(
@@ -376,7 +279,7 @@ fn show(r: &Record, q: &Quarantine, out: &mut dyn Write) -> Result<()> {
         let name = serde_json::to_value(a.action).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         let reason = a.reason.map(|r| format!(" ({r})")).unwrap_or_default();
         let detail = a.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
-        writeln!(out, "  {name} {}{reason}{detail}", a.part)?;
+        writeln!(out, "  {name} {}", printable(&format!("{}{reason}{detail}", a.part)))?;
     }
     writeln!(out, "findings:")?;
     if r.findings.is_empty() {
@@ -384,7 +287,7 @@ fn show(r: &Record, q: &Quarantine, out: &mut dyn Write) -> Result<()> {
     }
     for f in &r.findings {
         let name = serde_json::to_value(f.finding).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        writeln!(out, "  {name}{}", f.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())?;
+        writeln!(out, "  {name}{}", printable(&f.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()))?;
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ mod index;
 mod legacy;
 pub mod release;
 pub mod retention;
+pub mod table;
 pub mod when;
 
 pub use audit::{Actor, AuditEntry};
@@ -432,7 +433,9 @@ impl Quarantine {
         Ok(out)
     }
 
-    /// The record whose id starts with `prefix` (at least 4 characters), if exactly one does.
+    /// The record whose id starts with `prefix` (at least 4 characters), if exactly one does;
+    /// failing that, the one whose original's SHA-256 starts with it (the reference in mail
+    /// notices).
     pub fn find(&self, prefix: &str) -> Result<Record, QuarantineError> {
         let conn = self.conn();
         find_in(&conn, prefix)
@@ -639,12 +642,20 @@ fn find_in(conn: &Connection, prefix: &str) -> Result<Record, QuarantineError> {
     if p.len() < 4 || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(QuarantineError::NotFound(prefix.to_string()));
     }
-    let mut st =
-        conn.prepare_cached(&format!("SELECT {} FROM items WHERE id LIKE ?1 || '%' LIMIT 2", index::COLUMNS))?;
-    let mut rows = st.query([p.to_ascii_lowercase()])?;
     let mut found = Vec::new();
-    while let Some(r) = rows.next()? {
-        found.push(index::from_row(r)?);
+    // By id; else by the start of the original's SHA-256, which is the reference that mail
+    // notices cite. (LIKE ignores ASCII case: ids of the folder format have capitals.)
+    for column in ["id", "sha256"] {
+        let sql =
+            format!("SELECT {} FROM items WHERE {column} LIKE ?1 || '%' ORDER BY held_at DESC LIMIT 2", index::COLUMNS);
+        let mut st = conn.prepare_cached(&sql)?;
+        let mut rows = st.query([p])?;
+        while let Some(r) = rows.next()? {
+            found.push(index::from_row(r)?);
+        }
+        if !found.is_empty() {
+            break;
+        }
     }
     match found.len() {
         0 => Err(QuarantineError::NotFound(prefix.to_string())),
