@@ -31,3 +31,4 @@ pub mod quarantine;
 pub mod report;
 pub mod samples;
 pub mod smtp;
+pub mod unlock;

@@ -1,0 +1,109 @@
+//! Password release: turns a password-protected file into the plain file of the same kind, which
+//! the caller then sends through the engine like any other input (so what comes out of a
+//! release is disarmed exactly as if it had arrived without a password).
+//!
+//! Supported: zip with traditional PKWARE encryption (ZipCrypto, the "PPAP" password zip) or
+//! WinZip AES (see [`zip`](self::zip)); the output is a plain zip.
+//!
+//! Everything else that can carry a password (7z, PDF, encrypted Office documents, RAR,
+//! OpenDocument, legacy Word/Excel/PowerPoint encryption) is refused as [`UnlockError::Unsupported`], and a
+//! file that opens without a password as [`UnlockError::NotEncrypted`]. Nothing here touches
+//! files or the network, and every loop is bounded by the same [`Limits`] the engine uses, so
+//! a bomb behind a password is stopped before it is inflated.
+
+mod zip;
+
+use crate::config::Limits;
+use crate::detect;
+use crate::engine::Budget;
+use crate::formats::FormatError;
+use crate::model::{FailureClass, Kind, Reason};
+
+/// Why a file could not be unlocked. Each variant has a stable name ([`UnlockError::as_str`])
+/// for logs, the audit trail and the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum UnlockError {
+    #[error("wrong password")]
+    WrongPassword,
+    #[error("not encrypted: the {0} opens without a password")]
+    NotEncrypted(Kind),
+    #[error("mugai cannot decrypt this {0}")]
+    Unsupported(Kind),
+    #[error("malformed: {0}")]
+    Malformed(String),
+    #[error("limit reached: {0}")]
+    Limit(String),
+}
+
+impl UnlockError {
+    /// The closed name of the failure.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UnlockError::WrongPassword => "wrong_password",
+            UnlockError::NotEncrypted(_) => "not_encrypted",
+            UnlockError::Unsupported(_) => "unsupported",
+            UnlockError::Malformed(_) => "malformed",
+            UnlockError::Limit(_) => "limit",
+        }
+    }
+}
+
+impl From<FormatError> for UnlockError {
+    /// A budget or format failure met while decrypting: limits stay limits; anything else is a
+    /// damaged file.
+    fn from(e: FormatError) -> Self {
+        match e.reason.class() {
+            FailureClass::Limit | FailureClass::Timeout => UnlockError::Limit(e.detail),
+            _ => UnlockError::Malformed(e.detail),
+        }
+    }
+}
+
+/// Unlocks `data` with `password` within the default limits (those of `config.toml` when it
+/// sets none).
+pub fn unlock(data: &[u8], password: &str) -> Result<Vec<u8>, UnlockError> {
+    unlock_within(data, password, &crate::config::Config::default().limits)
+}
+
+/// Unlocks `data` with `password` within `limits` (`max_input_bytes`, `max_entries`,
+/// `max_entry_bytes`, `max_total_bytes`, `max_ratio`, the time allowance, and for PDF the
+/// object and stream limits).
+pub fn unlock_within(data: &[u8], password: &str, limits: &Limits) -> Result<Vec<u8>, UnlockError> {
+    if data.len() as u64 > limits.max_input_bytes {
+        return Err(UnlockError::Limit(format!("{} bytes, limit {}", data.len(), limits.max_input_bytes)));
+    }
+    let budget = Budget::new(limits);
+    let detected = detect::detect(data, None, None, limits);
+    match detected.kind {
+        Kind::Zip => zip::unlock(data, &password_encodings(password), &budget),
+        kind => Err(not_supported(kind, detected.refused.as_ref())),
+    }
+}
+
+/// The error for a kind mugai does not decrypt: unsupported when detection saw encryption
+/// (or the kind is one that carries its own), else not encrypted.
+fn not_supported(kind: Kind, refused: Option<&FormatError>) -> UnlockError {
+    let encrypted = refused.is_some_and(|e| e.reason == Reason::Encrypted);
+    if encrypted || matches!(kind, Kind::EncryptedOffice | Kind::Rar | Kind::OdfOther | Kind::SevenZip | Kind::Pdf) {
+        UnlockError::Unsupported(kind)
+    } else {
+        UnlockError::NotEncrypted(kind)
+    }
+}
+
+/// The password as bytes, in UTF-8 and, when it has characters outside ASCII, also in
+/// Shift_JIS: zip tools on Japanese Windows derive the key from the password in the system
+/// code page, newer ones from UTF-8.
+fn password_encodings(password: &str) -> Vec<Vec<u8>> {
+    let mut out = vec![password.as_bytes().to_vec()];
+    if !password.is_ascii() {
+        let (sjis, _, unmappable) = encoding_rs::SHIFT_JIS.encode(password);
+        if !unmappable && sjis.as_ref() != password.as_bytes() {
+            out.push(sjis.into_owned());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,122 @@
+use super::*;
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::model::{Item, Verdict};
+use crate::samples::archive::{self, PPAP_PASSWORD};
+use crate::samples::{package::ct, word};
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+
+/// Every entry of a plain zip: (raw name bytes, contents); fails on an encrypted entry.
+fn entries(zip_bytes: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut z = ::zip::ZipArchive::new(Cursor::new(zip_bytes)).expect("a zip");
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).expect("a plain entry");
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).expect("entry data");
+            (f.name_raw().to_vec(), data)
+        })
+        .collect()
+}
+
+fn process(data: Vec<u8>, name: &str) -> crate::engine::Outcome {
+    let engine = Engine::new(Arc::new(Config::default())).expect("engine");
+    engine.process(Item::new(data, Some(name.into()), name))
+}
+
+#[test]
+fn the_ppap_sample_opens_with_its_password_and_not_without() {
+    let locked = archive::ppap_encrypted();
+    let plain = unlock(&locked, "password").expect("unlocks");
+    let got = entries(&plain);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, "見積書.docx".as_bytes());
+    assert_eq!(got[0].1, word::benign());
+    for wrong in ["Password", "passwort", "", "パスワード"] {
+        assert!(matches!(unlock(&locked, wrong), Err(UnlockError::WrongPassword)), "{wrong:?}");
+    }
+}
+
+#[test]
+fn a_zipcrypto_docm_unlocked_comes_out_of_the_engine_as_a_clean_docx() {
+    let locked = archive::ppap_docm();
+    let before = process(locked.clone(), "請求書.zip");
+    assert_eq!(before.reason, Some(Reason::Encrypted), "blocked while locked");
+
+    let plain = unlock(&locked, PPAP_PASSWORD).expect("unlocks");
+    let got = entries(&plain);
+    assert_eq!(got[0], ("請求書.docm".as_bytes().to_vec(), word::vba(ct::DOCM_MAIN)));
+    let out = process(plain, "請求書.zip");
+    assert_eq!(out.verdict, Verdict::Disarmed, "{out:?}");
+    let clean = entries(out.output.as_deref().expect("output"));
+    let names: Vec<String> = clean.iter().map(|(n, _)| String::from_utf8_lossy(n).into_owned()).collect();
+    assert!(names.contains(&"請求書.docx".to_string()), "{names:?}");
+    let docx = &clean.iter().find(|(n, _)| n == "請求書.docx".as_bytes()).expect("docx").1;
+    assert!(!entries(docx).iter().any(|(n, _)| n.ends_with(b"vbaProject.bin")), "no macros left");
+}
+
+#[test]
+fn winzip_aes_zips_of_every_key_length_unlock() {
+    for mode in [::zip::AesMode::Aes128, ::zip::AesMode::Aes192, ::zip::AesMode::Aes256] {
+        let locked = archive::ppap_aes(mode);
+        assert!(matches!(unlock(&locked, "hosp-2026!"), Err(UnlockError::WrongPassword)), "{mode:?}");
+        let got = entries(&unlock(&locked, PPAP_PASSWORD).expect("unlocks"));
+        assert_eq!(got.len(), 2, "{mode:?}");
+        assert_eq!(got[0].1, word::vba(ct::DOCM_MAIN), "{mode:?}");
+        let out = process(unlock(&locked, PPAP_PASSWORD).expect("unlocks"), "a.zip");
+        assert_eq!(out.verdict, Verdict::Disarmed, "{mode:?}");
+    }
+}
+
+#[test]
+fn shift_jis_names_and_passwords_are_kept_and_tried() {
+    let (locked, sjis_name) = archive::ppap_shift_jis();
+    let plain = unlock(&locked, "見積2026").expect("the password in Shift_JIS opens it");
+    let got = entries(&plain);
+    assert_eq!(got[0], (sjis_name, "見積金額: 120,000円\r\n".as_bytes().to_vec()));
+    assert_eq!(got[1].0, b"readme.txt", "the unencrypted entry is carried over");
+    // The engine reads the Shift_JIS name as Japanese Windows wrote it (and writes it in UTF-8).
+    let out = process(plain, "見積.zip");
+    assert_eq!(out.verdict, Verdict::Disarmed, "{out:?}");
+    assert!(out.actions.is_empty(), "{:?}", out.actions);
+    assert_eq!(entries(out.output.as_deref().expect("output"))[0].0, "見積書.txt".as_bytes());
+    assert!(matches!(unlock(&locked, "見積2025"), Err(UnlockError::WrongPassword)));
+}
+
+#[test]
+fn a_bomb_behind_a_password_is_stopped() {
+    // Declaring its 200 MiB: refused from the directory, nothing inflated.
+    let honest = unlock(&archive::ppap_bomb(true), PPAP_PASSWORD);
+    assert!(matches!(honest, Err(UnlockError::Limit(_))), "{honest:?}");
+    // Declaring 4 KiB: cut off one byte past what it declares.
+    let lying = unlock(&archive::ppap_bomb(false), PPAP_PASSWORD);
+    assert!(matches!(lying, Err(UnlockError::Limit(_))), "{lying:?}");
+    // A tight limit on the total stops an honest entry under the ratio too.
+    let mut limits = Config::default().limits;
+    limits.max_total_bytes = 1000;
+    let small = unlock_within(&archive::ppap_docm(), PPAP_PASSWORD, &limits);
+    assert!(matches!(small, Err(UnlockError::Limit(_))), "{small:?}");
+}
+
+#[test]
+fn files_without_a_password_are_not_encrypted_and_others_unsupported() {
+    let plain_zip = archive::zip_of(&[("a.txt", b"hello")]);
+    assert!(matches!(unlock(&plain_zip, "x"), Err(UnlockError::NotEncrypted(Kind::Zip))));
+    assert!(matches!(unlock(&word::benign(), "x"), Err(UnlockError::NotEncrypted(Kind::Docx))));
+    assert!(matches!(unlock(b"just text\r\n", "x"), Err(UnlockError::NotEncrypted(Kind::Text))));
+    assert!(matches!(unlock(&archive::rar(), "x"), Err(UnlockError::Unsupported(Kind::Rar))));
+    let e = unlock(&archive::rar(), "x").unwrap_err();
+    assert_eq!(e.as_str(), "unsupported");
+}
+
+#[test]
+fn damage_after_the_password_was_proven_is_malformed() {
+    let mut locked = archive::ppap_docm();
+    // The second entry's encrypted data sits just before the central directory: flip a byte
+    // in its last few (deflate data, after the 12-byte encryption header).
+    let cd = u32::from_le_bytes(locked[locked.len() - 6..locked.len() - 2].try_into().expect("4 bytes")) as usize;
+    locked[cd - 3] ^= 0x55;
+    let r = unlock(&locked, PPAP_PASSWORD);
+    assert!(matches!(r, Err(UnlockError::Malformed(_))), "{r:?}");
+}
