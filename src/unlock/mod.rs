@@ -2,10 +2,14 @@
 //! the caller then sends through the engine like any other input (so what comes out of a
 //! release is disarmed exactly as if it had arrived without a password).
 //!
-//! Supported: zip with traditional PKWARE encryption (ZipCrypto, the "PPAP" password zip) or
-//! WinZip AES (see [`zip`](self::zip)); the output is a plain zip.
+//! Supported, in order of how often Japanese mail carries them:
+//! - zip with traditional PKWARE encryption (ZipCrypto, the "PPAP" password zip) or WinZip AES
+//!   (see [`zip`](self::zip)); the output is a plain zip;
+//! - 7z with AES-256 (the content, and the header when it is encrypted too), read with the
+//!   same checks as the disarm; the output is a plain zip, as the engine rebuilds every 7z as a
+//!   zip anyway.
 //!
-//! Everything else that can carry a password (7z, PDF, encrypted Office documents, RAR,
+//! Everything else that can carry a password (PDF, encrypted Office documents, RAR,
 //! OpenDocument, legacy Word/Excel/PowerPoint encryption) is refused as [`UnlockError::Unsupported`], and a
 //! file that opens without a password as [`UnlockError::NotEncrypted`]. Nothing here touches
 //! files or the network, and every loop is bounded by the same [`Limits`] the engine uses, so
@@ -23,6 +27,8 @@ use crate::model::{FailureClass, Kind, Reason};
 /// for logs, the audit trail and the command line.
 #[derive(Debug, thiserror::Error)]
 pub enum UnlockError {
+    /// The password does not open the file. A 7z keeps no password check, so a damaged
+    /// encrypted 7z reads the same way.
     #[error("wrong password")]
     WrongPassword,
     #[error("not encrypted: the {0} opens without a password")]
@@ -76,7 +82,26 @@ pub fn unlock_within(data: &[u8], password: &str, limits: &Limits) -> Result<Vec
     let detected = detect::detect(data, None, None, limits);
     match detected.kind {
         Kind::Zip => zip::unlock(data, &password_encodings(password), &budget),
+        Kind::SevenZip => seven_zip(data, password, &budget),
         kind => Err(not_supported(kind, detected.refused.as_ref())),
+    }
+}
+
+/// A 7z holds no password check: a wrong password shows as data that does not decode (or
+/// fails its CRC), which is what it says unless a limit was reached.
+fn seven_zip(data: &[u8], password: &str, budget: &Budget) -> Result<Vec<u8>, UnlockError> {
+    use crate::formats::archive::sevenz::{decrypt_to_zip, Decrypted};
+    match decrypt_to_zip(data, password, budget) {
+        Ok(Decrypted::Zip(zip)) => Ok(zip),
+        Ok(Decrypted::NotEncrypted) => Err(UnlockError::NotEncrypted(Kind::SevenZip)),
+        Err(e) => Err(match e.reason.class() {
+            FailureClass::Limit | FailureClass::Timeout => UnlockError::Limit(e.detail),
+            FailureClass::Unsupported => UnlockError::Unsupported(Kind::SevenZip),
+            _ => {
+                tracing::debug!("7z with a password: {}", e.detail);
+                UnlockError::WrongPassword
+            }
+        }),
     }
 }
 
@@ -84,7 +109,7 @@ pub fn unlock_within(data: &[u8], password: &str, limits: &Limits) -> Result<Vec
 /// (or the kind is one that carries its own), else not encrypted.
 fn not_supported(kind: Kind, refused: Option<&FormatError>) -> UnlockError {
     let encrypted = refused.is_some_and(|e| e.reason == Reason::Encrypted);
-    if encrypted || matches!(kind, Kind::EncryptedOffice | Kind::Rar | Kind::OdfOther | Kind::SevenZip | Kind::Pdf) {
+    if encrypted || matches!(kind, Kind::EncryptedOffice | Kind::Rar | Kind::OdfOther | Kind::Pdf) {
         UnlockError::Unsupported(kind)
     } else {
         UnlockError::NotEncrypted(kind)

@@ -120,3 +120,32 @@ fn damage_after_the_password_was_proven_is_malformed() {
     let r = unlock(&locked, PPAP_PASSWORD);
     assert!(matches!(r, Err(UnlockError::Malformed(_))), "{r:?}");
 }
+
+#[test]
+fn an_aes_7z_unlocks_into_a_zip_of_its_files_with_or_without_an_encrypted_header() {
+    use crate::samples::packed;
+    for hidden_names in [false, true] {
+        let locked = packed::seven_zip_aes(PPAP_PASSWORD, hidden_names);
+        let before = process(locked.clone(), "a.7z");
+        assert_eq!(before.reason, Some(Reason::Encrypted), "blocked while locked");
+        let wrong = unlock(&locked, "hosp-2026!");
+        assert!(matches!(wrong, Err(UnlockError::WrongPassword)), "{hidden_names}: {wrong:?}");
+
+        let plain = unlock(&locked, PPAP_PASSWORD).expect("unlocks");
+        let got = entries(&plain);
+        let names: Vec<String> = got.iter().map(|(n, _)| String::from_utf8_lossy(n).into_owned()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.iter().any(|n| n.ends_with(".docm")), "{names:?}");
+        let out = process(plain, "a.zip");
+        assert_eq!(out.verdict, Verdict::Disarmed, "{out:?}");
+        let clean = entries(out.output.as_deref().expect("output"));
+        assert!(clean.iter().any(|(n, _)| n.ends_with(b".docx")), "the docm came out as a docx");
+    }
+    // The same limits as the disarm: here the declared sizes are over max_total_bytes.
+    let mut limits = Config::default().limits;
+    limits.max_total_bytes = 1000;
+    let small = unlock_within(&packed::seven_zip_aes(PPAP_PASSWORD, true), PPAP_PASSWORD, &limits);
+    assert!(matches!(small, Err(UnlockError::Limit(_))), "{small:?}");
+    let plain_7z = packed::seven_zip_docm();
+    assert!(matches!(unlock(&plain_7z, PPAP_PASSWORD), Err(UnlockError::NotEncrypted(Kind::SevenZip))));
+}
