@@ -7,9 +7,11 @@
 //!   (see [`zip`](self::zip)); the output is a plain zip;
 //! - 7z with AES-256 (the content, and the header when it is encrypted too), read with the
 //!   same checks as the disarm; the output is a plain zip, as the engine rebuilds every 7z as a
-//!   zip anyway.
+//!   zip anyway;
+//! - PDF with a user password (the standard security handler: RC4 or AES), loaded within the
+//!   same limits as the disarm; the output is the same document written without encryption.
 //!
-//! Everything else that can carry a password (PDF, encrypted Office documents, RAR,
+//! Everything else that can carry a password (encrypted Office documents, RAR,
 //! OpenDocument, legacy Word/Excel/PowerPoint encryption) is refused as [`UnlockError::Unsupported`], and a
 //! file that opens without a password as [`UnlockError::NotEncrypted`]. Nothing here touches
 //! files or the network, and every loop is bounded by the same [`Limits`] the engine uses, so
@@ -83,6 +85,7 @@ pub fn unlock_within(data: &[u8], password: &str, limits: &Limits) -> Result<Vec
     match detected.kind {
         Kind::Zip => zip::unlock(data, &password_encodings(password), &budget),
         Kind::SevenZip => seven_zip(data, password, &budget),
+        Kind::Pdf => pdf(data, password, &budget),
         kind => Err(not_supported(kind, detected.refused.as_ref())),
     }
 }
@@ -105,11 +108,24 @@ fn seven_zip(data: &[u8], password: &str, budget: &Budget) -> Result<Vec<u8>, Un
     }
 }
 
+fn pdf(data: &[u8], password: &str, budget: &Budget) -> Result<Vec<u8>, UnlockError> {
+    use crate::formats::pdf::{decrypt, Decrypted};
+    match decrypt(data, password, budget) {
+        Ok(Decrypted::Pdf(pdf)) => Ok(pdf),
+        Ok(Decrypted::NotEncrypted) => Err(UnlockError::NotEncrypted(Kind::Pdf)),
+        Err(e) => Err(match e.reason {
+            Reason::Encrypted => UnlockError::WrongPassword,
+            Reason::Unsupported => UnlockError::Unsupported(Kind::Pdf),
+            _ => e.into(),
+        }),
+    }
+}
+
 /// The error for a kind mugai does not decrypt: unsupported when detection saw encryption
 /// (or the kind is one that carries its own), else not encrypted.
 fn not_supported(kind: Kind, refused: Option<&FormatError>) -> UnlockError {
     let encrypted = refused.is_some_and(|e| e.reason == Reason::Encrypted);
-    if encrypted || matches!(kind, Kind::EncryptedOffice | Kind::Rar | Kind::OdfOther | Kind::Pdf) {
+    if encrypted || matches!(kind, Kind::EncryptedOffice | Kind::Rar | Kind::OdfOther) {
         UnlockError::Unsupported(kind)
     } else {
         UnlockError::NotEncrypted(kind)

@@ -149,3 +149,23 @@ fn an_aes_7z_unlocks_into_a_zip_of_its_files_with_or_without_an_encrypted_header
     let plain_7z = packed::seven_zip_docm();
     assert!(matches!(unlock(&plain_7z, PPAP_PASSWORD), Err(UnlockError::NotEncrypted(Kind::SevenZip))));
 }
+
+#[test]
+fn a_pdf_with_a_user_password_unlocks_with_it_and_goes_through_the_engine() {
+    use crate::samples::pdf::{self as pdf_samples, ENCRYPTED_WORDS, USER_PASSWORD};
+    for locked in [pdf_samples::encrypted_with_password(), pdf_samples::encrypted_aes_with_password()] {
+        assert_eq!(process(locked.clone(), "letter.pdf").reason, Some(Reason::Encrypted), "blocked while locked");
+        let wrong = unlock(&locked, "mugai-usr");
+        assert!(matches!(wrong, Err(UnlockError::WrongPassword)), "{wrong:?}");
+        let plain = unlock(&locked, USER_PASSWORD).expect("unlocks");
+        let doc = lopdf::Document::load_mem(&plain).expect("a PDF");
+        assert!(!doc.trailer.has(b"Encrypt"), "written in the clear");
+        let text = doc.extract_text(&[1]).expect("text of page 1");
+        for w in ENCRYPTED_WORDS {
+            assert!(text.contains(w), "{w} in {text:?}");
+        }
+        let out = process(plain, "letter.pdf");
+        assert_ne!(out.verdict, Verdict::Blocked, "{out:?}");
+    }
+    assert!(matches!(unlock(&pdf_samples::encrypted_empty_password(), "x"), Err(UnlockError::NotEncrypted(Kind::Pdf))));
+}
