@@ -169,3 +169,43 @@ fn a_pdf_with_a_user_password_unlocks_with_it_and_goes_through_the_engine() {
     }
     assert!(matches!(unlock(&pdf_samples::encrypted_empty_password(), "x"), Err(UnlockError::NotEncrypted(Kind::Pdf))));
 }
+
+/// `plain` encrypted as Office does with a password (agile: AES-256, SHA-512, 100 000 spins),
+/// by an encryptor independent of the decryptor.
+fn office_encrypted(plain: &[u8], password: &str) -> Vec<u8> {
+    use rand::SeedableRng;
+    use std::io::Write;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut w = ms_offcrypto_writer::Ecma376AgileWriter::create(&mut rng, password, Cursor::new(Vec::new()))
+        .expect("encryptor");
+    w.write_all(plain).expect("encrypting");
+    w.into_inner().expect("encrypted file").into_inner()
+}
+
+#[test]
+fn an_encrypted_docm_unlocks_to_the_docm_and_comes_out_of_the_engine_as_a_docx() {
+    let docm = word::vba(ct::DOCM_MAIN);
+    let locked = office_encrypted(&docm, PPAP_PASSWORD);
+    let before = process(locked.clone(), "請求書.docm");
+    assert_eq!(before.kind, Kind::EncryptedOffice);
+    assert_eq!(before.reason, Some(Reason::Encrypted), "blocked while locked");
+    assert!(matches!(unlock(&locked, "hosp-2026!"), Err(UnlockError::WrongPassword)));
+
+    let plain = unlock(&locked, PPAP_PASSWORD).expect("unlocks");
+    assert_eq!(plain, docm, "the package it wraps, byte for byte");
+    let out = process(plain, "請求書.docm");
+    assert_eq!(out.verdict, Verdict::Disarmed, "{out:?}");
+    assert_eq!(out.output_kind, Some(Kind::Docx));
+    assert_eq!(out.output_name.as_deref(), Some("請求書.docx"));
+}
+
+#[test]
+fn an_encrypted_document_within_tight_limits_is_a_limit() {
+    let locked = office_encrypted(&word::benign(), PPAP_PASSWORD);
+    let mut limits = Config::default().limits;
+    limits.max_total_bytes = 1000;
+    assert!(matches!(unlock_within(&locked, PPAP_PASSWORD, &limits), Err(UnlockError::Limit(_))));
+    limits = Config::default().limits;
+    limits.max_input_bytes = 1000;
+    assert!(matches!(unlock_within(&locked, PPAP_PASSWORD, &limits), Err(UnlockError::Limit(_))));
+}
