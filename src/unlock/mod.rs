@@ -1,6 +1,9 @@
 //! Password release: turns a password-protected file into the plain file of the same kind, which
 //! the caller then sends through the engine like any other input (so what comes out of a
-//! release is disarmed exactly as if it had arrived without a password).
+//! release is disarmed exactly as if it had arrived without a password). The engine calls it
+//! too, for every item blocked as encrypted when it processes a release with a password
+//! ([`crate::engine::Engine::process_with_password`]): that is how the password zip attached
+//! to a held message is opened.
 //!
 //! Supported, in order of how often Japanese mail carries them:
 //! - zip with traditional PKWARE encryption (ZipCrypto, the "PPAP" password zip) or WinZip AES
@@ -81,16 +84,21 @@ pub fn unlock(data: &[u8], password: &str) -> Result<Vec<u8>, UnlockError> {
 /// `max_entry_bytes`, `max_total_bytes`, `max_ratio`, the time allowance, and for PDF the
 /// object and stream limits).
 pub fn unlock_within(data: &[u8], password: &str, limits: &Limits) -> Result<Vec<u8>, UnlockError> {
+    unlock_in(data, password, &Budget::new(limits))
+}
+
+/// [`unlock_within`] charging an existing budget (the engine's, for an item inside a release).
+pub fn unlock_in(data: &[u8], password: &str, budget: &Budget) -> Result<Vec<u8>, UnlockError> {
+    let limits = budget.limits();
     if data.len() as u64 > limits.max_input_bytes {
         return Err(UnlockError::Limit(format!("{} bytes, limit {}", data.len(), limits.max_input_bytes)));
     }
-    let budget = Budget::new(limits);
     let detected = detect::detect(data, None, None, limits);
     match detected.kind {
-        Kind::Zip => zip::unlock(data, &password_encodings(password), &budget),
-        Kind::SevenZip => seven_zip(data, password, &budget),
-        Kind::Pdf => pdf(data, password, &budget),
-        Kind::EncryptedOffice => office::unlock(data, password, &budget),
+        Kind::Zip => zip::unlock(data, &password_encodings(password), budget),
+        Kind::SevenZip => seven_zip(data, password, budget),
+        Kind::Pdf => pdf(data, password, budget),
+        Kind::EncryptedOffice => office::unlock(data, password, budget),
         kind => Err(not_supported(kind, detected.refused.as_ref())),
     }
 }

@@ -209,3 +209,46 @@ fn an_encrypted_document_within_tight_limits_is_a_limit() {
     limits.max_input_bytes = 1000;
     assert!(matches!(unlock_within(&locked, PPAP_PASSWORD, &limits), Err(UnlockError::Limit(_))));
 }
+
+/// The attachments of a message: (name, decoded bytes).
+fn attachments(message: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use mail_parser::MimeHeaders;
+    let m = mail_parser::MessageParser::default().parse(message).expect("a message");
+    m.attachments().map(|a| (a.attachment_name().unwrap_or_default().to_string(), a.contents().to_vec())).collect()
+}
+
+#[test]
+fn a_held_message_released_with_the_password_carries_the_clean_documents_of_its_password_zip() {
+    let message = crate::samples::mail::with_attachment("application/zip", "請求書.zip", archive::ppap_docm());
+    let engine = Engine::new(Arc::new(Config::default())).expect("engine");
+    let held = engine.process(Item::new(message.clone(), None, "message"));
+    assert_eq!(held.hold_reason().map(|(r, _)| r), Some(Reason::Encrypted), "held while locked: {held:?}");
+
+    let released = engine.process_with_password(Item::new(message.clone(), None, "message"), PPAP_PASSWORD);
+    assert_eq!(released.verdict, Verdict::Disarmed, "{released:?}");
+    assert_eq!(released.hold_reason(), None, "nothing held back: {:?}", released.actions);
+    assert!(released.actions.iter().any(|a| a.action == crate::model::ActionKind::RemovedEncryption));
+    let out = attachments(released.output.as_deref().expect("output"));
+    let zip = &out.iter().find(|(n, _)| n == "請求書.zip").expect("the zip attachment, clean").1;
+    let names: Vec<Vec<u8>> = entries(zip).into_iter().map(|(n, _)| n).collect();
+    assert!(names.contains(&"請求書.docx".as_bytes().to_vec()), "{names:?}");
+
+    let wrong = engine.process_with_password(Item::new(message, None, "message"), "hosp-2026?");
+    let (reason, detail) = wrong.hold_reason().expect("still held");
+    assert_eq!(reason, Reason::Encrypted);
+    assert!(detail.contains("wrong_password"), "{detail}");
+}
+
+#[test]
+fn an_encrypted_document_released_with_the_password_comes_out_as_its_macro_free_twin() {
+    let locked = office_encrypted(&word::vba(ct::DOCM_MAIN), PPAP_PASSWORD);
+    let engine = Engine::new(Arc::new(Config::default())).expect("engine");
+    let out = engine.process_with_password(Item::new(locked, Some("請求書.docm".into()), "請求書.docm"), PPAP_PASSWORD);
+    assert_eq!((out.verdict, out.kind, out.output_kind), (Verdict::Disarmed, Kind::EncryptedOffice, Some(Kind::Docx)));
+    assert_eq!(out.output_name.as_deref(), Some("請求書.docx"));
+    assert_eq!(out.actions[0].action, crate::model::ActionKind::RemovedEncryption);
+    // Without a password nothing changes.
+    let plain = engine.process(Item::new(word::benign(), Some("a.docx".into()), "a.docx"));
+    let with = engine.process_with_password(Item::new(word::benign(), Some("a.docx".into()), "a.docx"), "x");
+    assert_eq!((plain.verdict, plain.sha256_out), (with.verdict, with.sha256_out));
+}
