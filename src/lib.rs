@@ -16,7 +16,9 @@
 //! The shells around that core (the `sanitize` and `scan` commands, the SMTP content filter in
 //! [`smtp`] that `mugai serve` runs, later the drop folder and the quarantine store) only move
 //! bytes in and out: they never look inside files. Blocked originals go to the [`quarantine`]
-//! with a JSON record of why.
+//! with a JSON record of why. A release with a password decrypts what was held as encrypted
+//! ([`unlock`]) and sends the result through the engine again; released mail goes back out
+//! through the relay ([`smtp::redeliver`]).
 
 #![forbid(unsafe_code)]
 
@@ -31,3 +33,4 @@ pub mod quarantine;
 pub mod report;
 pub mod samples;
 pub mod smtp;
+pub mod unlock;

@@ -94,6 +94,14 @@ impl Pool {
         None
     }
 
+    /// Says QUIT on every idle connection and closes it (for a pool that is not used again).
+    pub async fn close(&self) {
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        for mut i in idle {
+            let _ = i.conn.quit().await;
+        }
+    }
+
     fn put(&self, conn: AsyncSmtpConnection, ext: Extensions) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE {
@@ -106,12 +114,26 @@ impl Pool {
 /// the client can be given one answer only), the message is sent only when the next hop took
 /// every recipient; otherwise (LMTP) to those it took, the others keeping their own reply.
 pub async fn relay(config: &SmtpConfig, pool: &Pool, tx: &Transaction, data: &[u8], all_or_nothing: bool) -> Relayed {
-    let n = tx.recipients.len();
-    let temp = |text: String| Relayed { replies: vec![Reply::new(451, text); n], next_hop_reply: None };
+    match try_relay(config, pool, tx, data, all_or_nothing).await {
+        Ok(r) => r,
+        Err(text) => Relayed { replies: vec![Reply::new(451, text); tx.recipients.len()], next_hop_reply: None },
+    }
+}
+
+/// [`relay`], with a failure before the next hop answered the final dot (it cannot be
+/// reached, it broke the connection, it did not answer in time) kept apart from its replies:
+/// the error is the enhanced status code and text every recipient would get as a 451.
+pub async fn try_relay(
+    config: &SmtpConfig,
+    pool: &Pool,
+    tx: &Transaction,
+    data: &[u8],
+    all_or_nothing: bool,
+) -> Result<Relayed, String> {
     match tokio::time::timeout(config.relay_timeout, relay_inner(config, pool, tx, data, all_or_nothing)).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => temp(format!("4.4.0 next hop {}: {}", config.next_hop, one_line(&e))),
-        Err(_) => temp(format!("4.4.7 next hop {} did not answer in time", config.next_hop)),
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) => Err(format!("4.4.0 next hop {}: {}", config.next_hop, one_line(&e))),
+        Err(_) => Err(format!("4.4.7 next hop {} did not answer in time", config.next_hop)),
     }
 }
 

@@ -1337,3 +1337,61 @@ fn a_message_sent_again_after_the_next_hop_took_it_is_not_delivered_twice() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(sink.messages().len(), 4);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Re-delivery of released mail (`mugai::smtp::redeliver`)
+
+fn next_hop(port: u16) -> SmtpConfig {
+    SmtpConfig {
+        next_hop: format!("127.0.0.1:{port}"),
+        relay_timeout: Duration::from_secs(30),
+        ..SmtpConfig::default()
+    }
+}
+
+#[test]
+fn a_released_message_reaches_every_recipient_at_the_next_hop() {
+    use mugai::smtp::redeliver::{redeliver, released_copy};
+    let sink = Sink::start(&[]);
+    // Held originals are kept as received: here with bare line feeds, and a line with a dot.
+    let held = b"From: a@example.com\nTo: one@example.com\nSubject: held\n\n.hidden line\nbody\n".to_vec();
+    let message = released_copy(&held, "q-20261129-abc");
+    let to = vec!["one@example.com".to_string(), "two@example.com".to_string()];
+    let replies = redeliver(&next_hop(sink.port), "a@example.com", &to, &message).expect("delivered");
+    assert_eq!(replies.len(), 2);
+    for ((rcpt, reply), want) in replies.iter().zip(&to) {
+        assert_eq!(rcpt, want);
+        assert_eq!(reply.code, 250, "{reply:?}");
+    }
+    let got = sink.wait_messages(1);
+    assert_eq!(got.len(), 1, "one copy for both recipients");
+    assert!(got[0].contains("<one@example.com>") && got[0].contains("<two@example.com>"), "{}", got[0]);
+    assert!(got[0].contains("X-Mugai-Released: ") && got[0].contains("; id=q-20261129-abc"), "{}", got[0]);
+    // Dot-stuffed on the wire and unstuffed by the sink: the line arrives as it was.
+    assert!(got[0].contains("\n.hidden line\n"), "{}", got[0]);
+}
+
+#[test]
+fn a_next_hop_refusing_recipients_for_now_gives_each_its_4xx() {
+    use mugai::smtp::redeliver::redeliver;
+    // -r rcpt: the sink answers every RCPT with a 4xx.
+    let sink = Sink::start(&["-r", "rcpt"]);
+    let to = vec!["one@example.com".to_string(), "two@example.com".to_string()];
+    let replies = redeliver(&next_hop(sink.port), "a@example.com", &to, &mail::plain()).expect("answered");
+    assert_eq!(replies.len(), 2);
+    for (rcpt, reply) in &replies {
+        assert_eq!(reply.code / 100, 4, "{rcpt}: {reply:?}");
+        assert!(reply.text.contains("RCPT"), "{reply:?}");
+    }
+    assert!(sink.messages().is_empty());
+}
+
+#[test]
+fn a_next_hop_that_is_down_is_an_error_for_the_whole_release() {
+    use mugai::smtp::redeliver::{redeliver, RedeliverError};
+    let r = redeliver(&next_hop(free_port()), "a@example.com", &["one@example.com".to_string()], &mail::plain());
+    match r {
+        Err(RedeliverError::NextHop(text)) => assert!(text.starts_with("4.4.0") && text.contains("connect"), "{text}"),
+        other => panic!("expected a next-hop error, got {other:?}"),
+    }
+}
