@@ -352,23 +352,33 @@ fn export_csv(records: &[Record], out: impl Write) -> Result<usize> {
 
 fn release_cmd(
     config: &Config,
-    _engine: &mugai::engine::Engine,
+    engine: &mugai::engine::Engine,
     q: &Quarantine,
     a: &ReleaseArgs,
     out: &mut dyn Write,
 ) -> Result<u8> {
-    let record = q.find(&a.id)?;
-    if matches!(record.source, Source::Smtp { .. }) || a.password.is_some() {
-        bail!("releasing mail and password-protected items is not available in this build");
+    let request = release::ReleaseRequest { to: &a.to, password: a.password.as_deref() };
+    match release::release(q, engine, config, &a.id, &request)? {
+        release::Released::File { record, path } => {
+            writeln!(out, "{} released to {}", record.id, path.display())?;
+            Ok(EXIT_CLEAN)
+        }
+        release::Released::Mail { record, replies } => {
+            for (rcpt, reply) in &replies {
+                writeln!(out, "{rcpt}: {} {}", reply.code, printable(&reply.text))?;
+            }
+            if record.status == Status::Released {
+                writeln!(out, "{} released: delivered to every recipient", record.id)?;
+                Ok(EXIT_CLEAN)
+            } else {
+                let n = replies.iter().filter(|(_, r)| !r.is_ok()).count();
+                writeln!(
+                    out,
+                    "{} still held: {n} recipient(s) did not take it (see above); release again later",
+                    record.id
+                )?;
+                Ok(EXIT_FOUND)
+            }
+        }
     }
-    if !a.to.is_empty() {
-        bail!(
-            "--to is for mail items; {} is a file, released to {}",
-            record.short_id(),
-            config.quarantine.release_dir.display()
-        );
-    }
-    let (r, path) = release::release_file(q, &record.id, &config.quarantine.release_dir)?;
-    writeln!(out, "{} released to {}", r.id, path.display())?;
-    Ok(EXIT_CLEAN)
 }

@@ -1,12 +1,28 @@
 //! Release: an admin judged a held item safe, and it goes where it was going.
 //!
-//! A file item is written, decrypted, to the release folder under its own name made safe
-//! ([`crate::names::safe_file_name`]), never over an existing file (` (2)` and so on is added).
-//! The status becomes `released` and the audit log says who released it and where, in the same
-//! transaction; an item already deleted is refused.
+//! - A file item is written, decrypted, to the release folder under its own name made safe
+//!   ([`crate::names::safe_file_name`]), never over an existing file (` (2)` and so on is
+//!   added).
+//! - A mail item (source `smtp`) is re-delivered as it was received, through the relay to
+//!   `[smtp] next_hop` ([`crate::smtp::redeliver`]), to its original recipients or to the
+//!   addresses given. It becomes `released` only when every recipient took it; otherwise it
+//!   stays held, and the reply of each recipient is returned and logged.
+//! - With a password, the original is decrypted wherever it is encrypted (the item itself, or
+//!   a password zip inside a message: [`Engine::process_with_password`]) and disarmed like any
+//!   input; only the clean result is released, and a result still blocked is refused with its
+//!   reason.
+//!
+//! Every attempt is in the audit log: who, which item, where it went (the folder, or each
+//! recipient with its reply), and the result (`ok`, `partial`, `refused`, `failed`). An item
+//! already deleted is refused.
 
-use super::{blobs, Quarantine, QuarantineError, Record};
+use super::{blobs, Quarantine, QuarantineError, Record, Source, Status};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::model::{Item, Reason, Verdict};
 use crate::names::safe_file_name;
+use crate::smtp::redeliver::{redeliver, RedeliverError};
+use crate::smtp::relay::Reply;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +32,132 @@ pub enum ReleaseError {
     Store(#[from] QuarantineError),
     #[error("release folder {path}: {source}", path = .path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("still blocked after decryption and disarm: {reason}: {detail}; nothing was released")]
+    StillBlocked { reason: Reason, detail: String },
+    #[error("--to is for mail items; {id} is a file, released to the release folder")]
+    ToForFile { id: String },
+    #[error("re-delivery failed, nothing was delivered and the item stays held: {0}")]
+    Redeliver(#[from] RedeliverError),
+}
+
+/// What an admin asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ReleaseRequest<'a> {
+    /// Mail: these recipients instead of the original ones.
+    pub to: &'a [String],
+    /// Decrypt with this password, disarm, and release the clean result.
+    pub password: Option<&'a str>,
+}
+
+/// What a release did.
+#[derive(Debug)]
+pub enum Released {
+    /// Written to the release folder.
+    File { record: Record, path: PathBuf },
+    /// Handed to the next hop; `record.status` is `released` only if every recipient took it.
+    Mail { record: Record, replies: Vec<(String, Reply)> },
+}
+
+/// Releases one item (see the module documentation).
+pub fn release(
+    q: &Quarantine,
+    engine: &Engine,
+    config: &Config,
+    id: &str,
+    request: &ReleaseRequest<'_>,
+) -> Result<Released, ReleaseError> {
+    let record = q.find(id)?;
+    if record.status == Status::Deleted {
+        q.log("release", Some(&record.id), "refused", Some("already deleted"))?;
+        return Err(QuarantineError::Status {
+            id: record.id,
+            status: Status::Deleted,
+            what: "its original was removed",
+        }
+        .into());
+    }
+    let mail = match &record.source {
+        Source::Smtp { sender, recipients, .. } => Some((sender.clone(), recipients.clone())),
+        _ => None,
+    };
+    if mail.is_none() && !request.to.is_empty() {
+        q.log("release", Some(&record.id), "refused", Some("--to given for a file item"))?;
+        return Err(ReleaseError::ToForFile { id: record.id });
+    }
+    // With a password: decrypt and disarm, and release only a clean result.
+    let clean = match request.password {
+        None => None,
+        Some(password) => {
+            let data = q.read_original(&record)?;
+            let item = Item {
+                data,
+                name: record.file_name.clone(),
+                declared_type: mail.as_ref().map(|_| "message/rfc822".to_string()),
+                path: record.file_name.clone().unwrap_or_else(|| "original".into()),
+            };
+            let outcome = engine.process_with_password(item, password);
+            match (outcome.verdict, outcome.output) {
+                (Verdict::Blocked, _) | (_, None) => {
+                    let reason = outcome.reason.unwrap_or(Reason::InternalError);
+                    let detail = outcome.detail.unwrap_or_default();
+                    let why = format!("with a password: still blocked: {reason}: {detail}");
+                    q.log("release", Some(&record.id), "refused", Some(&why))?;
+                    return Err(ReleaseError::StillBlocked { reason, detail });
+                }
+                (_, Some(output)) => Some((output, outcome.output_name, outcome.actions.len())),
+            }
+        }
+    };
+    match mail {
+        Some((sender, original_recipients)) => {
+            let recipients = if request.to.is_empty() { original_recipients } else { request.to.to_vec() };
+            let message = match &clean {
+                Some((output, _, _)) => output.clone(),
+                None => q.read_original(&record)?,
+            };
+            let what = if clean.is_some() { "decrypted and disarmed, " } else { "" };
+            let replies = match redeliver(&config.smtp, &sender, &recipients, &message) {
+                Ok(r) => r,
+                Err(e) => {
+                    let detail = format!("{what}re-delivery to {} failed: {e}", recipients.join(", "));
+                    q.log("release", Some(&record.id), "failed", Some(&detail))?;
+                    return Err(e.into());
+                }
+            };
+            let each: Vec<String> =
+                replies.iter().map(|(r, reply)| format!("{r}: {} {}", reply.code, reply.text)).collect();
+            let detail = format!("{what}re-delivered from <{sender}> to {}", each.join("; "));
+            let record = if replies.iter().all(|(_, r)| r.is_ok()) {
+                q.mark_released(&record.id, &detail)?
+            } else {
+                q.log("release", Some(&record.id), "partial", Some(&detail))?;
+                record
+            };
+            Ok(Released::Mail { record, replies })
+        }
+        None => {
+            let dir = &config.quarantine.release_dir;
+            let (path, detail) = match &clean {
+                Some((output, name, actions)) => {
+                    let name = name
+                        .as_deref()
+                        .map(safe_file_name)
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or_else(|| release_name(&record));
+                    let path = write_new(q, &record, Some(output), dir, &name)?;
+                    let d = format!("decrypted and disarmed ({actions} actions), written to {}", path.display());
+                    (path, d)
+                }
+                None => {
+                    let path = write_new(q, &record, None, dir, &release_name(&record))?;
+                    let d = format!("written to {}", path.display());
+                    (path, d)
+                }
+            };
+            let record = q.mark_released(&record.id, &detail)?;
+            Ok(Released::File { record, path })
+        }
+    }
 }
 
 /// The name a released file gets: its own name made safe, else the item's short id.
@@ -80,21 +222,4 @@ pub fn write_new(
             }
         }
     }
-}
-
-/// Releases a file item: its original into `dir`. Returns the updated record and the path.
-pub fn release_file(q: &Quarantine, id: &str, dir: &Path) -> Result<(Record, PathBuf), ReleaseError> {
-    let record = q.find(id)?;
-    if record.status == super::Status::Deleted {
-        q.log("release", Some(&record.id), "refused", Some("already deleted"))?;
-        return Err(QuarantineError::Status {
-            id: record.id,
-            status: super::Status::Deleted,
-            what: "its original was removed",
-        }
-        .into());
-    }
-    let path = write_new(q, &record, None, dir, &release_name(&record))?;
-    let record = q.mark_released(&record.id, &format!("file written to {}", path.display()))?;
-    Ok((record, path))
 }

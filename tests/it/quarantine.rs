@@ -369,3 +369,162 @@ fn purge_removes_old_items_and_originals_no_other_record_needs() {
     let report = q.check().unwrap();
     assert!(report.is_clean() && report.blobs == 0, "{report:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Release
+
+use crate::smtp::Sink;
+use mugai::config::Config;
+use mugai::engine::Engine;
+use mugai::quarantine::release::{self, ReleaseError, ReleaseRequest, Released};
+use mugai::samples::archive::{ppap_docm, PPAP_PASSWORD};
+use mugai::samples::mail;
+use std::sync::Arc;
+
+/// A configuration whose store is `dir/q` and whose next hop is `port`, and its engine.
+fn setup(dir: &Path, port: u16) -> (Config, Engine) {
+    let mut config = Config::default();
+    config.engine.threads = 2;
+    config.quarantine.dir = dir.join("q");
+    config.quarantine.release_dir = dir.join("q/released");
+    config.smtp.next_hop = format!("127.0.0.1:{port}");
+    let engine = Engine::new(Arc::new(config.clone())).unwrap();
+    (config, engine)
+}
+
+fn hold_mail(q: &Quarantine, message: &[u8], recipients: &[&str]) -> mugai::quarantine::Record {
+    let source = Source::Smtp {
+        client: "127.0.0.1:40000".into(),
+        sender: "vendor@example.com".into(),
+        recipients: recipients.iter().map(|r| r.to_string()).collect(),
+        message_id: Some("<exe@example.com>".into()),
+        queue_id: Some("Q1".into()),
+        upstream_id: None,
+    };
+    q.hold(message, &Held::new(source, Kind::Eml, Reason::Executable)).unwrap()
+}
+
+#[test]
+fn a_released_message_reaches_its_recipients_at_a_real_sink_as_it_was_received() {
+    let sink = Sink::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = setup(dir.path(), sink.port);
+    let q = Quarantine::open(&config.quarantine.dir).unwrap();
+    let original = mail::exe_attachment();
+    let r = hold_mail(&q, &original, &["ward3@example.jp", "ward4@example.jp"]);
+    let done = release::release(&q, &engine, &config, &r.id[..10], &ReleaseRequest::default()).unwrap();
+    let Released::Mail { record, replies } = done else { panic!("a mail release") };
+    assert_eq!(replies.len(), 2);
+    assert!(replies.iter().all(|(_, reply)| reply.code == 250), "{replies:?}");
+    assert_eq!(record.status, Status::Released);
+    let got = sink.wait_messages(1);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].contains("<ward3@example.jp>") && got[0].contains("<ward4@example.jp>"), "{}", got[0]);
+    // The held original as it was received: the program is still in it (the admin judged it).
+    let body = String::from_utf8_lossy(&original).replace("\r\n", "\n");
+    let tail = body.lines().rev().find(|l| l.len() > 20).unwrap();
+    assert!(got[0].contains(tail), "{}", got[0]);
+    let log = q.audit(0).unwrap();
+    let entry = log.iter().find(|e| e.action == "release").expect("audited");
+    assert_eq!(entry.item.as_deref(), Some(r.id.as_str()));
+    let detail = entry.detail.as_deref().unwrap_or("");
+    assert!(detail.contains("ward3@example.jp: 250") && detail.contains("ward4@example.jp: 250"), "{detail}");
+    assert_eq!(entry.user, mugai::quarantine::Actor::current().name);
+
+    // Again, through the command line, to another address.
+    let out = mugai(
+        dir.path(),
+        &[
+            "quarantine",
+            "release",
+            &r.id,
+            "--to",
+            "it-desk@example.jp",
+            "--set",
+            "quarantine.dir=q",
+            "--set",
+            &format!("smtp.next_hop=127.0.0.1:{}", sink.port),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("it-desk@example.jp: 250"), "{}", stdout(&out));
+    let got = sink.wait_messages(2);
+    assert!(got.iter().any(|m| m.contains("<it-desk@example.jp>") && !m.contains("<ward3@example.jp>")), "{got:?}");
+}
+
+#[test]
+fn a_message_some_recipients_refuse_stays_held_with_each_reply_logged() {
+    // -r rcpt: the sink answers every RCPT with a 4xx.
+    let sink = Sink::start(&["-r", "rcpt"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = setup(dir.path(), sink.port);
+    let q = Quarantine::open(&config.quarantine.dir).unwrap();
+    let r = hold_mail(&q, &mail::exe_attachment(), &["ward3@example.jp"]);
+    let Released::Mail { record, replies } =
+        release::release(&q, &engine, &config, &r.id, &ReleaseRequest::default()).unwrap()
+    else {
+        panic!("a mail release")
+    };
+    assert_eq!(replies[0].1.code / 100, 4, "{replies:?}");
+    assert_eq!(record.status, Status::Held);
+    assert_eq!(q.find(&r.id).unwrap().status, Status::Held);
+    let log = q.audit(0).unwrap();
+    assert_eq!(log.last().map(|e| e.result.as_str()), Some("partial"), "{log:?}");
+    assert!(sink.messages().is_empty());
+    // A next hop that is down: nothing delivered, still held, logged as failed.
+    drop(sink);
+    let (config, engine) = setup(dir.path(), crate::smtp::free_port());
+    let err = release::release(&q, &engine, &config, &r.id, &ReleaseRequest::default()).unwrap_err();
+    assert!(matches!(err, ReleaseError::Redeliver(_)), "{err}");
+    assert_eq!(q.find(&r.id).unwrap().status, Status::Held);
+    assert_eq!(q.audit(0).unwrap().last().map(|e| e.result.clone()), Some("failed".to_string()));
+}
+
+#[test]
+fn a_password_zip_released_with_its_password_yields_the_clean_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("請求書.zip"), ppap_docm()).unwrap();
+    let out = mugai(
+        dir.path(),
+        &["sanitize", "請求書.zip", "--out", "out", "--report", "r.jsonl", "--set", "quarantine.dir=q"],
+    );
+    assert_eq!(out.status.code(), Some(1), "blocked as encrypted: {}", stderr(&out));
+    let line: serde_json::Value =
+        serde_json::from_str(fs::read_to_string(dir.path().join("r.jsonl")).unwrap().trim()).unwrap();
+    assert_eq!(line["reason"], "encrypted");
+    let id = line["quarantine_id"].as_str().unwrap().to_string();
+    let args = |pw: &str| {
+        vec![
+            "quarantine".to_string(),
+            "release".into(),
+            id.clone(),
+            "--password".into(),
+            pw.into(),
+            "--set".into(),
+            "quarantine.dir=q".into(),
+        ]
+    };
+    let wrong = Command::new(env!("CARGO_BIN_EXE_mugai")).args(args("guess")).current_dir(dir.path()).output().unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(stderr(&wrong).contains("still blocked") && stderr(&wrong).contains("encrypted"), "{}", stderr(&wrong));
+    assert!(
+        !dir.path().join("q/released").exists() || fs::read_dir(dir.path().join("q/released")).unwrap().count() == 0
+    );
+
+    let right =
+        Command::new(env!("CARGO_BIN_EXE_mugai")).args(args(PPAP_PASSWORD)).current_dir(dir.path()).output().unwrap();
+    assert_eq!(right.status.code(), Some(0), "{}", stderr(&right));
+    let released = dir.path().join("q/released/請求書.zip");
+    let mut z = zip::ZipArchive::new(fs::File::open(&released).expect("the clean zip")).unwrap();
+    let names: Vec<String> = (0..z.len()).map(|i| z.by_index(i).unwrap().name().unwrap().to_string()).collect();
+    assert!(names.contains(&"請求書.docx".to_string()) && names.contains(&"readme.txt".to_string()), "{names:?}");
+    let mut docx = Vec::new();
+    std::io::Read::read_to_end(&mut z.by_name("請求書.docx").unwrap(), &mut docx).unwrap();
+    assert!(!docx.windows(14).any(|w| w == b"vbaProject.bin"), "the macros are gone");
+    assert!(!z.by_index(0).unwrap().encrypted(), "written without a password");
+
+    let q = Quarantine::open(&dir.path().join("q")).unwrap();
+    assert_eq!(q.find(&id).unwrap().status, Status::Released);
+    let results: Vec<String> = q.audit(0).unwrap().iter().map(|e| format!("{} {}", e.action, e.result)).collect();
+    assert_eq!(results, ["release refused", "release ok"]);
+}

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 /// A port nothing listens on now and that no other test of this binary was given: tests run
 /// in parallel, and a port is only taken once its peer starts.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
     loop {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -48,8 +48,8 @@ fn is_root() -> bool {
 }
 
 /// Postfix's smtp-sink on a free port, dumping every message it takes into its own folder.
-struct Sink {
-    port: u16,
+pub(crate) struct Sink {
+    pub(crate) port: u16,
     dump: tempfile::TempDir,
     /// The sink's conversation log (`-v`), beside the dump folder.
     log: tempfile::NamedTempFile,
@@ -57,7 +57,7 @@ struct Sink {
 }
 
 impl Sink {
-    fn start(extra: &[&str]) -> Sink {
+    pub(crate) fn start(extra: &[&str]) -> Sink {
         Self::start_on(free_port(), extra)
     }
 
@@ -105,7 +105,7 @@ impl Sink {
     }
 
     /// Every message the sink took, as dumped (its own header lines first, then the message).
-    fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         let mut out: Vec<(PathBuf, String)> = std::fs::read_dir(self.dump.path())
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -117,7 +117,7 @@ impl Sink {
 
     /// The messages once there are `n` of them (the dump is written as the sink answers; a
     /// message may also come from a queue retried every second or two).
-    fn wait_messages(&self, n: usize) -> Vec<String> {
+    pub(crate) fn wait_messages(&self, n: usize) -> Vec<String> {
         let until = Instant::now() + Duration::from_secs(30);
         loop {
             let m = self.messages();
