@@ -7,14 +7,14 @@
 //!
 //! Supported, in order of how often Japanese mail carries them:
 //! - zip with traditional PKWARE encryption (ZipCrypto, the "PPAP" password zip) or WinZip AES
-//!   (see [`zip`](self::zip)); the output is a plain zip;
+//!   (see the `zip` submodule); the output is a plain zip;
 //! - 7z with AES-256 (the content, and the header when it is encrypted too), read with the
 //!   same checks as the disarm; the output is a plain zip, as the engine rebuilds every 7z as a
 //!   zip anyway;
 //! - PDF with a user password (the standard security handler: RC4 or AES), loaded within the
 //!   same limits as the disarm; the output is the same document written without encryption;
 //! - Word, Excel and PowerPoint documents encrypted with a password (ECMA-376 agile and
-//!   standard encryption, Office 2007 and later; see [`office`](self::office)); the output is
+//!   standard encryption, Office 2007 and later; see the `office` submodule); the output is
 //!   the docx, xlsx or pptx (macro-enabled kinds stay so, for the engine to disarm).
 //!
 //! Everything else that can carry a password (RAR,
@@ -40,7 +40,7 @@ pub enum UnlockError {
     /// encrypted 7z reads the same way.
     #[error("wrong password")]
     WrongPassword,
-    #[error("not encrypted: the {0} opens without a password")]
+    #[error("not encrypted: this {0} file opens without a password")]
     NotEncrypted(Kind),
     #[error("mugai cannot decrypt this {0}")]
     Unsupported(Kind),
