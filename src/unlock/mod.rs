@@ -88,7 +88,24 @@ pub fn unlock_within(data: &[u8], password: &str, limits: &Limits) -> Result<Vec
 }
 
 /// [`unlock_within`] charging an existing budget (the engine's, for an item inside a release).
+/// A panic inside (a bug) is caught and reported as `malformed`, so it refuses the item
+/// instead of taking the caller down.
 pub fn unlock_in(data: &[u8], password: &str, budget: &Budget) -> Result<Vec<u8>, UnlockError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(data, password, budget))) {
+        Ok(r) => r,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            tracing::error!("unlock failed: {msg}");
+            Err(UnlockError::Malformed(format!("decryption failed (internal error: {msg})")))
+        }
+    }
+}
+
+fn dispatch(data: &[u8], password: &str, budget: &Budget) -> Result<Vec<u8>, UnlockError> {
     let limits = budget.limits();
     if data.len() as u64 > limits.max_input_bytes {
         return Err(UnlockError::Limit(format!("{} bytes, limit {}", data.len(), limits.max_input_bytes)));

@@ -6,8 +6,8 @@
 //! verifier, so a wrong password yields noise: the result counts only when it is an OOXML
 //! package the engine's zip reader accepts, and is a wrong password otherwise. The crate's
 //! own compound-file reader never sees the input: the two streams it needs are read with
-//! `cfb` (the reader the rest of mugai uses) and put into a new compound file of their own,
-//! and the crate runs inside `catch_unwind`. Its output is never larger than the encrypted
+//! `cfb` (the reader the rest of mugai uses) and put into a new compound file of their own
+//! (and like every unlock it runs inside `catch_unwind`). Its output is never larger than the encrypted
 //! stream, and is charged to the budget. Legacy binary encryption (RC4 in .doc, .xls, .ppt)
 //! is not attempted.
 
@@ -16,7 +16,6 @@ use crate::detect;
 use crate::engine::Budget;
 use crate::model::{Family, Kind};
 use std::io::{Cursor, Read, Write};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The two streams the decryption reads.
 const STREAMS: [&str; 2] = ["EncryptionInfo", "EncryptedPackage"];
@@ -26,8 +25,7 @@ pub(super) fn unlock(data: &[u8], password: &str, budget: &Budget) -> Result<Vec
     budget.check_time()?;
     let clean = rewrap(data)?;
     budget.check_time()?;
-    let result = catch_unwind(AssertUnwindSafe(|| office_crypto::decrypt_from_bytes(clean, password)))
-        .map_err(|_| UnlockError::Malformed("the decryptor failed on this document".into()))?;
+    let result = office_crypto::decrypt_from_bytes(clean, password);
     budget.check_time()?;
     let plain = match result {
         Ok(p) => p,
