@@ -7,14 +7,14 @@
 //!
 //! Supported, in order of how often Japanese mail carries them:
 //! - zip with traditional PKWARE encryption (ZipCrypto, the "PPAP" password zip) or WinZip AES
-//!   (see [`zip`](self::zip)); the output is a plain zip;
+//!   (see the `zip` submodule); the output is a plain zip;
 //! - 7z with AES-256 (the content, and the header when it is encrypted too), read with the
 //!   same checks as the disarm; the output is a plain zip, as the engine rebuilds every 7z as a
 //!   zip anyway;
 //! - PDF with a user password (the standard security handler: RC4 or AES), loaded within the
 //!   same limits as the disarm; the output is the same document written without encryption;
 //! - Word, Excel and PowerPoint documents encrypted with a password (ECMA-376 agile and
-//!   standard encryption, Office 2007 and later; see [`office`](self::office)); the output is
+//!   standard encryption, Office 2007 and later; see the `office` submodule); the output is
 //!   the docx, xlsx or pptx (macro-enabled kinds stay so, for the engine to disarm).
 //!
 //! Everything else that can carry a password (RAR,
@@ -40,7 +40,7 @@ pub enum UnlockError {
     /// encrypted 7z reads the same way.
     #[error("wrong password")]
     WrongPassword,
-    #[error("not encrypted: the {0} opens without a password")]
+    #[error("not encrypted: this {0} file opens without a password")]
     NotEncrypted(Kind),
     #[error("mugai cannot decrypt this {0}")]
     Unsupported(Kind),
@@ -88,7 +88,24 @@ pub fn unlock_within(data: &[u8], password: &str, limits: &Limits) -> Result<Vec
 }
 
 /// [`unlock_within`] charging an existing budget (the engine's, for an item inside a release).
+/// A panic inside (a bug) is caught and reported as `malformed`, so it refuses the item
+/// instead of taking the caller down.
 pub fn unlock_in(data: &[u8], password: &str, budget: &Budget) -> Result<Vec<u8>, UnlockError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(data, password, budget))) {
+        Ok(r) => r,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            tracing::error!("unlock failed: {msg}");
+            Err(UnlockError::Malformed(format!("decryption failed (internal error: {msg})")))
+        }
+    }
+}
+
+fn dispatch(data: &[u8], password: &str, budget: &Budget) -> Result<Vec<u8>, UnlockError> {
     let limits = budget.limits();
     if data.len() as u64 > limits.max_input_bytes {
         return Err(UnlockError::Limit(format!("{} bytes, limit {}", data.len(), limits.max_input_bytes)));

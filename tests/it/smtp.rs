@@ -1395,3 +1395,28 @@ fn a_next_hop_that_is_down_is_an_error_for_the_whole_release() {
         other => panic!("expected a next-hop error, got {other:?}"),
     }
 }
+
+#[test]
+fn a_held_ppap_message_released_with_its_password_reaches_the_sink_with_the_clean_documents() {
+    use mugai::model::Item;
+    use mugai::samples::archive::{ppap_docm, PPAP_PASSWORD};
+    use mugai::smtp::redeliver::{redeliver, released_copy};
+    let sink = Sink::start(&[]);
+    let held = mail::with_attachment("application/zip", "請求書.zip", ppap_docm());
+    let engine = Engine::new(Arc::new(Config::default())).unwrap();
+    let out = engine.process_with_password(Item::new(held, None, "message"), PPAP_PASSWORD);
+    assert_eq!(out.hold_reason(), None, "{out:?}");
+    let message = released_copy(out.output.as_deref().unwrap(), "q-1");
+    let to = vec!["ward3@example.jp".to_string()];
+    let replies = redeliver(&next_hop(sink.port), "vendor@example.com", &to, &message).unwrap();
+    assert_eq!(replies[0].1.code, 250, "{replies:?}");
+    let got = sink.wait_messages(1);
+    // The zip arrives rebuilt: its docm became a docx (the zip's directory names it).
+    let parsed = mail_parser::MessageParser::default().parse(got[0].as_bytes()).unwrap();
+    let zip = parsed.attachments().next().unwrap().contents().to_vec();
+    let names: Vec<String> = {
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+        (0..z.len()).map(|i| z.by_index(i).unwrap().name().unwrap().to_string()).collect()
+    };
+    assert!(names.contains(&"請求書.docx".to_string()), "{names:?}");
+}
