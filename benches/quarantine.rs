@@ -13,7 +13,7 @@ use std::time::Duration;
 const RECORDS: usize = 10_000;
 
 fn held(n: usize) -> Held<'static> {
-    let source = if n % 3 == 0 {
+    let source = if n.is_multiple_of(3) {
         Source::Cli { path: format!("inbox/vendor/report-{n}.docm") }
     } else {
         Source::Smtp {
@@ -25,7 +25,7 @@ fn held(n: usize) -> Held<'static> {
             upstream_id: None,
         }
     };
-    let reason = if n % 2 == 0 { Reason::Executable } else { Reason::Encrypted };
+    let reason = if n.is_multiple_of(2) { Reason::Executable } else { Reason::Encrypted };
     Held {
         file_name: Some("請求書.zip"),
         detail: Some("invoice.pdf.exe: pe content"),

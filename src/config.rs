@@ -1001,8 +1001,8 @@ impl Config {
             string(&q.key_file.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()),
         );
         let retention = match q.retention.map(|d| d.as_secs()) {
-            Some(s) if s % 86_400 == 0 => format!("{}d", s / 86_400),
-            Some(s) if s % 3600 == 0 => format!("{}h", s / 3600),
+            Some(s) if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+            Some(s) if s.is_multiple_of(3600) => format!("{}h", s / 3600),
             Some(s) => format!("{s}s"),
             None => "0".into(),
         };
