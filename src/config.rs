@@ -799,8 +799,16 @@ struct RawMail {
 struct RawQuarantine {
     dir: Option<String>,
     key_file: Option<String>,
-    retention: Option<String>,
+    retention: Option<RawRetention>,
     release_dir: Option<String>,
+}
+
+/// `retention = "90d"`, or `0` written as a number (keep forever).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawRetention {
+    Text(String),
+    Number(i64),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1392,6 +1400,10 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
     c.quarantine.dir = base_dir.join(&c.quarantine.dir);
     c.quarantine.key_file = rq.key_file.filter(|p| !p.is_empty()).map(|p| base_dir.join(p));
     if let Some(r) = rq.retention {
+        let r = match r {
+            RawRetention::Text(t) => t,
+            RawRetention::Number(n) => n.to_string(),
+        };
         match crate::quarantine::when::parse_duration(&r) {
             Ok(d) if d.is_zero() => c.quarantine.retention = None,
             Ok(d) if d.as_secs() < 3600 => errors.push(ConfigError::new(
@@ -1974,6 +1986,26 @@ mod tests {
         assert!(e[0].message.contains("line 2"), "{}", e[0].message);
         // The overrides are still checked.
         error_at(&e, "limits.bogus");
+    }
+
+    #[test]
+    fn quarantine_key_file_retention_and_release_folder() {
+        let c = parse("[quarantine]\nkey_file = \"q.key\"\nretention = \"26w\"\n", &[]).unwrap();
+        assert_eq!(c.quarantine.key_file, Some(PathBuf::from("/etc/mugai/q.key")));
+        assert_eq!(c.quarantine.retention, Some(Duration::from_secs(26 * 7 * 86_400)));
+        assert_eq!(c.quarantine.release_dir, PathBuf::from("/etc/mugai/quarantine/released"));
+        let c = parse("", &["quarantine.retention=0", "quarantine.release_dir=/srv/out", "quarantine.dir=/q"]).unwrap();
+        assert_eq!(c.quarantine.retention, None, "0 keeps items forever");
+        assert_eq!(c.quarantine.release_dir, PathBuf::from("/srv/out"));
+        let c = parse("", &["quarantine.dir=/q"]).unwrap();
+        assert_eq!(c.quarantine.release_dir, PathBuf::from("/q/released"), "follows the store");
+        let e = errors("[quarantine]\nretention = \"soon\"\n", &[]);
+        assert!(error_at(&e, "quarantine.retention").message.contains("90d"), "{e:?}");
+        let e = errors("[quarantine]\nretention = \"10min\"\n", &[]);
+        assert!(error_at(&e, "quarantine.retention").message.contains("at least 1h"), "{e:?}");
+        // Written back as it reads.
+        let c = parse("[quarantine]\nretention = \"36h\"\n", &[]).unwrap();
+        assert_eq!(parse(&c.to_toml(), &[]).unwrap(), c);
     }
 
     #[test]
