@@ -5,7 +5,7 @@ use super::{load, Cli, EXIT_CLEAN, EXIT_FOUND, EXIT_USAGE};
 use anyhow::{bail, Context as _, Result};
 use mugai::config::Config;
 use mugai::model::Reason;
-use mugai::quarantine::table::{human_size, printable, render_table};
+use mugai::quarantine::table::{human_size, printable, render_table, write_csv};
 use mugai::quarantine::{release, when, Filter, Key, Quarantine, Record, Source, Status};
 use std::io::Write;
 use std::path::PathBuf;
@@ -137,9 +137,9 @@ pub fn run(cli: &Cli, a: &QuarantineArgs) -> Result<u8> {
             let n = match file {
                 Some(p) => {
                     let f = std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
-                    export_csv(&records, f)?
+                    write_csv(&records, f)?
                 }
-                None => export_csv(&records, &mut out)?,
+                None => write_csv(&records, &mut out)?,
             };
             let to = file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "stdout".into());
             q.log("export", None, "ok", Some(&format!("{n} records as CSV to {to}")))?;
@@ -290,64 +290,6 @@ fn show(r: &Record, q: &Quarantine, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "  {name}{}", printable(&f.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()))?;
     }
     Ok(())
-}
-
-fn export_csv(records: &[Record], out: impl Write) -> Result<usize> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "id",
-        "held_at",
-        "source",
-        "client",
-        "sender",
-        "recipients",
-        "message_id",
-        "path",
-        "file_name",
-        "kind",
-        "reason",
-        "detail",
-        "size",
-        "sha256",
-        "status",
-        "status_at",
-        "status_by",
-    ])?;
-    for r in records {
-        let (client, sender, recipients, mid, path) = match &r.source {
-            Source::Smtp { client, sender, recipients, message_id, .. } => (
-                client.clone(),
-                sender.clone(),
-                recipients.join(" "),
-                message_id.clone().unwrap_or_default(),
-                String::new(),
-            ),
-            Source::Cli { path } | Source::Dropfolder { path } => {
-                (String::new(), String::new(), String::new(), String::new(), path.clone())
-            }
-        };
-        w.write_record([
-            r.id.clone(),
-            when::format_time(r.held_at),
-            r.source.type_name().to_string(),
-            client,
-            sender,
-            recipients,
-            mid,
-            path,
-            r.file_name.clone().unwrap_or_default(),
-            r.kind.as_str().to_string(),
-            r.reason.as_str().to_string(),
-            r.detail.clone().unwrap_or_default(),
-            r.size.to_string(),
-            r.sha256.clone(),
-            r.status.as_str().to_string(),
-            r.status_at.map(when::format_time).unwrap_or_default(),
-            r.status_by.clone().unwrap_or_default(),
-        ])?;
-    }
-    w.flush()?;
-    Ok(records.len())
 }
 
 fn release_cmd(
