@@ -19,9 +19,7 @@ pub fn run(cli: &Cli, _a: &ServeArgs) -> Result<u8> {
         return Ok(EXIT_USAGE);
     }
     let quarantine = Arc::new(Quarantine::from_config(&config.quarantine)?);
-    if let Some(retention) = config.quarantine.retention {
-        retention::spawn(quarantine.clone(), retention, retention::INTERVAL)?;
-    }
+    retention::spawn(quarantine.clone(), config.quarantine.retention, retention::INTERVAL)?;
     let filter = Arc::new(EngineFilter::new(Arc::new(engine), quarantine));
     // The runtime only moves bytes; disarming runs on the engine's own pool.
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -151,8 +151,7 @@ impl Key {
     /// what did verify) on any damage; callers write to a temporary place and discard it then.
     pub fn open_to(&self, input: &mut dyn Read, out: &mut dyn Write) -> Result<u64, CryptoError> {
         let mut head = [0u8; 8 + NONCE_PREFIX];
-        read_full(input, &mut head)?.eq(&head.len()).then_some(()).ok_or(CryptoError::Open)?;
-        if &head[..8] != MAGIC {
+        if read_full(input, &mut head)? != head.len() || &head[..8] != MAGIC {
             return Err(CryptoError::Open);
         }
         let prefix: [u8; NONCE_PREFIX] = head[8..].try_into().map_err(|_| CryptoError::Open)?;

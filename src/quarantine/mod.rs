@@ -64,8 +64,8 @@ pub enum QuarantineError {
     Crypto(#[from] CryptoError),
     #[error("no quarantined item has an id starting with `{0}`")]
     NotFound(String),
-    #[error("`{prefix}` matches {n} items; give more of the id")]
-    Ambiguous { prefix: String, n: usize },
+    #[error("`{prefix}` matches several items ({}): give more of the id", .ids.join(", "))]
+    Ambiguous { prefix: String, ids: Vec<String> },
     #[error("item {id} is {status}: {what}")]
     Status { id: String, status: Status, what: &'static str },
     #[error("the original of {id} was removed while it was being held; hold it again")]
@@ -647,7 +647,7 @@ fn find_in(conn: &Connection, prefix: &str) -> Result<Record, QuarantineError> {
     // notices cite. (LIKE ignores ASCII case: ids of the folder format have capitals.)
     for column in ["id", "sha256"] {
         let sql =
-            format!("SELECT {} FROM items WHERE {column} LIKE ?1 || '%' ORDER BY held_at DESC LIMIT 2", index::COLUMNS);
+            format!("SELECT {} FROM items WHERE {column} LIKE ?1 || '%' ORDER BY held_at DESC LIMIT 5", index::COLUMNS);
         let mut st = conn.prepare_cached(&sql)?;
         let mut rows = st.query([p])?;
         while let Some(r) = rows.next()? {
@@ -660,7 +660,10 @@ fn find_in(conn: &Connection, prefix: &str) -> Result<Record, QuarantineError> {
     match found.len() {
         0 => Err(QuarantineError::NotFound(prefix.to_string())),
         1 => Ok(found.remove(0)),
-        n => Err(QuarantineError::Ambiguous { prefix: prefix.to_string(), n }),
+        _ => Err(QuarantineError::Ambiguous {
+            prefix: prefix.to_string(),
+            ids: found.iter().map(|r| r.short_id().to_string()).collect(),
+        }),
     }
 }
 

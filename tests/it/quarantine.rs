@@ -528,3 +528,36 @@ fn a_password_zip_released_with_its_password_yields_the_clean_documents() {
     let results: Vec<String> = q.audit(0).unwrap().iter().map(|e| format!("{} {}", e.action, e.result)).collect();
     assert_eq!(results, ["release refused", "release ok"]);
 }
+
+#[test]
+fn mugai_serve_reports_an_orphan_original_when_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = Quarantine::open(&dir.path().join("q")).unwrap();
+    q.put_blob(&mut &program(9)[..]).unwrap();
+    drop(q);
+    let port = crate::smtp::free_port();
+    let log = dir.path().join("serve.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mugai"))
+        .args(["serve", "--set", "quarantine.dir=q", "--set", "smtp.enabled=true"])
+        .args(["--set", &format!("smtp.listen=127.0.0.1:{port}")])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    crate::smtp::wait_listening(port);
+    // The check runs on its own thread: wait (bounded) for its line.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut text = String::new();
+    while std::time::Instant::now() < until {
+        text = fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("quarantine check") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(text.contains("quarantine check found problems") && text.contains("orphan_originals=1"), "{text}");
+}

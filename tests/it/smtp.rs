@@ -35,7 +35,7 @@ pub(crate) fn free_port() -> u16 {
 }
 
 /// Waits (bounded) until something accepts connections on `port`.
-fn wait_listening(port: u16) {
+pub(crate) fn wait_listening(port: u16) {
     let until = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < until, "nothing listens on port {port}");
