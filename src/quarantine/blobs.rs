@@ -19,6 +19,10 @@ pub enum BlobError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("blob {name}: {source}")]
     Crypto { name: String, source: CryptoError },
+    #[error(
+        "blob {name} is encrypted and no key is configured: set [quarantine] key_file to the key it was written with"
+    )]
+    NoKey { name: String },
     #[error("blob {name} does not hold the original it should (SHA-256 {found}, expected {expected})")]
     Mismatch { name: String, found: String, expected: String },
 }
@@ -179,14 +183,13 @@ impl Blobs {
         let io = |source| BlobError::Io { path: path.clone(), source };
         let mut file = std::io::BufReader::new(fs::File::open(&path).map_err(io)?);
         let mut sink = Hashing { inner: out, hasher: Sha256::new(), size: 0 };
-        match &self.key {
-            Some(k) => {
-                k.open_to(&mut file, &mut sink)
-                    .map_err(|source| BlobError::Crypto { name: name.to_string(), source })?;
-            }
-            None => {
-                std::io::copy(&mut file, &mut sink).map_err(io)?;
-            }
+        // A blob named by its content's hash was stored in the clear, any other name is sealed:
+        // so originals held before a key was configured stay readable after.
+        if name == sha256 {
+            std::io::copy(&mut file, &mut sink).map_err(io)?;
+        } else {
+            let key = self.key.as_ref().ok_or_else(|| BlobError::NoKey { name: name.to_string() })?;
+            key.open_to(&mut file, &mut sink).map_err(|source| BlobError::Crypto { name: name.to_string(), source })?;
         }
         let found = hex::encode(sink.hasher.finalize());
         if found != sha256 {

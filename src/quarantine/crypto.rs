@@ -9,7 +9,9 @@
 //! Names: an unencrypted blob is named by the SHA-256 of its content, which is what makes the
 //! store content-addressed. With a key, the name is HMAC(name key, SHA-256) instead: still one
 //! name per content (so the same original held twice is stored once), but whoever can list the
-//! blob folder (a backup, a copy) cannot test whether a given file is held by hashing it.
+//! blob folder (a backup, a copy) cannot test whether a given file is held by hashing it. A blob
+//! whose name is its content hash was stored in the clear (held before a key was set) and is
+//! read as it is.
 //!
 //! This module refuses a key file that is missing, readable by group or others, or not 64 hex
 //! digits. It does not encrypt the index: the metadata (senders, file names, hashes) is protected

@@ -199,6 +199,20 @@ fn encrypted_originals_do_not_show_their_content_or_hash_and_need_their_key() {
     let err = q.read_original(&q.find(&r.id).unwrap()).unwrap_err().to_string();
     assert!(err.contains("another key"), "{err}");
 
+    drop(q);
+
+    // Without the key: refused with the fix; an original held in the clear before the key was
+    // configured stays readable once it is.
+    let q = Quarantine::open(&qdir).unwrap();
+    let err = q.read_original(&q.find(&r.id).unwrap()).unwrap_err().to_string();
+    assert!(err.contains("key_file"), "{err}");
+    let clear = hold(&q, b"MZ held in the clear", cli_source("b"), Reason::Executable);
+    assert_eq!(clear.blob, clear.sha256);
+    drop(q);
+    let q = Quarantine::open_with(&qdir, Some(Key::load(&key_file).unwrap())).unwrap();
+    assert_eq!(q.read_original(&clear).unwrap(), b"MZ held in the clear");
+    assert_eq!(q.read_original(&r).unwrap(), secret);
+
     // The CLI: a missing key file and one open to others are refused, naming the fix.
     let out =
         mugai(dir.path(), &["quarantine", "list", "--set", "quarantine.dir=q", "--set", "quarantine.key_file=nokey"]);
