@@ -22,6 +22,7 @@ pub enum QuarantineCommand {
     List(ListArgs),
     /// Everything known about one item (any unique start of its id).
     Show {
+        /// Any unique start of the id, or of the original's SHA-256.
         id: String,
         /// One JSON object instead of text.
         #[arg(long)]
@@ -30,7 +31,10 @@ pub enum QuarantineCommand {
     /// Release an item: a file goes to the release folder, a message to its recipients.
     Release(ReleaseArgs),
     /// Remove an item's original; its record stays, marked deleted.
-    Delete { id: String },
+    Delete {
+        /// Any unique start of the id, or of the original's SHA-256.
+        id: String,
+    },
     /// Remove items (originals and records) held longer than a duration, e.g. 90d.
     Purge {
         #[arg(long, value_name = "DURATION")]
@@ -82,13 +86,15 @@ pub struct ListArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ReleaseArgs {
+    /// The item: any unique start of its id, or of its original's SHA-256.
     id: String,
     /// Mail: deliver to these addresses instead of the original recipients (repeatable).
     #[arg(long, value_name = "ADDR")]
     to: Vec<String>,
     /// An encrypted archive or document: decrypt with this password, disarm, release the clean
-    /// result.
-    #[arg(long, value_name = "PASSWORD")]
+    /// result. Also read from MUGAI_RELEASE_PASSWORD, which keeps it out of the process list
+    /// and the shell history.
+    #[arg(long, value_name = "PASSWORD", env = "MUGAI_RELEASE_PASSWORD", hide_env_values = true)]
     password: Option<String>,
 }
 
