@@ -4,7 +4,7 @@
 //! Layout under `[quarantine] dir` (owner-only: the folder 0700, files 0600):
 //! - `blobs/<ab>/<name>`: each original once ([`blobs`]); encrypted at rest when
 //!   `[quarantine] key_file` is set ([`crypto`]);
-//! - `index.sqlite`: a record per held item and the audit log ([`index`], [`audit`]).
+//! - `index.sqlite`: a record per held item and the audit log (the `index` submodule, and [`audit`]).
 //!
 //! Holding writes the blob first (synced and renamed into place), then the record in one
 //! transaction, so a record always points to a whole blob; a crash in between leaves an orphan
@@ -14,7 +14,7 @@
 //!
 //! On open, the store refuses a folder owned by another user (files written by one user would
 //! lock out the other: the service and the CLI must run as the same user) and imports what the
-//! earlier folder format left (`<id>.bin` + `<id>.json`, see [`legacy`]).
+//! earlier folder format left (`<id>.bin` + `<id>.json`, the `legacy` submodule).
 
 pub mod audit;
 pub mod blobs;
