@@ -18,7 +18,7 @@
 //!   archives and PDFs are never passed on unparsed;
 //! - `log.level` is one of error, warn, info, debug, trace.
 //!
-//! Relative paths (`quarantine.dir`) are resolved against the folder of the configuration file,
+//! Relative paths (`quarantine.dir`, `quarantine.key_file`, `quarantine.release_dir`) are resolved against the folder of the configuration file,
 //! also when they come from `--set`; with the built-in defaults, against the current folder.
 
 use crate::model::{Family, Kind};
@@ -272,6 +272,12 @@ pub struct MailConfig {
 pub struct QuarantineConfig {
     /// Folder for blocked originals; absolute once loaded unless the base folder was relative.
     pub dir: PathBuf,
+    /// Key file that turns on encryption at rest of held originals (64 hex digits, mode 0600).
+    pub key_file: Option<PathBuf>,
+    /// How long items are kept before the service purges them; `None` keeps them forever.
+    pub retention: Option<Duration>,
+    /// Where `mugai quarantine release` writes released files.
+    pub release_dir: PathBuf,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -459,7 +465,12 @@ impl Default for Config {
                 max_header_bytes: 256 * 1024,
                 max_parts: 1000,
             },
-            quarantine: QuarantineConfig { dir: PathBuf::from("quarantine") },
+            quarantine: QuarantineConfig {
+                dir: PathBuf::from("quarantine"),
+                key_file: None,
+                retention: Some(Duration::from_secs(90 * 86_400)),
+                release_dir: PathBuf::from("quarantine/released"),
+            },
             log: LogConfig { level: "info".into(), format: LogFormat::Text },
             smtp: SmtpConfig::default(),
             dropfolders: Vec::new(),
@@ -830,6 +841,17 @@ struct RawMail {
 #[serde(deny_unknown_fields)]
 struct RawQuarantine {
     dir: Option<String>,
+    key_file: Option<String>,
+    retention: Option<RawRetention>,
+    release_dir: Option<String>,
+}
+
+/// `retention = "90d"`, or `0` written as a number (keep forever).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawRetention {
+    Text(String),
+    Number(i64),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1022,7 +1044,21 @@ impl Config {
         kv(&mut out, "max_parts", m.max_parts);
 
         out.push_str("\n[quarantine]\n");
-        kv(&mut out, "dir", string(&self.quarantine.dir.to_string_lossy()));
+        let q = &self.quarantine;
+        kv(&mut out, "dir", string(&q.dir.to_string_lossy()));
+        kv(
+            &mut out,
+            "key_file",
+            string(&q.key_file.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()),
+        );
+        let retention = match q.retention.map(|d| d.as_secs()) {
+            Some(s) if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+            Some(s) if s.is_multiple_of(3600) => format!("{}h", s / 3600),
+            Some(s) => format!("{s}s"),
+            None => "0".into(),
+        };
+        kv(&mut out, "retention", string(&retention));
+        kv(&mut out, "release_dir", string(&q.release_dir.to_string_lossy()));
 
         out.push_str("\n[log]\n");
         kv(&mut out, "level", string(&self.log.level));
@@ -1412,12 +1448,37 @@ fn validate(raw: RawConfig, base_dir: &Path, errors: &mut Vec<ConfigError>) -> C
         }
     }
 
-    match raw.quarantine.and_then(|q| q.dir) {
+    let rq = raw.quarantine.unwrap_or_default();
+    match rq.dir {
         Some(d) if d.is_empty() => errors.push(ConfigError::new("quarantine.dir", "must not be empty")),
         Some(d) => c.quarantine.dir = PathBuf::from(d),
         None => {}
     }
     c.quarantine.dir = base_dir.join(&c.quarantine.dir);
+    c.quarantine.key_file = rq.key_file.filter(|p| !p.is_empty()).map(|p| base_dir.join(p));
+    if let Some(r) = rq.retention {
+        let r = match r {
+            RawRetention::Text(t) => t,
+            RawRetention::Number(n) => n.to_string(),
+        };
+        match crate::quarantine::when::parse_duration(&r) {
+            Ok(d) if d.is_zero() => c.quarantine.retention = None,
+            Ok(d) if d.as_secs() < 3600 => errors.push(ConfigError::new(
+                "quarantine.retention",
+                format!("must be at least 1h (or \"0\" to keep items forever), found `{r}`"),
+            )),
+            Ok(d) => c.quarantine.retention = Some(d),
+            Err(_) => errors.push(ConfigError::new(
+                "quarantine.retention",
+                format!("expected a duration like \"90d\" or \"26w\" (\"0\" keeps items forever), found `{r}`"),
+            )),
+        }
+    }
+    // The release folder follows the quarantine folder unless placed elsewhere.
+    c.quarantine.release_dir = match rq.release_dir.filter(|p| !p.is_empty()) {
+        Some(p) => base_dir.join(p),
+        None => c.quarantine.dir.join("released"),
+    };
 
     if let Some(l) = raw.log {
         if let Some(level) = l.level {
@@ -1716,6 +1777,7 @@ mod tests {
     fn defaults_in(base: &Path) -> Config {
         let mut c = Config::default();
         c.quarantine.dir = base.join("quarantine");
+        c.quarantine.release_dir = base.join("quarantine/released");
         c.smtp.journal = Some(base.join("smtp-delivered.journal"));
         c
     }
@@ -2054,6 +2116,26 @@ mod tests {
         assert!(e[0].message.contains("line 2"), "{}", e[0].message);
         // The overrides are still checked.
         error_at(&e, "limits.bogus");
+    }
+
+    #[test]
+    fn quarantine_key_file_retention_and_release_folder() {
+        let c = parse("[quarantine]\nkey_file = \"q.key\"\nretention = \"26w\"\n", &[]).unwrap();
+        assert_eq!(c.quarantine.key_file, Some(PathBuf::from("/etc/mugai/q.key")));
+        assert_eq!(c.quarantine.retention, Some(Duration::from_secs(26 * 7 * 86_400)));
+        assert_eq!(c.quarantine.release_dir, PathBuf::from("/etc/mugai/quarantine/released"));
+        let c = parse("", &["quarantine.retention=0", "quarantine.release_dir=/srv/out", "quarantine.dir=/q"]).unwrap();
+        assert_eq!(c.quarantine.retention, None, "0 keeps items forever");
+        assert_eq!(c.quarantine.release_dir, PathBuf::from("/srv/out"));
+        let c = parse("", &["quarantine.dir=/q"]).unwrap();
+        assert_eq!(c.quarantine.release_dir, PathBuf::from("/q/released"), "follows the store");
+        let e = errors("[quarantine]\nretention = \"soon\"\n", &[]);
+        assert!(error_at(&e, "quarantine.retention").message.contains("90d"), "{e:?}");
+        let e = errors("[quarantine]\nretention = \"10min\"\n", &[]);
+        assert!(error_at(&e, "quarantine.retention").message.contains("at least 1h"), "{e:?}");
+        // Written back as it reads.
+        let c = parse("[quarantine]\nretention = \"36h\"\n", &[]).unwrap();
+        assert_eq!(parse(&c.to_toml(), &[]).unwrap(), c);
     }
 
     #[test]

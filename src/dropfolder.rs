@@ -36,7 +36,7 @@ use crate::config::{Config, DropFolderConfig};
 use crate::engine::{Engine, Outcome};
 use crate::model::{Item, Reason, Verdict};
 use crate::names::safe_file_name;
-use crate::quarantine::Quarantine;
+use crate::quarantine::{Filter, Held, Quarantine, Source};
 use crate::receipt;
 use crate::report::ReportLine;
 use serde::{Deserialize, Serialize};
@@ -526,7 +526,12 @@ impl DropFolder {
             outcome.hold_reason()
         };
         if let Some((reason, detail)) = hold {
-            line.quarantine_id = Some(self.hold(&dir, &data_path, &shown, claim, &name, &outcome, reason, &detail)?);
+            let taken = humantime::parse_rfc3339(&record.taken_at)
+                .ok()
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs());
+            line.quarantine_id =
+                Some(self.hold(ours, taken, &dir, &data_path, &shown, claim, &name, &outcome, reason, &detail)?);
             if line.sha256_in.is_empty() {
                 line.sha256_in = hash_file(&data_path)?;
             }
@@ -584,6 +589,8 @@ impl DropFolder {
     #[allow(clippy::too_many_arguments)]
     fn hold(
         &self,
+        ours: bool,
+        taken_at: u64,
         dir: &Path,
         data_path: &Path,
         shown: &str,
@@ -599,9 +606,24 @@ impl DropFolder {
                 return Ok(id.trim().to_string());
             }
         }
+        let source = Source::Dropfolder { path: shown.to_string(), claim: Some(claim.to_string()) };
+        // A claim made by an earlier run may have been stopped after the record was committed
+        // and before the marker was written: the record says so.
+        if !ours {
+            let since = taken_at.saturating_sub(60);
+            let filter = Filter { since: Some(since), source: Some("dropfolder".into()), ..Default::default() };
+            if let Some(r) = self.quarantine.list(&filter)?.into_iter().find(|r| r.source == source) {
+                write_replacing(&marker, r.id.as_bytes(), claim)?;
+                return Ok(r.id);
+            }
+        }
         let mut f = fs::File::open(data_path).map_err(io(data_path))?;
-        let source = format!("dropfolder {shown} (claim {claim})");
-        let record = self.quarantine.hold_reader(&mut f, &source, Some(name), outcome.kind, reason, Some(detail))?;
+        let mut held = Held::new(source, outcome.kind, reason);
+        held.file_name = Some(name);
+        held.detail = Some(detail);
+        held.actions = &outcome.actions;
+        held.findings = &outcome.findings;
+        let record = self.quarantine.hold_reader(&mut f, &held)?;
         write_replacing(&marker, record.id.as_bytes(), claim)?;
         Ok(record.id)
     }

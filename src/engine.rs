@@ -10,7 +10,7 @@
 use crate::config::{Config, Limits};
 use crate::detect::{self, Detected};
 use crate::formats::{self, Children, Context, FormatError};
-use crate::model::{sha256_hex, Action, Finding, Item, Kind, Reason, Verdict};
+use crate::model::{sha256_hex, Action, ActionKind, Finding, Item, Kind, Reason, Verdict};
 use crate::names;
 use crate::policy::{self, Decision};
 use rayon::prelude::*;
@@ -30,6 +30,9 @@ pub struct Budget {
     deadline: Instant,
     /// SHA-256 (hex) of the input itself, set when its processing starts.
     root: std::sync::OnceLock<String>,
+    /// The password an admin gave to release this input (see
+    /// [`Engine::process_with_password`]); `None` everywhere else.
+    password: Option<String>,
 }
 
 impl Budget {
@@ -40,7 +43,18 @@ impl Budget {
             entries: AtomicU64::new(0),
             deadline: Instant::now() + limits.item_timeout,
             root: std::sync::OnceLock::new(),
+            password: None,
         }
+    }
+
+    /// A budget for a release with `password`: items blocked as encrypted are decrypted with it.
+    pub fn with_password(limits: &Limits, password: &str) -> Self {
+        Budget { password: Some(password.to_owned()), ..Budget::new(limits) }
+    }
+
+    /// The release password, when this input is processed for a release with one.
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
     }
 
     pub fn limits(&self) -> &Limits {
@@ -237,6 +251,19 @@ impl Engine {
         })
     }
 
+    /// [`Engine::process`] for a release with a password: every item blocked as `encrypted`
+    /// (the input itself, or an archive entry or attachment anywhere inside it, such as the
+    /// password zip of a held message) is decrypted with `password` (see [`crate::unlock`]) and
+    /// then processed like any other item, with a `removed_encryption` action saying so. An
+    /// item the password does not open stays blocked as `encrypted`, its detail naming why.
+    /// What the decryption expands counts against the same budget.
+    pub fn process_with_password(&self, item: Item, password: &str) -> Outcome {
+        self.pool.install(|| {
+            let budget = Budget::with_password(&self.config.limits, password);
+            self.process_at(item, 0, &budget)
+        })
+    }
+
     /// Processes many independent inputs in parallel, each with its own budget; results keep the
     /// order of the inputs.
     pub fn process_all(&self, items: Vec<Item>) -> Vec<Outcome> {
@@ -256,6 +283,50 @@ impl Engine {
     }
 
     fn decide(&self, item: Input<'_>, depth: u32, budget: &Budget) -> Outcome {
+        let Some(password) = budget.password() else { return self.decide_once(item, depth, budget) };
+        // The bytes are needed again only when the item turns out to be encrypted; a borrowed
+        // input is not copied.
+        let again = Input {
+            data: item.data.clone(),
+            name: item.name.clone(),
+            declared_type: item.declared_type.clone(),
+            path: item.path.clone(),
+        };
+        let mut out = self.decide_once(item, depth, budget);
+        if out.verdict != Verdict::Blocked || out.reason != Some(Reason::Encrypted) {
+            return out;
+        }
+        match crate::unlock::unlock_in(&again.data, password, budget) {
+            Ok(plain) => {
+                // The decrypted bytes are never encrypted again (they are written by mugai), so
+                // this goes one level only.
+                let input = Input { data: Cow::Owned(plain), ..again };
+                let mut inner = self.decide_once(input, depth, budget);
+                inner.kind = out.kind;
+                inner.sha256_in = out.sha256_in;
+                inner.size_in = out.size_in;
+                inner.findings.splice(0..0, out.findings);
+                if inner.verdict == Verdict::Kept {
+                    // Kept after decryption is still not the bytes that came in.
+                    inner.verdict = Verdict::Disarmed;
+                }
+                if inner.verdict != Verdict::Blocked {
+                    inner.actions.insert(
+                        0,
+                        Action::with_detail(ActionKind::RemovedEncryption, "", "decrypted with the release password"),
+                    );
+                }
+                inner
+            }
+            Err(e) => {
+                let detail = out.detail.take().unwrap_or_default();
+                out.detail = Some(format!("{detail}; the release password did not open it: {} ({e})", e.as_str()));
+                out
+            }
+        }
+    }
+
+    fn decide_once(&self, item: Input<'_>, depth: u32, budget: &Budget) -> Outcome {
         let limits = &self.config.limits;
         let mut out =
             Outcome::new(item.path.clone(), item.name.clone(), item.data.len() as u64, sha256_hex(&item.data));

@@ -14,9 +14,12 @@
 //! and the shell then holds the original in quarantine too.
 //!
 //! The shells around that core (the `sanitize` and `scan` commands, the SMTP content filter in
-//! [`smtp`] that `mugai serve` runs, later the drop folder and the quarantine store) only move
-//! bytes in and out: they never look inside files. Blocked originals go to the [`quarantine`]
-//! with a JSON record of why.
+//! [`smtp`] that `mugai serve` runs, the `mugai quarantine` admin commands, later the drop
+//! folder) only move bytes in and out: they never look inside files. Blocked originals go to
+//! the [`quarantine`] store (content-addressed blobs, optionally encrypted, and an SQLite index
+//! with an append-only audit log of what admins did with them). A release with a password decrypts what was held as encrypted
+//! ([`unlock`]) and sends the result through the engine again; released mail goes back out
+//! through the relay ([`smtp::redeliver`]).
 
 #![forbid(unsafe_code)]
 
@@ -33,3 +36,4 @@ pub mod receipt;
 pub mod report;
 pub mod samples;
 pub mod smtp;
+pub mod unlock;

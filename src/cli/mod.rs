@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 pub mod check_config;
+pub mod quarantine;
 pub mod receipt;
 pub mod sanitize;
 pub mod scan;
@@ -43,6 +44,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Validate a configuration and print the resolved result.
     CheckConfig(check_config::CheckConfigArgs),
+    /// Review the quarantine: list, show, release, delete, purge, export, audit log, check.
+    Quarantine(quarantine::QuarantineArgs),
     /// Run the services enabled in the configuration (the SMTP content filter) until stopped.
     Serve(serve::ServeArgs),
     /// Signed sanitization receipts: make a key pair, or verify a file against its receipt.
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
         Command::CheckConfig(a) => check_config::run(&cli, a),
         Command::Serve(a) => serve::run(&cli, a),
         Command::Receipt(a) => receipt::run(&cli, a),
+        Command::Quarantine(a) => quarantine::run(&cli, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

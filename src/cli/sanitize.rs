@@ -3,10 +3,10 @@
 use super::{collect_inputs, load, process_one, progress, Cli, Input, EXIT_CLEAN, EXIT_FOUND};
 use anyhow::{Context as _, Result};
 use mugai::config::Config;
-use mugai::engine::Engine;
+use mugai::engine::{Engine, Outcome};
 use mugai::model::{Reason, Verdict};
 use mugai::names::safe_file_name;
-use mugai::quarantine::Quarantine;
+use mugai::quarantine::{Held, Quarantine, Source};
 use mugai::report::ReportLine;
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -57,7 +57,7 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 
 pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
     let Some((config, engine)) = load(cli)? else { return Ok(super::EXIT_USAGE) };
-    let quarantine = Quarantine::open(&config.quarantine.dir)?;
+    let quarantine = Quarantine::from_config(&config.quarantine)?;
     // Read before any work, so that a missing or exposed key fails at once.
     let signer = match &a.receipt_key {
         Some(k) => Some(Signer {
@@ -149,6 +149,17 @@ impl Claims {
     }
 }
 
+/// What the store records about an input it holds.
+fn held<'a>(outcome: &'a Outcome, shown: &str, reason: Reason, detail: Option<&'a str>) -> Held<'a> {
+    Held {
+        file_name: outcome.name.as_deref(),
+        detail,
+        actions: &outcome.actions,
+        findings: &outcome.findings,
+        ..Held::new(Source::Cli { path: shown.to_string() }, outcome.kind, reason)
+    }
+}
+
 fn sanitize_one(
     engine: &Engine,
     config: &Config,
@@ -164,8 +175,7 @@ fn sanitize_one(
         let reason = outcome.reason.unwrap_or(Reason::InternalError);
         // The original is copied from the input file as it is, streamed, whatever its size.
         let mut f = fs::File::open(&input.path).with_context(|| format!("{}", input.path.display()))?;
-        let record =
-            q.hold_reader(&mut f, &shown, outcome.name.as_deref(), outcome.kind, reason, outcome.detail.as_deref())?;
+        let record = q.hold_reader(&mut f, &held(&outcome, &shown, reason, outcome.detail.as_deref()))?;
         tracing::info!(input = %shown, kind = %outcome.kind, reason = %reason, quarantine = %record.id, "blocked");
         let mut line = ReportLine::from_outcome(shown, None, &outcome);
         if line.sha256_in.is_empty() {
@@ -227,7 +237,7 @@ fn sanitize_one(
     // the original is held so that nothing blocked is lost.
     if let Some((reason, detail)) = outcome.hold_reason() {
         let mut f = fs::File::open(&input.path).with_context(|| format!("{}", input.path.display()))?;
-        let record = q.hold_reader(&mut f, &shown, outcome.name.as_deref(), outcome.kind, reason, Some(&detail))?;
+        let record = q.hold_reader(&mut f, &held(&outcome, &shown, reason, Some(&detail)))?;
         tracing::info!(input = %shown, detail = %detail, reason = %reason, quarantine = %record.id, "held back");
         line.quarantine_id = Some(record.id);
     }

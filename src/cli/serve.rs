@@ -1,11 +1,12 @@
 //! `mugai serve`: runs every service enabled in the configuration (the SMTP content filter,
-//! `[smtp]`, and every `[[dropfolder]]`) until SIGINT or SIGTERM, then finishes the messages
-//! and files in progress (at most a minute) before it exits.
+//! `[smtp]`, every `[[dropfolder]]`, and the hourly quarantine retention purge) until SIGINT or
+//! SIGTERM, then finishes the messages and files in progress (at most a minute) before it
+//! exits.
 
 use super::{load, Cli, EXIT_CLEAN, EXIT_USAGE};
 use anyhow::{Context as _, Result};
 use mugai::dropfolder::DropFolder;
-use mugai::quarantine::Quarantine;
+use mugai::quarantine::{retention, Quarantine};
 use mugai::smtp::filter::EngineFilter;
 use mugai::smtp::Server;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,12 +22,13 @@ pub fn run(cli: &Cli, _a: &ServeArgs) -> Result<u8> {
         return Ok(EXIT_USAGE);
     }
     let engine = Arc::new(engine);
+    let quarantine = Arc::new(Quarantine::from_config(&config.quarantine)?);
+    retention::spawn(quarantine.clone(), config.quarantine.retention, retention::INTERVAL)?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut folders = Vec::new();
     for d in &config.dropfolders {
-        let q = Arc::new(Quarantine::open(&config.quarantine.dir)?);
         let folder = Arc::new(
-            DropFolder::new(d.clone(), &config, engine.clone(), q)
+            DropFolder::new(d.clone(), &config, engine.clone(), quarantine.clone())
                 .with_context(|| format!("drop folder {}", d.inbox.display()))?,
         );
         tracing::info!(inbox = %folder.config().inbox.display(), clean = %folder.config().clean.display(), "drop folder watched");
@@ -42,7 +44,6 @@ pub fn run(cli: &Cli, _a: &ServeArgs) -> Result<u8> {
                 .context("cannot start the drop folder thread")?,
         );
     }
-    let quarantine = Quarantine::open(&config.quarantine.dir)?;
     let filter = Arc::new(EngineFilter::new(engine, quarantine));
     // The runtime only moves bytes; disarming runs on the engine's own pool.
     let runtime = tokio::runtime::Builder::new_multi_thread()

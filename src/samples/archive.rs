@@ -142,6 +142,72 @@ pub fn ppap_encrypted() -> Vec<u8> {
     raw_zip(&[e])
 }
 
+/// The password of the password-zip samples below.
+pub const PPAP_PASSWORD: &str = "Hosp-2026!";
+
+/// Entry `(name, bytes)` deflated and encrypted with ZipCrypto under `password` (as bytes, so
+/// Shift_JIS passwords can be given).
+pub fn zip_crypto_entry(name: &str, plain: &[u8], password: &[u8]) -> RawEntry {
+    let deflated = deflate(plain);
+    let crc = crc32fast::hash(plain);
+    RawEntry {
+        name: name.into(),
+        method: 8,
+        flags: 1 | 0x0800,
+        crc,
+        uncompressed_size: plain.len() as u32,
+        data: hostile::zip_crypto_encrypt(password, crc, &deflated),
+    }
+}
+
+fn deflate(plain: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(plain).expect("deflate");
+    e.finish().expect("deflate")
+}
+
+/// A macro document and a note in a ZipCrypto password zip, as PPAP mail carries them.
+pub fn ppap_docm() -> Vec<u8> {
+    let docm = word::vba(ct::DOCM_MAIN);
+    let pw = PPAP_PASSWORD.as_bytes();
+    raw_zip(&[zip_crypto_entry("請求書.docm", &docm, pw), zip_crypto_entry("readme.txt", README, pw)])
+}
+
+/// The same in a WinZip AES zip (`mode` picks the key length), written by the zip crate.
+pub fn ppap_aes(mode: zip::AesMode) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .last_modified_time(sample_time())
+        .with_aes_encryption(mode, PPAP_PASSWORD);
+    for (name, data) in [("請求書.docm", word::vba(ct::DOCM_MAIN)), ("readme.txt", README.to_vec())] {
+        w.start_file(name, opts).expect("entry");
+        w.write_all(&data).expect("write");
+    }
+    w.finish().expect("finish").into_inner()
+}
+
+/// A password zip as Japanese Windows writes it: the name and the password in Shift_JIS, one
+/// entry left unencrypted.
+pub fn ppap_shift_jis() -> (Vec<u8>, Vec<u8>) {
+    let name = encoding_rs::SHIFT_JIS.encode("見積書.txt").0.into_owned();
+    let password = encoding_rs::SHIFT_JIS.encode("見積2026").0.into_owned();
+    let mut secret = zip_crypto_entry("x", "見積金額: 120,000円\r\n".as_bytes(), &password);
+    secret.flags = 1;
+    let open = RawEntry::stored("readme.txt", README);
+    (raw_zip_named([(&name[..], &secret), (&b"readme.txt"[..], &open)].into_iter()), name)
+}
+
+/// A zip bomb behind a password: the bomb entry of [`declared_bomb`] (declaring its 200 MiB
+/// honestly) or of [`lying_bomb`] (declaring 4 KiB), encrypted with ZipCrypto.
+pub fn ppap_bomb(honest: bool) -> Vec<u8> {
+    let declared = if honest { (BOMB_BYTES + 21) as u32 } else { 4096 };
+    let mut e = bomb_entry("zeros.txt", declared);
+    e.data = hostile::zip_crypto_encrypt(PPAP_PASSWORD.as_bytes(), e.crc, &e.data);
+    e.flags |= 1;
+    raw_zip(&[e])
+}
+
 /// Bytes the deflate stream expands to: 200 MiB of spaces behind a line of text.
 const BOMB_BYTES: usize = 200 * 1024 * 1024;
 

@@ -195,6 +195,22 @@ pub fn seven_zip_docm() -> Vec<u8> {
     w.finish().expect("7z sample").into_inner()
 }
 
+/// [`seven_zip_docm`] encrypted with AES-256 under `password` (as 7-Zip does with `-p`), and
+/// with its header encrypted too when `encrypt_header` (7-Zip's `-mhe=on`, which hides the
+/// names).
+pub fn seven_zip_aes(password: &str, encrypt_header: bool) -> Vec<u8> {
+    use sevenz_rust2::encoder_options::AesEncoderOptions;
+    use sevenz_rust2::{ArchiveEntry, ArchiveWriter, EncoderMethod, Password, SourceReader};
+    let docm = docm();
+    let mut w = ArchiveWriter::new(std::io::Cursor::new(Vec::new())).expect("7z sample");
+    w.set_content_methods(vec![AesEncoderOptions::new(Password::new(password)).into(), EncoderMethod::LZMA2.into()]);
+    w.set_encrypt_header(encrypt_header);
+    let doc_name = format!("{JA_FOLDER}/{JA_DOCUMENT}");
+    let entries = vec![ArchiveEntry::new_file(&doc_name), ArchiveEntry::new_file("notes.txt")];
+    w.push_archive_entries(entries, vec![SourceReader::new(&docm[..]), SourceReader::new(NOTES)]).expect("7z sample");
+    w.finish().expect("7z sample").into_inner()
+}
+
 /// The 7z variable-length number.
 fn sz_number(v: u64, out: &mut Vec<u8>) {
     for n in 0..8u32 {

@@ -937,6 +937,12 @@ pub fn encrypted_with_password() -> Vec<u8> {
     encrypted(USER_PASSWORD, false)
 }
 
+/// Encrypted (AES-128) with a user password. Not deterministic, like
+/// [`encrypted_aes_empty_password`].
+pub fn encrypted_aes_with_password() -> Vec<u8> {
+    encrypted(USER_PASSWORD, true)
+}
+
 // ----------------------------------------------------------------------------------------------
 // Hostile files
 

@@ -3,11 +3,11 @@
 //! before anything is relayed.
 //!
 //! This is the one place the SMTP shell touches the engine. It never looks inside the message
-//! itself beyond its `Message-ID` header (for the log line).
+//! itself beyond its `Message-ID` header (for the log line and the quarantine record).
 
 use crate::engine::Engine;
 use crate::model::{Reason, Verdict};
-use crate::quarantine::Quarantine;
+use crate::quarantine::{Held, Quarantine, Source};
 use std::sync::Arc;
 
 /// The envelope of one message as the client gave it.
@@ -18,6 +18,10 @@ pub struct Envelope {
     /// The reverse path (empty for bounces).
     pub from: String,
     pub recipients: Vec<String>,
+    /// mugai's queue id for the message (in its log line and 250 reply).
+    pub queue_id: Option<String>,
+    /// The client's own queue id, when it passed it (Postfix: XFORWARD IDENT).
+    pub upstream_id: Option<String>,
 }
 
 /// What becomes of one message.
@@ -56,12 +60,13 @@ pub trait MessageFilter: Send + Sync + 'static {
 /// The production filter: the engine, then quarantine for anything blocked.
 pub struct EngineFilter {
     engine: Arc<Engine>,
-    quarantine: Quarantine,
+    quarantine: Arc<Quarantine>,
 }
 
 impl EngineFilter {
-    pub fn new(engine: Arc<Engine>, quarantine: Quarantine) -> Self {
-        EngineFilter { engine, quarantine }
+    /// The quarantine may be shared (the retention purge of `mugai serve` uses it too).
+    pub fn new(engine: Arc<Engine>, quarantine: impl Into<Arc<Quarantine>>) -> Self {
+        EngineFilter { engine, quarantine: quarantine.into() }
     }
 }
 
@@ -90,9 +95,22 @@ impl MessageFilter for EngineFilter {
         }
         let mut held_as = None;
         if let Some((reason, detail)) = outcome.hold_reason() {
-            let source =
-                format!("smtp {} from <{}> to {}", envelope.client, envelope.from, envelope.recipients.join(","));
-            match self.quarantine.hold(&message, &source, None, outcome.kind, reason, Some(&detail)) {
+            let source = Source::Smtp {
+                client: envelope.client.clone(),
+                sender: envelope.from.clone(),
+                recipients: envelope.recipients.clone(),
+                message_id: message_id(&message),
+                queue_id: envelope.queue_id.clone(),
+                upstream_id: envelope.upstream_id.clone(),
+            };
+            let held = Held {
+                detail: Some(&detail),
+                actions: &outcome.actions,
+                findings: &outcome.findings,
+                ..Held::new(source, outcome.kind, reason)
+            };
+            // The whole message is held as it was received, so that a release re-delivers it.
+            match self.quarantine.hold(&message, &held) {
                 Ok(record) => held_as = Some(record.id),
                 Err(e) => {
                     tracing::error!("cannot hold the original in quarantine: {e}");

@@ -14,10 +14,13 @@
 //! 4096 bytes, `max_message_size` and `max_header_bytes`, `max_recipients`, and idle timeouts
 //! between commands and inside message data. Clients outside `allowed_clients` get 554.
 //!
+//! [`redeliver`] sends a message an admin released from quarantine through the same relay.
+//!
 //! This module never looks inside messages; the engine does.
 
 pub mod filter;
 pub mod journal;
+pub mod redeliver;
 pub mod relay;
 mod session;
 pub mod tls;

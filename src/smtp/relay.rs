@@ -95,6 +95,14 @@ impl Pool {
         None
     }
 
+    /// Says QUIT on every idle connection and closes it (for a pool that is not used again).
+    pub async fn close(&self) {
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        for mut i in idle {
+            let _ = i.conn.quit().await;
+        }
+    }
+
     fn put(&self, conn: AsyncSmtpConnection, ext: Extensions) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE {
@@ -107,12 +115,26 @@ impl Pool {
 /// the client can be given one answer only), the message is sent only when the next hop took
 /// every recipient; otherwise (LMTP) to those it took, the others keeping their own reply.
 pub async fn relay(config: &SmtpConfig, pool: &Pool, tx: &Transaction, data: &[u8], all_or_nothing: bool) -> Relayed {
-    let n = tx.recipients.len();
-    let temp = |text: String| Relayed { replies: vec![Reply::new(451, text); n], next_hop_reply: None };
+    match try_relay(config, pool, tx, data, all_or_nothing).await {
+        Ok(r) => r,
+        Err(text) => Relayed { replies: vec![Reply::new(451, text); tx.recipients.len()], next_hop_reply: None },
+    }
+}
+
+/// [`relay`], with a failure before the next hop answered the final dot (it cannot be
+/// reached, it broke the connection, it did not answer in time) kept apart from its replies:
+/// the error is the enhanced status code and text every recipient would get as a 451.
+pub async fn try_relay(
+    config: &SmtpConfig,
+    pool: &Pool,
+    tx: &Transaction,
+    data: &[u8],
+    all_or_nothing: bool,
+) -> Result<Relayed, String> {
     match tokio::time::timeout(config.relay_timeout, relay_inner(config, pool, tx, data, all_or_nothing)).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => temp(format!("4.4.0 next hop {}: {}", config.next_hop, one_line(&e))),
-        Err(_) => temp(format!("4.4.7 next hop {} did not answer in time", config.next_hop)),
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) => Err(format!("4.4.0 next hop {}: {}", config.next_hop, one_line(&e))),
+        Err(_) => Err(format!("4.4.7 next hop {} did not answer in time", config.next_hop)),
     }
 }
 
@@ -155,15 +177,9 @@ async fn relay_inner(
                 let _ = conn.quit().await;
                 return Ok(relayed);
             }
-            // Dropping the connection closes it without a word: lettre's `abort` would say
-            // QUIT, which after a 354 is taken as message text, and wait for a reply.
-            Ok((relayed, After::Abort)) => {
-                drop(conn);
-                return Ok(relayed);
-            }
-            Err(Fail::First(_)) if reused => drop(conn),
+            Err(Fail::First(_)) if reused => conn.abort().await,
             Err(Fail::First(e) | Fail::Later(e)) => {
-                drop(conn);
+                conn.abort().await;
                 return Err(e);
             }
         }
@@ -218,15 +234,11 @@ enum After {
     Reuse,
     /// Say QUIT and close it.
     Quit,
-    /// Close it without a word: the next hop said 354 to a pipelined DATA for a message that
-    /// is not to be sent, and closing is the one way to end the transaction without
-    /// delivering anything (a lone dot would deliver an empty message).
-    Abort,
 }
 
 /// Sends `commands` and reads one reply to each, in order. With PIPELINING they all go out in
-/// one write (RFC 2920), so a transaction costs two round trips (envelope and DATA, then the
-/// message) instead of one per command; without it, one by one. A failure that is not a reply
+/// one write (RFC 2920), so a transaction costs three round trips (envelope, DATA, message)
+/// instead of one per command; without it, one by one. A failure that is not a reply
 /// (a broken connection, a reply that does not parse) ends the list there.
 async fn exchange(
     conn: &mut AsyncSmtpConnection,
@@ -323,11 +335,9 @@ async fn transaction(
         rcpt.push_str("\r\n");
         commands.push(rcpt);
     }
-    // Pipelined, DATA goes with the envelope; its reply says whether the message may follow.
+    // DATA is not sent with the envelope, though RFC 2920 allows it: a server that says 354
+    // after refusing every recipient (some do) could then only be hung up on mid-transaction.
     let pipelined = ext.pipelining;
-    if pipelined {
-        commands.push("DATA\r\n".to_owned());
-    }
     let mut answers = exchange(conn, &commands, pipelined).await.into_iter();
 
     if xforward {
@@ -352,41 +362,34 @@ async fn transaction(
             None => replies.push(Some(Reply::new(451, "4.4.0 next hop failed at RCPT: connection lost"))),
         }
     }
-    // The reply to a pipelined DATA: `Some(true)` when the next hop waits for the message.
-    let data_reply = if pipelined { answers.next() } else { None };
-    let waiting = matches!(data_reply, Some(Ok(_)));
-    let stop = if waiting { After::Abort } else { After::Quit };
-
     if let Some(reply) = mail_refused {
-        return Ok((Relayed { replies: vec![reply; tx.recipients.len()], next_hop_reply: None }, stop));
+        return Ok((Relayed { replies: vec![reply; tx.recipients.len()], next_hop_reply: None }, After::Quit));
     }
     let accepted = replies.iter().filter(|r| r.is_none()).count();
     let finish = |replies: Vec<Option<Reply>>, fill: Reply| {
         replies.into_iter().map(|r| r.unwrap_or_else(|| fill.clone())).collect::<Vec<_>>()
     };
     if accepted == 0 {
+        let _ = conn.command("RSET\r\n").await;
         let fill = Reply::new(451, "4.3.0 not relayed");
-        return Ok((Relayed { replies: finish(replies, fill), next_hop_reply: None }, stop));
+        return Ok((Relayed { replies: finish(replies, fill), next_hop_reply: None }, After::Quit));
     }
     if all_or_nothing && accepted < replies.len() {
         // One answer for all: the refusals stand only if they are all permanent and nobody was
         // taken; here some were taken, so nobody gets the message now and all try again.
+        let _ = conn.command("RSET\r\n").await;
         let why: Vec<String> = replies.iter().flatten().map(|r| format!("{} {}", r.code, r.text)).collect();
         let reply = Reply::new(451, format!("4.5.3 next hop refused some recipients: {}", one_line(&why.join("; "))));
-        return Ok((Relayed { replies: vec![reply; replies.len()], next_hop_reply: None }, stop));
+        return Ok((Relayed { replies: vec![reply; replies.len()], next_hop_reply: None }, After::Quit));
     }
 
-    match data_reply {
-        Some(Ok(_)) => {}
-        Some(Err(e)) if e.is_permanent() || e.is_transient() => {
+    match conn.command("DATA\r\n").await {
+        Ok(_) => {}
+        Err(e) if e.is_permanent() || e.is_transient() => {
             let reply = refused(&e, "DATA");
             return Ok((Relayed { replies: finish(replies, reply), next_hop_reply: None }, After::Quit));
         }
-        Some(Err(e)) => return Err(Fail::Later(format!("DATA: {e}"))),
-        None if pipelined => return Err(Fail::Later("DATA: no reply".into())),
-        None => {
-            conn.command("DATA\r\n").await.map_err(|e| Fail::Later(format!("DATA: {e}")))?;
-        }
+        Err(e) => return Err(Fail::Later(format!("DATA: {e}"))),
     }
     let wire = crlf(data);
     // lettre appends CRLF . CRLF itself: the message's own last line end is not sent twice.

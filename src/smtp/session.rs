@@ -594,6 +594,8 @@ impl Session {
                 client: self.peer.to_string(),
                 from: tx.relay.from.clone(),
                 recipients: tx.relay.recipients.iter().map(|r| r.address.clone()).collect(),
+                queue_id: Some(id.clone()),
+                upstream_id: identity.clone(),
             };
             let filter = self.shared.filter.clone();
             let (send, receive) = tokio::sync::oneshot::channel();

@@ -347,13 +347,11 @@ fn sanitize_holds_the_original_of_an_archive_whose_entries_were_dropped() {
     assert_eq!(line["verdict"], "disarmed");
     assert_eq!(line["actions"][0]["reason"], "executable");
     let id = line["quarantine_id"].as_str().expect("a quarantine id");
-    let held = std::fs::read(dir.path().join("q").join(format!("{id}.bin"))).expect("held original");
-    assert_eq!(held, sample("exe_named_pdf.zip").bytes);
-    let record: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("q").join(format!("{id}.json"))).expect("record"))
-            .expect("json");
-    assert_eq!(record["reason"], "executable");
-    assert!(record["detail"].as_str().unwrap_or("").starts_with("invoice.pdf"), "{record}");
+    let q = mugai::quarantine::Quarantine::open(&dir.path().join("q")).expect("store");
+    let record = q.find(id).expect("record");
+    assert_eq!(q.read_original(&record).expect("held original"), sample("exe_named_pdf.zip").bytes);
+    assert_eq!(record.reason, mugai::model::Reason::Executable);
+    assert!(record.detail.as_deref().unwrap_or("").starts_with("invoice.pdf"), "{record:?}");
     assert!(dir.path().join("out/parcel.zip").exists());
 }
 

@@ -66,10 +66,11 @@ fn sanitize_writes_clean_copies_reports_and_quarantines() {
     assert!(exe["output"].is_null());
     assert!(!dir.path().join("clean/setup.pdf").exists());
     let id = exe["quarantine_id"].as_str().unwrap();
-    assert_eq!(fs::read(dir.path().join(format!("q/{id}.bin"))).unwrap(), samples::media::pe_header());
-    let record: Value = serde_json::from_slice(&fs::read(dir.path().join(format!("q/{id}.json"))).unwrap()).unwrap();
-    assert_eq!(record["reason"], "executable");
-    assert_eq!(record["sha256"], exe["sha256_in"]);
+    let q = mugai::quarantine::Quarantine::open(&dir.path().join("q")).unwrap();
+    let record = q.find(id).unwrap();
+    assert_eq!(q.read_original(&record).unwrap(), samples::media::pe_header());
+    assert_eq!(record.reason, mugai::model::Reason::Executable);
+    assert_eq!(record.sha256, exe["sha256_in"].as_str().unwrap());
 }
 
 #[test]

@@ -81,13 +81,17 @@ fn files(dir: &Path) -> Vec<String> {
     v
 }
 
-/// The quarantine records' sources (one per held original).
+/// The drop folder paths of the quarantine's records (one per held original).
 fn held_sources(q: &Path) -> Vec<String> {
-    files(q)
+    let store = mugai::quarantine::Quarantine::open(q).unwrap();
+    store
+        .list(&mugai::quarantine::Filter::default())
+        .unwrap()
         .into_iter()
-        .filter(|f| f.ends_with(".json"))
-        .filter_map(|f| serde_json::from_slice::<Value>(&fs::read(q.join(f)).ok()?).ok())
-        .filter_map(|v| v.get("source").and_then(|s| s.as_str()).map(str::to_owned))
+        .filter_map(|r| match r.source {
+            mugai::quarantine::Source::Dropfolder { path, .. } => Some(path),
+            _ => None,
+        })
         .collect()
 }
 
@@ -209,7 +213,7 @@ fn two_thousand_files_from_several_writers_end_exactly_once_through_two_kills() 
             let report: Value =
                 serde_json::from_slice(&fs::read(dir.join("report").join(reports[0])).unwrap()).unwrap();
             let cleans: Vec<&String> = clean_files.iter().filter(|c| c.starts_with(&format!("w{w}/{stem}"))).collect();
-            let holds = held.iter().filter(|s| s.contains(&format!("/w{w}/{name} "))).count();
+            let holds = held.iter().filter(|s| s.ends_with(&format!("/w{w}/{name}"))).count();
             if *verdict == Verdict::Blocked {
                 if !cleans.is_empty() || holds != 1 || report["quarantine_id"].as_str().is_none() {
                     problems.push(format!(

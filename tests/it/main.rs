@@ -6,7 +6,8 @@
 //! does the same for the PDF samples of `mugai::samples::pdf`, with its own checks; `ole2`, `odf`,
 //! `rtf`, `archive`, `packed` and `markup` for the legacy Office, OpenDocument, RTF, zip and
 //! disguised files, gzip/tar/7z/LHA, and HTML/SVG/XML samples of `mugai::samples`; `mail` for the
-//! mail messages; `smtp` for the SMTP content filter with real peers on loopback.
+//! mail messages; `smtp` for the SMTP content filter with real peers on loopback; `quarantine` for the
+//! quarantine store (a real SQLite index and blob files) and the `mugai quarantine` commands.
 
 mod archive;
 mod cli;
@@ -21,6 +22,7 @@ mod ole2;
 mod ooxml;
 mod packed;
 mod pdf;
+mod quarantine;
 mod receipt;
 mod rtf;
 mod samples;

@@ -6,7 +6,7 @@
 
 use mugai::config::{Config, NextHopTls, SmtpConfig};
 use mugai::engine::Engine;
-use mugai::quarantine::Quarantine;
+use mugai::quarantine::{Filter, Quarantine};
 use mugai::samples::mail;
 use mugai::smtp::filter::{Decision, EngineFilter, Envelope, Filtered, MessageFilter};
 use mugai::smtp::Server;
@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 /// A port nothing listens on now and that no other test of this binary was given: tests run
 /// in parallel, and a port is only taken once its peer starts.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
     loop {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -35,7 +35,7 @@ fn free_port() -> u16 {
 }
 
 /// Waits (bounded) until something accepts connections on `port`.
-fn wait_listening(port: u16) {
+pub(crate) fn wait_listening(port: u16) {
     let until = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < until, "nothing listens on port {port}");
@@ -48,8 +48,8 @@ fn is_root() -> bool {
 }
 
 /// Postfix's smtp-sink on a free port, dumping every message it takes into its own folder.
-struct Sink {
-    port: u16,
+pub(crate) struct Sink {
+    pub(crate) port: u16,
     dump: tempfile::TempDir,
     /// The sink's conversation log (`-v`), beside the dump folder.
     log: tempfile::NamedTempFile,
@@ -57,7 +57,7 @@ struct Sink {
 }
 
 impl Sink {
-    fn start(extra: &[&str]) -> Sink {
+    pub(crate) fn start(extra: &[&str]) -> Sink {
         Self::start_on(free_port(), extra)
     }
 
@@ -105,7 +105,7 @@ impl Sink {
     }
 
     /// Every message the sink took, as dumped (its own header lines first, then the message).
-    fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         let mut out: Vec<(PathBuf, String)> = std::fs::read_dir(self.dump.path())
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -117,7 +117,7 @@ impl Sink {
 
     /// The messages once there are `n` of them (the dump is written as the sink answers; a
     /// message may also come from a queue retried every second or two).
-    fn wait_messages(&self, n: usize) -> Vec<String> {
+    pub(crate) fn wait_messages(&self, n: usize) -> Vec<String> {
         let until = Instant::now() + Duration::from_secs(30);
         loop {
             let m = self.messages();
@@ -173,16 +173,12 @@ impl Mugai {
         Mugai { addr, quarantine, _rt: rt }
     }
 
-    /// Quarantined originals (the `.bin` files).
+    /// Quarantined originals, oldest first, read through the store.
     fn held(&self) -> Vec<Vec<u8>> {
-        let dir = self.quarantine.path().join("q");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "bin"))
-            .collect();
-        files.sort();
-        files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+        let q = Quarantine::open(&self.quarantine.path().join("q")).unwrap();
+        let mut records = q.list(&Filter::default()).unwrap();
+        records.reverse();
+        records.iter().map(|r| q.read_original(r).unwrap()).collect()
     }
 }
 
@@ -471,10 +467,10 @@ fn a_next_hop_without_pipelining_gets_one_command_at_a_time() {
     assert_eq!(sink.wait_messages(1).len(), 1);
 }
 
-/// A next hop that offers PIPELINING and answers nothing before the whole envelope and DATA
-/// are in: a client sending one command at a time would wait for the MAIL reply forever.
-/// Returns its port and the message it takes.
-fn envelope_at_once_next_hop() -> (u16, std::sync::mpsc::Receiver<String>) {
+/// A next hop that offers PIPELINING and answers nothing before the whole envelope
+/// (`envelope` commands: MAIL and the RCPTs) is in: a client sending one command at a time
+/// would wait for the MAIL reply forever. Returns its port and the message it takes.
+fn envelope_at_once_next_hop(envelope: usize) -> (u16, std::sync::mpsc::Receiver<String>) {
     use std::io::BufRead;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -489,17 +485,18 @@ fn envelope_at_once_next_hop() -> (u16, std::sync::mpsc::Receiver<String>) {
             lines.read_line(line).unwrap_or(0) > 0
         };
         out.write_all(b"220 hop ESMTP\r\n").unwrap();
-        let mut envelope = 0;
-        while read(&mut line) && line != "DATA\r\n" {
+        let mut got = 0;
+        while got < envelope && read(&mut line) {
             // lettre greets, and the relay greets again to see every extension.
             if line.starts_with("EHLO") {
                 out.write_all(b"250-hop\r\n250 PIPELINING\r\n").unwrap();
             } else {
-                envelope += 1;
+                got += 1;
             }
         }
-        let replies = "250 ok\r\n".repeat(envelope) + "354 go on\r\n";
-        out.write_all(replies.as_bytes()).unwrap();
+        out.write_all("250 ok\r\n".repeat(envelope).as_bytes()).unwrap();
+        assert!(read(&mut line) && line == "DATA\r\n", "{line}");
+        out.write_all(b"354 go on\r\n").unwrap();
         let mut message = String::new();
         while read(&mut line) && line != ".\r\n" {
             message.push_str(&line);
@@ -518,7 +515,8 @@ fn envelope_at_once_next_hop() -> (u16, std::sync::mpsc::Receiver<String>) {
 
 #[test]
 fn the_envelope_goes_to_a_pipelining_next_hop_in_one_go() {
-    let (port, taken) = envelope_at_once_next_hop();
+    // MAIL and two RCPTs.
+    let (port, taken) = envelope_at_once_next_hop(3);
     let mugai = Mugai::start(port, |c| c.relay_timeout = Duration::from_secs(20));
     let reply = final_reply(&swaks(mugai.addr, &mail::plain(), &["--to", "b@example.com,c@example.com"]));
     assert!(reply.contains("250 ") && reply.contains("queued as P1"), "{reply}");
@@ -1023,11 +1021,20 @@ fn mugai_serve_filters_with_the_shipped_defaults_changed_by_set() {
     assert_eq!(sink.wait_messages(1).len(), 1);
     // One log line for the message, with its id, sizes and what was done.
     let line = log.lines().find(|l| l.contains(" message ")).unwrap_or_else(|| panic!("{log}"));
-    for field in ["queue_id=", "message_id=", "size_in=", "result=250", "held=\"2", "removed_blocked_entry", "ms="] {
+    for field in ["queue_id=", "message_id=", "size_in=", "result=250", "held=\"", "removed_blocked_entry", "ms="] {
         assert!(line.contains(field), "{field} missing: {line}");
     }
-    let held = std::fs::read_dir(dir.path().join("q")).unwrap().count();
-    assert_eq!(held, 2, "the original and its record");
+    assert!(!line.contains("held=\"-\""), "{line}");
+    let q = Quarantine::open(&dir.path().join("q")).unwrap();
+    let held = q.list(&Filter::default()).unwrap();
+    assert_eq!(held.len(), 1, "the original is held");
+    assert!(line.contains(&held[0].id), "the log line names the record: {line}");
+    match &held[0].source {
+        mugai::quarantine::Source::Smtp { recipients, message_id, queue_id, .. } => {
+            assert!(!recipients.is_empty() && message_id.is_some() && queue_id.is_some(), "{:?}", held[0].source)
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// A Postfix instance of its own (configuration, queue and log in a temporary folder, loopback
@@ -1424,4 +1431,87 @@ fn a_message_sent_again_after_the_next_hop_took_it_is_not_delivered_twice() {
     assert_eq!(sink.wait_messages(4).len(), 4);
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(sink.messages().len(), 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Re-delivery of released mail (`mugai::smtp::redeliver`)
+
+fn next_hop(port: u16) -> SmtpConfig {
+    SmtpConfig {
+        next_hop: format!("127.0.0.1:{port}"),
+        relay_timeout: Duration::from_secs(30),
+        ..SmtpConfig::default()
+    }
+}
+
+#[test]
+fn a_released_message_reaches_every_recipient_at_the_next_hop() {
+    use mugai::smtp::redeliver::{redeliver, released_copy};
+    let sink = Sink::start(&[]);
+    // Held originals are kept as received: here with bare line feeds, and a line with a dot.
+    let held = b"From: a@example.com\nTo: one@example.com\nSubject: held\n\n.hidden line\nbody\n".to_vec();
+    let message = released_copy(&held, "q-20261129-abc");
+    let to = vec!["one@example.com".to_string(), "two@example.com".to_string()];
+    let replies = redeliver(&next_hop(sink.port), "a@example.com", &to, &message).expect("delivered");
+    assert_eq!(replies.len(), 2);
+    for ((rcpt, reply), want) in replies.iter().zip(&to) {
+        assert_eq!(rcpt, want);
+        assert_eq!(reply.code, 250, "{reply:?}");
+    }
+    let got = sink.wait_messages(1);
+    assert_eq!(got.len(), 1, "one copy for both recipients");
+    assert!(got[0].contains("<one@example.com>") && got[0].contains("<two@example.com>"), "{}", got[0]);
+    assert!(got[0].contains("X-Mugai-Released: ") && got[0].contains("; id=q-20261129-abc"), "{}", got[0]);
+    // Dot-stuffed on the wire and unstuffed by the sink: the line arrives as it was.
+    assert!(got[0].contains("\n.hidden line\n"), "{}", got[0]);
+}
+
+#[test]
+fn a_next_hop_refusing_recipients_for_now_gives_each_its_4xx() {
+    use mugai::smtp::redeliver::redeliver;
+    // -r rcpt: the sink answers every RCPT with a 4xx.
+    let sink = Sink::start(&["-r", "rcpt"]);
+    let to = vec!["one@example.com".to_string(), "two@example.com".to_string()];
+    let replies = redeliver(&next_hop(sink.port), "a@example.com", &to, &mail::plain()).expect("answered");
+    assert_eq!(replies.len(), 2);
+    for (rcpt, reply) in &replies {
+        assert_eq!(reply.code / 100, 4, "{rcpt}: {reply:?}");
+        assert!(reply.text.contains("RCPT"), "{reply:?}");
+    }
+    assert!(sink.messages().is_empty(), "{:?}\n{}", sink.messages(), sink.commands());
+}
+
+#[test]
+fn a_next_hop_that_is_down_is_an_error_for_the_whole_release() {
+    use mugai::smtp::redeliver::{redeliver, RedeliverError};
+    let r = redeliver(&next_hop(free_port()), "a@example.com", &["one@example.com".to_string()], &mail::plain());
+    match r {
+        Err(RedeliverError::NextHop(text)) => assert!(text.starts_with("4.4.0") && text.contains("connect"), "{text}"),
+        other => panic!("expected a next-hop error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_held_ppap_message_released_with_its_password_reaches_the_sink_with_the_clean_documents() {
+    use mugai::model::Item;
+    use mugai::samples::archive::{ppap_docm, PPAP_PASSWORD};
+    use mugai::smtp::redeliver::{redeliver, released_copy};
+    let sink = Sink::start(&[]);
+    let held = mail::with_attachment("application/zip", "請求書.zip", ppap_docm());
+    let engine = Engine::new(Arc::new(Config::default())).unwrap();
+    let out = engine.process_with_password(Item::new(held, None, "message"), PPAP_PASSWORD);
+    assert_eq!(out.hold_reason(), None, "{out:?}");
+    let message = released_copy(out.output.as_deref().unwrap(), "q-1");
+    let to = vec!["ward3@example.jp".to_string()];
+    let replies = redeliver(&next_hop(sink.port), "vendor@example.com", &to, &message).unwrap();
+    assert_eq!(replies[0].1.code, 250, "{replies:?}");
+    let got = sink.wait_messages(1);
+    // The zip arrives rebuilt: its docm became a docx (the zip's directory names it).
+    let parsed = mail_parser::MessageParser::default().parse(got[0].as_bytes()).unwrap();
+    let zip = parsed.attachments().next().unwrap().contents().to_vec();
+    let names: Vec<String> = {
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+        (0..z.len()).map(|i| z.by_index(i).unwrap().name().unwrap().to_string()).collect()
+    };
+    assert!(names.contains(&"請求書.docx".to_string()), "{names:?}");
 }

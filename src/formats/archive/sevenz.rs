@@ -1,5 +1,5 @@
-//! 7z archives, read with `sevenz-rust2` (pure Rust, built without its encryption, zstd,
-//! brotli and LZ4 codecs): every file goes back through the engine and the archive is rebuilt **as a zip**
+//! 7z archives, read with `sevenz-rust2` (pure Rust, built without its zstd, brotli and LZ4
+//! codecs): every file goes back through the engine and the archive is rebuilt **as a zip**
 //! (`x.7z` comes out as `x.zip`): every recipient can open a zip without 7-Zip, and the rebuilt
 //! archives share one writer.
 //!
@@ -7,7 +7,7 @@
 //! - the start header must be intact (its CRC set and right): a damaged one would make the crate
 //!   search the file for a header, which is recovery, not reading;
 //! - encrypted archives are refused as `encrypted` (an AES coder on any block, or an encrypted
-//!   header), methods other than copy, LZMA, LZMA2, PPMd, BZip2, Deflate and the branch filters
+//!   header); only [`decrypt_to_zip`], for a release with the password, reads them; methods other than copy, LZMA, LZMA2, PPMd, BZip2, Deflate and the branch filters
 //!   (BCJ, BCJ2, ARM, ..., delta) as `unsupported_compression`;
 //! - an LZMA or LZMA2 dictionary larger than both the data it decodes and 64 MiB is refused as
 //!   `limit_total_bytes`: the decoder would allocate it whole, and a 4 GiB dictionary in a
@@ -24,7 +24,7 @@
 //! checked. Times are UTC; attributes, creation and access times, and bytes after the header are
 //! not carried over.
 
-use super::{clean, expand, ziparc, Listed, Stamp};
+use super::{clean, expand, ziparc, CleanEntry, Listed, Stamp};
 use crate::engine::Budget;
 use crate::formats::{Context, Disarmed, FormatError};
 use crate::model::{Action, ActionKind, Kind, Reason};
@@ -62,7 +62,7 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
         };
         actions.push(Action::with_detail(kind, "", format!("{} {what} after the end of the archive", after.len())));
     }
-    let listed = if start.empty { Vec::new() } else { read(data, ctx)? };
+    let listed = if start.empty { Vec::new() } else { read(data, ctx.budget, &Password::empty())? };
     let cleaned = clean(listed, ctx)?;
     actions.extend(cleaned.actions);
     let out = ziparc::write(&cleaned.entries, None)?;
@@ -122,17 +122,64 @@ fn crate_error(what: &str, e: SzError) -> FormatError {
     }
 }
 
-/// Reads the header, checks it (see the module documentation) and decodes every entry.
-fn read(data: &[u8], ctx: &Context<'_>) -> Result<Vec<Listed>, FormatError> {
-    let budget = ctx.budget;
+/// What [`decrypt_to_zip`] made of an archive.
+pub enum Decrypted {
+    /// The archive holds no encrypted block or header.
+    NotEncrypted,
+    /// A zip of the same files (folders kept; links, devices and anti-items left out, as the
+    /// rebuild would leave them out).
+    Zip(Vec<u8>),
+}
+
+/// Decrypts a 7z archive encrypted with AES-256 (its content, and its header when that is
+/// encrypted too) with `password`, within the same checks as the disarm, and writes its files
+/// into a plain zip, for a release with the password; the zip then goes through the engine.
+/// A wrong password shows as [`Reason::Encrypted`] (or as data that does not decode: 7z keeps
+/// no password check of its own).
+pub fn decrypt_to_zip(data: &[u8], password: &str, budget: &Budget) -> Result<Decrypted, FormatError> {
+    let start = StartHeader::read(data)?;
+    if start.empty {
+        return Ok(Decrypted::NotEncrypted);
+    }
+    let header_kb = (DICTIONARY_ALLOWANCE >> 10) as usize + MEMORY_SLACK_KB;
+    let encrypted = match Archive::read_with_memory_limit(&mut Cursor::new(data), &Password::empty(), header_kb) {
+        Ok(archive) => archive
+            .blocks
+            .iter()
+            .any(|b| b.coders.iter().any(|c| c.encoder_method_id() == EncoderMethod::ID_AES256_SHA256)),
+        Err(e) => match crate_error("7z header", e) {
+            e if e.reason == Reason::Encrypted => true,
+            e => return Err(e),
+        },
+    };
+    if !encrypted {
+        return Ok(Decrypted::NotEncrypted);
+    }
+    let listed = read(data, budget, &Password::new(password))?;
+    let entries: Vec<CleanEntry> = listed
+        .into_iter()
+        .filter_map(|l| match l {
+            Listed::File { path, data, modified, .. } => {
+                Some(CleanEntry::File { path, data, kind: Kind::Unknown, modified, unchanged: false, source: None })
+            }
+            Listed::Dir { path, modified } => Some(CleanEntry::Dir { path, modified }),
+            Listed::Special { .. } => None,
+        })
+        .collect();
+    Ok(Decrypted::Zip(ziparc::write(&entries, None)?))
+}
+
+/// Reads the header, checks it (see the module documentation) and decodes every entry. With
+/// the empty password encrypted blocks are refused; with another they are decrypted.
+fn read(data: &[u8], budget: &Budget, password: &Password) -> Result<Vec<Listed>, FormatError> {
     let mut source = Cursor::new(data);
-    let password = Password::empty();
+    let decrypting = !password.as_slice().is_empty();
     let header_kb = (DICTIONARY_ALLOWANCE >> 10) as usize + MEMORY_SLACK_KB;
     let archive =
-        Archive::read_with_memory_limit(&mut source, &password, header_kb).map_err(|e| crate_error("7z header", e))?;
+        Archive::read_with_memory_limit(&mut source, password, header_kb).map_err(|e| crate_error("7z header", e))?;
     budget.check_time()?;
     budget.charge_entries(archive.files.len() as u64)?;
-    let memory_kb = archive.blocks.iter().map(check_block).collect::<Result<Vec<_>, _>>()?;
+    let memory_kb = archive.blocks.iter().map(|b| check_block(b, decrypting)).collect::<Result<Vec<_>, _>>()?;
     check_sizes(&archive, data.len() as u64, budget)?;
 
     let mut contents: Vec<Option<Vec<u8>>> = vec![None; archive.files.len()];
@@ -140,7 +187,7 @@ fn read(data: &[u8], ctx: &Context<'_>) -> Result<Vec<Listed>, FormatError> {
         budget.check_time()?;
         let mut next = archive.stream_map.block_first_file_index.get(index).copied().unwrap_or(usize::MAX);
         let mut failure = None;
-        let decoder = BlockDecoder::new_with_memory_limit(1, kb, index, &archive, &password, &mut source);
+        let decoder = BlockDecoder::new_with_memory_limit(1, kb, index, &archive, password, &mut source);
         let decoded = decoder.for_each_entries(&mut |entry, reader| {
             let at = next;
             next = next.saturating_add(1);
@@ -199,12 +246,14 @@ fn read(data: &[u8], ctx: &Context<'_>) -> Result<Vec<Listed>, FormatError> {
 }
 
 /// Checks a block's methods and dictionaries; returns the memory limit (KiB) to decode it with.
-fn check_block(block: &sevenz_rust2::Block) -> Result<usize, FormatError> {
+/// An AES coder is accepted only when `decrypting`.
+fn check_block(block: &sevenz_rust2::Block, decrypting: bool) -> Result<usize, FormatError> {
     let mut largest = 0u64;
     for (index, coder) in block.coders.iter().enumerate() {
         let id = coder.encoder_method_id();
         let name = EncoderMethod::by_id(id).map(|m| m.name().to_string()).unwrap_or_else(|| hex(id));
         match id {
+            EncoderMethod::ID_AES256_SHA256 if decrypting => {}
             EncoderMethod::ID_AES256_SHA256 => {
                 return Err(FormatError::new(Reason::Encrypted, "7z archive with encrypted content (AES-256)"));
             }

@@ -119,6 +119,11 @@ pub(super) struct Loaded {
 
 /// Parses `data` into its object graph, within the budget's limits.
 pub(super) fn load(data: &[u8], budget: &Budget) -> Result<Loaded, FormatError> {
+    load_with(data, budget, None)
+}
+
+/// [`load`], decrypting with `password` (the user or the owner password) when one is given.
+pub(super) fn load_with(data: &[u8], budget: &Budget, password: Option<&str>) -> Result<Loaded, FormatError> {
     if cut_short(data) {
         return Err(FormatError::malformed(
             "the file is cut short: no end-of-file marker (%%EOF) after its last object",
@@ -143,6 +148,7 @@ pub(super) fn load(data: &[u8], budget: &Budget) -> Result<Loaded, FormatError> 
             filter: Some(filter),
             max_decompressed_size: Some(usize::try_from(max_stream.min(bytes_left)).unwrap_or(usize::MAX)),
             force_reconstruct,
+            password: password.map(str::to_owned),
             ..LoadOptions::default()
         };
         let result = Document::load_mem_with_options(data, options);

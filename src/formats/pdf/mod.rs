@@ -61,6 +61,37 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     Ok(Disarmed { name: None, data, kind: Kind::Pdf, actions: pdf.into_actions() })
 }
 
+/// What [`decrypt`] made of a PDF.
+pub enum Decrypted {
+    /// The document opens without a password (the disarm reads it as it is).
+    NotEncrypted,
+    /// The same document written without encryption.
+    Pdf(Vec<u8>),
+}
+
+/// Decrypts a PDF that needs a password to open, with `password` (the user or the owner
+/// password), loading it within the same limits as the disarm, and writes it without
+/// encryption, for a release with the password; the result then goes through the engine.
+/// A wrong password is [`Reason::Encrypted`]; a security handler other than the standard one
+/// (certificates) is [`Reason::Unsupported`].
+pub fn decrypt(data: &[u8], password: &str, budget: &crate::engine::Budget) -> Result<Decrypted, FormatError> {
+    match load::load(data, budget) {
+        Ok(_) => return Ok(Decrypted::NotEncrypted),
+        Err(e) if e.reason == crate::model::Reason::Encrypted && !e.detail.starts_with("encrypted with the") => {}
+        Err(e) if e.reason == crate::model::Reason::Encrypted => {
+            return Err(FormatError::new(crate::model::Reason::Unsupported, e.detail))
+        }
+        Err(e) => return Err(e),
+    }
+    let mut loaded = load::load_with(data, budget, Some(password))?;
+    // lopdf took the encryption dictionary out when it decrypted; without its state the
+    // document is written in the clear.
+    loaded.doc.encryption_state = None;
+    let mut out = Vec::new();
+    loaded.doc.save_to(&mut out).map_err(|e| FormatError::malformed(format!("writing the decrypted PDF: {e}")))?;
+    Ok(Decrypted::Pdf(out))
+}
+
 /// Why an object is taken out of the document, and whether a removal of it was reported yet.
 #[derive(Debug, Clone)]
 struct Ban {
