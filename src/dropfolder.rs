@@ -13,7 +13,8 @@
 //!    for `settle` seconds.
 //! 3. **Claimed.** It is moved by rename into a claim folder of its own under `processing`
 //!    (`<claim>/data`, with `<claim>/claim.json` naming where it came from, written first). A
-//!    receipt beside it (`<name>.mugai.json`) moves with it.
+//!    receipt beside it (`<name>.mugai.json`) moves with it. Claiming does not sync: the
+//!    outputs do, before the claim is removed.
 //! 4. **Done.** Read once; its receipt verified when trusted keys are configured (and required
 //!    with `require_receipt`: without a valid one it is held, reason `unverified`); disarmed by
 //!    the engine; the clean copy written under a temporary name, synced and renamed into
@@ -399,7 +400,12 @@ impl DropFolder {
         let dir = self.cfg.processing.join(&claim);
         fs::create_dir(&dir).map_err(io(&dir))?;
         let record = ClaimRecord { rel: rel_string(rel), taken_at: rfc3339(SystemTime::now()) };
-        write_synced(&dir.join(CLAIM), &serde_json::to_vec(&record).unwrap_or_default())?;
+        // Not synced, nor is the rename below: a process that is killed loses neither (the
+        // page cache outlives it), and after a power loss the file is found again either in
+        // the inbox or in its claim (see `finish` for a claim whose record did not survive).
+        // The outputs are synced before a claim is removed, which is what keeps a file.
+        let claim_path = dir.join(CLAIM);
+        fs::write(&claim_path, serde_json::to_vec(&record).unwrap_or_default()).map_err(io(&claim_path))?;
         let mut beside = path.as_os_str().to_owned();
         beside.push(receipt::SUFFIX);
         let beside = PathBuf::from(beside);
@@ -424,7 +430,6 @@ impl DropFolder {
         if beside.exists() {
             let _ = fs::rename(&beside, dir.join(RECEIPT));
         }
-        sync_dir(&dir);
         Ok(Some(claim))
     }
 
@@ -432,14 +437,17 @@ impl DropFolder {
     fn finish(&self, claim: &str) -> Result<(), DropError> {
         let dir = self.cfg.processing.join(claim);
         let data_path = dir.join(DATA);
-        let record: ClaimRecord = match fs::read(dir.join(CLAIM)).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
-            Some(r) if data_path.exists() => r,
+        if !data_path.exists() {
             // Stopped between making the claim folder and moving the file in: the file is
             // still in the inbox.
-            _ => {
-                let _ = fs::remove_dir_all(&dir);
-                return Ok(());
-            }
+            let _ = fs::remove_dir_all(&dir);
+            return Ok(());
+        }
+        let record: ClaimRecord = match fs::read(dir.join(CLAIM)).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+            Some(r) => r,
+            // The file made it into its claim and the record did not (a power loss): done
+            // under a name of its own rather than lost.
+            None => ClaimRecord { rel: format!("recovered-{claim}"), taken_at: rfc3339(SystemTime::now()) },
         };
         let rel = safe_rel(&record.rel);
         let name = rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Drop folder throughput: a folder of mixed documents (the project's own Office, legacy Office,
+# OpenDocument, PDF and RTF samples, and larger documents made by examples/bench_doc.rs, under
+# new names up to FILES) put into the inbox
+# of `mugai serve`, timed from the service's start until every file has its report, with the
+# engine on 1 thread and on 2. Each file is claimed, disarmed, written out (synced) and
+# reported. Prints the medians and the speed-up.
+# Environment: FILES (default 500), RUNS (default 5).
+set -euo pipefail
+shopt -s nullglob
+cd "$(dirname "$0")/.."
+FILES=${FILES:-500}
+RUNS=${RUNS:-5}
+cargo build --release --quiet --bin mugai --example bench_doc
+BIN=$PWD/target/release/mugai
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+. scripts/bench-lib.sh
+
+# The documents: every sample of the document formats (small files, many of them hostile),
+# and office documents of the sizes people mail and exchange (docx and docm with pictures,
+# 100 KB to 2 MB; PDFs of 5 to 50 pages), one large for every two samples, with a number in
+# front of each name.
+mapfile -t SRC < <(find samples/ooxml samples/ole2 samples/odf samples/pdf samples/rtf -type f ! -name EXPECTED.tsv | sort)
+mkdir -p "$W/docs" "$W/large"
+SIZES=(100000 250000 500000 1000000 2000000)
+KINDS=(docx docm pdf)
+n=0
+for s in "${SIZES[@]}"; do
+  for k in "${KINDS[@]}"; do
+    target/release/examples/bench_doc "$W/large/$n.$k" "$s" "$k"
+    n=$((n + 1))
+  done
+done
+mapfile -t LARGE < <(find "$W/large" -type f | sort)
+for i in $(seq 0 $((FILES - 1))); do
+  if [ $((i % 3)) = 2 ]; then f=${LARGE[$((i / 3 % ${#LARGE[@]}))]}; else f=${SRC[$((i % ${#SRC[@]}))]}; fi
+  cp "$f" "$W/docs/$(printf '%04d' "$i")_$(basename "$f")"
+done
+cat >"$W/config.toml" <<CFG
+[smtp]
+enabled = false
+[quarantine]
+dir = "q"
+[[dropfolder]]
+inbox = "inbox"
+clean = "clean"
+report = "report"
+settle_secs = 0
+rescan_secs = 1
+CFG
+
+before_run() {
+  rm -rf "$W/inbox" "$W/inbox.processing" "$W/clean" "$W/report" "$W/q"
+  mkdir -p "$W/inbox"
+  cp "$W/docs/"* "$W/inbox/"
+}
+# run THREADS: the service until every file has its report.
+run() {
+  (cd "$W" && exec "$BIN" serve --config config.toml --set engine.threads="$1" 2>/dev/null) &
+  local pid=$!
+  # Counted with a glob, not a forked find, so that watching takes no CPU from the service.
+  local reports=()
+  until [ "${#reports[@]}" -ge "$FILES" ]; do sleep 0.02; reports=("$W"/report/*.json); done
+  kill "$pid"; wait "$pid" || true
+}
+one=$(median run 1)
+two=$(median run 2)
+echo "machine: $(nproc) cores; $FILES documents ($(du -sh "$W/docs" | cut -f1)): ${#SRC[@]} samples and ${#LARGE[@]} larger documents, cycled; median of $RUNS runs"
+awk -v n="$FILES" -v a="$one" -v b="$two" 'BEGIN {
+  printf "  1 thread   %.2f s  (%.0f files/s)\n", a, n / a
+  printf "  2 threads  %.2f s  (%.0f files/s)\n", b, n / b
+  printf "  speed-up   %.2fx\n", a / b
+}'
