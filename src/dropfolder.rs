@@ -17,10 +17,10 @@
 //!    outputs do, before the claim is removed.
 //! 4. **Done.** Read once; its receipt verified when trusted keys are configured (and required
 //!    with `require_receipt`: without a valid one it is held, reason `unverified`); disarmed by
-//!    the engine; the clean copy written under a temporary name, synced and renamed into
+//!    the engine; the clean copy written under a temporary name and linked into
 //!    `clean` (names made safe, never overwriting another file); the original held in
 //!    quarantine when anything was blocked; a JSON report written the same way into `report`;
-//!    and only then the claim folder removed.
+//!    and only then, once a group commit has synced those outputs, the claim folder removed.
 //!
 //! After a crash or restart, every claim folder still in `processing` is done again. Each step
 //! is safe to repeat: a clean copy already in place with the same bytes (disarming is
@@ -28,8 +28,8 @@
 //! quarantine id of an original already held is kept in the claim folder. So every file ends
 //! exactly once in clean or quarantine, with its report.
 //!
-//! Files are processed in parallel on the engine's pool, at most twice as many at once as it
-//! has threads; the scanner waits for room rather than queueing without bound.
+//! Files are processed in parallel on the engine's pool, a bounded number at once
+//! ([`max_in_flight`]); the scanner waits for room rather than queueing without bound.
 //!
 //! This module moves files and never looks inside them: the engine does that.
 
@@ -123,6 +123,8 @@ pub struct DropFolder {
     trusted: Vec<ed25519_dalek::VerifyingKey>,
     max_input: u64,
     counter: AtomicU64,
+    /// To the group committer ([`committer`]).
+    commits: mpsc::Sender<Committing>,
 }
 
 /// A file seen in the inbox, not taken yet.
@@ -160,7 +162,13 @@ impl DropFolder {
         for k in &cfg.trusted_keys {
             trusted.extend(receipt::load_trusted(k)?);
         }
+        let (commits, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("mugai-dropfolder-commit".into())
+            .spawn(move || committer(rx))
+            .map_err(|e| DropError::Io { path: cfg.processing.clone(), source: e })?;
         Ok(DropFolder {
+            commits,
             cfg,
             engine,
             quarantine,
@@ -183,7 +191,7 @@ impl DropFolder {
         let mut in_flight: HashSet<String> = HashSet::new();
         let mut sightings: HashMap<PathBuf, Sighting> = HashMap::new();
         let mut renamed_in: HashSet<PathBuf> = HashSet::new();
-        let max_in_flight = 2 * self.engine_threads();
+        let max_in_flight = max_in_flight(self.engine_threads());
         let mut next_scan = Instant::now();
         loop {
             while let Ok(c) = done_rx.try_recv() {
@@ -237,7 +245,7 @@ impl DropFolder {
         let mut in_flight = HashSet::new();
         let mut sightings = HashMap::new();
         let mut renamed = HashSet::new();
-        let max = 2 * self.engine_threads();
+        let max = max_in_flight(self.engine_threads());
         self.pass(&mut sightings, &mut renamed, &mut in_flight, max, &done_tx, &done_rx);
         while !in_flight.is_empty() {
             if let Ok(c) = done_rx.recv() {
@@ -305,7 +313,13 @@ impl DropFolder {
             self.engine.spawn(move || {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| me.finish(&claim)));
                 match r {
-                    Ok(Ok(())) => {}
+                    Ok(Ok(Some(commit))) => {
+                        // The committer says when it is done.
+                        let Err(mpsc::SendError((_, done, claim))) = me.commits.send((commit, done, claim)) else { return };
+                        let _ = done.send(claim);
+                        return;
+                    }
+                    Ok(Ok(None)) => {}
                     Ok(Err(e)) => tracing::error!(claim = %claim, "drop folder: {e}; the file stays in processing and is tried again"),
                     Err(_) => tracing::error!(claim = %claim, "drop folder: internal error; the file stays in processing"),
                 }
@@ -434,14 +448,14 @@ impl DropFolder {
     }
 
     /// Does one claim to the end (see the module documentation); safe to repeat.
-    fn finish(&self, claim: &str) -> Result<(), DropError> {
+    fn finish(&self, claim: &str) -> Result<Option<Commit>, DropError> {
         let dir = self.cfg.processing.join(claim);
         let data_path = dir.join(DATA);
         if !data_path.exists() {
             // Stopped between making the claim folder and moving the file in: the file is
             // still in the inbox.
             let _ = fs::remove_dir_all(&dir);
-            return Ok(());
+            return Ok(None);
         }
         let record: ClaimRecord = match fs::read(dir.join(CLAIM)).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
             Some(r) => r,
@@ -463,8 +477,9 @@ impl DropFolder {
         }
         if self.report_exists(&report_dir, &name, claim) {
             fs::remove_dir_all(&dir).map_err(io(&dir))?;
-            return Ok(());
+            return Ok(None);
         }
+        let mut sync = Vec::new();
 
         let len = fs::metadata(&data_path).map_err(io(&data_path))?.len();
         let shown = format!("{}/{}", self.cfg.inbox.display(), record.rel);
@@ -515,6 +530,7 @@ impl DropFolder {
             let out_name = outcome.output_name.clone().unwrap_or_else(|| item_name.clone());
             let out = outcome.output.as_deref().unwrap_or_default();
             let dest = place(&clean_dir, &safe_file_name(&out_name), out, claim)?;
+            sync.push(dest.clone());
             if let Some((key, policy)) = &self.signer {
                 let dest_name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 if let Some(r) = receipt::issue(key, &record.rel, &outcome, &dest_name, out, policy, SystemTime::now())
@@ -523,6 +539,7 @@ impl DropFolder {
                     p.push(receipt::SUFFIX);
                     let p = PathBuf::from(p);
                     write_replacing(&p, &r.to_json(), claim)?;
+                    sync.push(p.clone());
                     receipt_path = Some(p.to_string_lossy().into_owned());
                 }
             }
@@ -562,8 +579,10 @@ impl DropFolder {
             report = %report_path.display(),
             "drop folder"
         );
-        fs::remove_dir_all(&dir).map_err(io(&dir))?;
-        Ok(())
+        sync.push(report_path);
+        sync.push(clean_dir);
+        sync.push(report_dir);
+        Ok(Some(Commit { dir, sync }))
     }
 
     /// The sender's receipt, checked: `None` when none came and none is required.
@@ -652,12 +671,19 @@ impl DropFolder {
     }
 }
 
+/// Claims started and not yet committed: enough for every engine thread to have work while
+/// a batch is being synced; the rest waits in the inbox.
+fn max_in_flight(threads: usize) -> usize {
+    4 * threads + 64
+}
+
 /// Most files of one name in one folder before placing gives up.
 const MAX_SAME_NAME: usize = 10_000;
 
 /// Writes `data` into `dir` as `name`, or `name (2)`, ... when another file holds that name;
 /// an existing file with exactly these bytes is this very output written before a restart,
-/// and is kept as it is. Written under a temporary name, synced, then renamed into place.
+/// and is kept as it is. Written under a temporary name, then linked into place (synced by the
+/// group commit before the claim goes).
 fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, DropError> {
     fs::create_dir_all(dir).map_err(io(dir))?;
     for n in 1..=MAX_SAME_NAME {
@@ -670,12 +696,11 @@ fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, Dr
             Err(_) => {}
         }
         let tmp = dir.join(temp_name(&numbered(name, n), claim));
-        write_synced(&tmp, data)?;
+        write_file(&tmp, data)?;
         // A hard link fails if the name was taken meanwhile (a rename would replace it).
         match fs::hard_link(&tmp, &path) {
             Ok(()) => {
                 let _ = fs::remove_file(&tmp);
-                sync_dir(dir);
                 return Ok(path);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -711,11 +736,11 @@ fn sweep(dir: &Path, claim: &str) {
 }
 
 /// Writes a file that has one name only (a receipt beside its file): under a temporary name,
-/// synced, renamed over whatever an earlier run left there.
+/// renamed over whatever an earlier run left there.
 fn write_replacing(path: &Path, data: &[u8], claim: &str) -> Result<(), DropError> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(temp_name(&name, claim));
-    write_synced(&tmp, data)?;
+    write_file(&tmp, data)?;
     fs::rename(&tmp, path).map_err(io(path))
 }
 
@@ -757,15 +782,56 @@ fn safe_rel(rel: &str) -> PathBuf {
     out
 }
 
-fn write_synced(path: &Path, data: &[u8]) -> Result<(), DropError> {
+fn write_file(path: &Path, data: &[u8]) -> Result<(), DropError> {
     let mut f = fs::File::create(path).map_err(io(path))?;
-    f.write_all(data).and_then(|_| f.sync_all()).map_err(io(path))
+    f.write_all(data).map_err(io(path))
 }
 
-/// Makes a rename or new name in `dir` durable (best effort: not every file system allows it).
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
+/// Outputs of a finished claim to make durable, and the claim to remove after that.
+struct Commit {
+    dir: PathBuf,
+    /// Files and the folders whose entries they are.
+    sync: Vec<PathBuf>,
+}
+
+/// A finished claim on its way to the committer, with whom to tell when it is gone.
+type Committing = (Commit, mpsc::Sender<String>, String);
+
+/// Group commit: syncs the outputs of every claim that finished meanwhile, then removes those
+/// claims. Syncing one file commits the file system's journal with the others' data in it, so
+/// the syncs after the first in a batch cost little; a claim is never removed before its clean
+/// copy and report are on disk. A claim whose outputs cannot be synced stays, and is done
+/// again.
+fn committer(rx: mpsc::Receiver<Committing>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match rx.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        let mut synced: HashMap<PathBuf, bool> = HashMap::new();
+        for (c, done, claim) in batch {
+            let mut ok = true;
+            for p in &c.sync {
+                let good =
+                    *synced.entry(p.clone()).or_insert_with(|| match fs::File::open(p).and_then(|f| f.sync_all()) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            tracing::error!(path = %p.display(), "drop folder: cannot sync: {e}");
+                            false
+                        }
+                    });
+                ok &= good;
+            }
+            if ok {
+                if let Err(e) = fs::remove_dir_all(&c.dir) {
+                    tracing::error!(claim = %claim, "drop folder: cannot remove the finished claim: {e}");
+                }
+            }
+            let _ = done.send(claim);
+        }
     }
 }
 
