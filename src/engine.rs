@@ -395,17 +395,22 @@ impl Children for Engine {
     }
 }
 
+/// The text a caught panic carried, for the log and the reason's detail.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
 /// Runs a format call so that a panic inside it becomes an `internal_error` block instead of
 /// taking the process (and every other item) down.
 pub fn guarded<T>(path: &str, kind: Kind, f: impl FnOnce() -> Result<T, FormatError>) -> Result<T, FormatError> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(panic) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".into());
+            let msg = panic_message(panic.as_ref());
             tracing::error!(path = %path, kind = %kind, "format module failed: {msg}");
             Err(FormatError::new(Reason::InternalError, format!("format module failed: {msg}")))
         }

@@ -136,40 +136,21 @@ impl Blobs {
     fn write_tmp(&self, tmp: &Path, original: &mut dyn Read) -> Result<([u8; 32], u64), BlobError> {
         let io = |source| BlobError::Io { path: tmp.to_path_buf(), source };
         let file = create_private(tmp).map_err(io)?;
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        let file = match &self.key {
+        let (file, read) = match &self.key {
             Some(k) => {
                 let crypto = |source| BlobError::Crypto { name: tmp.display().to_string(), source };
                 let mut sealer = k.sealer(std::io::BufWriter::new(file)).map_err(crypto)?;
-                loop {
-                    let n = read_some(original, &mut buf).map_err(io)?;
-                    if n == 0 {
-                        break;
-                    }
-                    hasher.update(&buf[..n]);
-                    size += n as u64;
-                    sealer.write(&buf[..n]).map_err(crypto)?;
-                }
-                sealer.finish().map_err(crypto)?.into_inner().map_err(|e| io(e.into_error()))?
+                let read = pump(original, tmp, |b| sealer.write(b).map_err(crypto))?;
+                (sealer.finish().map_err(crypto)?.into_inner().map_err(|e| io(e.into_error()))?, read)
             }
             None => {
                 let mut file = file;
-                loop {
-                    let n = read_some(original, &mut buf).map_err(io)?;
-                    if n == 0 {
-                        break;
-                    }
-                    hasher.update(&buf[..n]);
-                    size += n as u64;
-                    file.write_all(&buf[..n]).map_err(io)?;
-                }
-                file
+                let read = pump(original, tmp, |b| file.write_all(b).map_err(io))?;
+                (file, read)
             }
         };
         file.sync_all().map_err(io)?;
-        Ok((hasher.finalize().into(), size))
+        Ok(read)
     }
 
     pub fn exists(&self, name: &str) -> bool {
@@ -238,6 +219,27 @@ impl Blobs {
         names.sort();
         Ok((names, temporary))
     }
+}
+
+/// Reads `original` to its end in blocks, handing each to `write`: its SHA-256 and size.
+fn pump(
+    original: &mut dyn Read,
+    tmp: &Path,
+    mut write: impl FnMut(&[u8]) -> Result<(), BlobError>,
+) -> Result<([u8; 32], u64), BlobError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    loop {
+        let n = read_some(original, &mut buf).map_err(|source| BlobError::Io { path: tmp.to_path_buf(), source })?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+        write(&buf[..n])?;
+    }
+    Ok((hasher.finalize().into(), size))
 }
 
 fn read_some(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -94,11 +94,7 @@ pub fn unlock_in(data: &[u8], password: &str, budget: &Budget) -> Result<Vec<u8>
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(data, password, budget))) {
         Ok(r) => r,
         Err(panic) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".into());
+            let msg = crate::engine::panic_message(panic.as_ref());
             tracing::error!("unlock failed: {msg}");
             Err(UnlockError::Malformed(format!("decryption failed (internal error: {msg})")))
         }

@@ -4,16 +4,8 @@ use mugai::samples;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn mugai(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mugai"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run mugai")
-}
+use super::common::mugai;
 
 fn report(path: &Path) -> Vec<Value> {
     fs::read_to_string(path)

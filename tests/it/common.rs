@@ -10,6 +10,16 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 /// The engine under the default configuration, made once for the whole test binary.
+/// Runs the `mugai` binary in `dir` with `args` (no `RUST_LOG` from the caller).
+pub fn mugai(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mugai"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run mugai")
+}
+
 pub fn default_engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| Engine::new(Arc::new(Config::default())).expect("engine"))
