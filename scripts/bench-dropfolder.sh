@@ -19,7 +19,7 @@ trap 'rm -rf "$W"' EXIT
 
 # The documents: every sample of the document formats (small files, many of them hostile),
 # and office documents of the sizes people mail and exchange (docx and docm with pictures,
-# 100 KB to 2 MB; PDFs of 5 to 50 pages), one large for every two samples, with a number in
+# 100 KB to 2 MB; PDFs of 5 to 100 pages), one large for every two samples, with a number in
 # front of each name.
 mapfile -t SRC < <(find samples/ooxml samples/ole2 samples/odf samples/pdf samples/rtf -type f ! -name EXPECTED.tsv | sort)
 mkdir -p "$W/docs" "$W/large"
