@@ -210,7 +210,8 @@ impl DropFolder {
                 };
                 next_scan = Instant::now() + soon.min(self.cfg.rescan);
             }
-            let wait = next_scan.saturating_duration_since(Instant::now()).min(Duration::from_millis(500));
+            // Short enough that a stop is noticed at once.
+            let wait = next_scan.saturating_duration_since(Instant::now()).min(Duration::from_millis(100));
             match wake_rx.recv_timeout(wait) {
                 Ok(renamed) => {
                     renamed_in.extend(renamed);
