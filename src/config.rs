@@ -1790,6 +1790,28 @@ mod tests {
     }
 
     #[test]
+    fn drop_folders_are_checked_and_resolved() {
+        let c = parse("[[dropfolder]]\ninbox = \"in\"\nclean = \"out\"\nreport = \"rep\"\n", &[]).unwrap();
+        let d = &c.dropfolders[0];
+        assert_eq!(d.inbox, PathBuf::from("/etc/mugai/in"));
+        assert_eq!(d.processing, PathBuf::from("/etc/mugai/in.processing"));
+        assert_eq!((d.settle.as_secs(), d.rescan.as_secs(), d.require_receipt), (5, 30, false));
+        // Shown by check-config, and read back the same.
+        assert_eq!(parse(&c.to_toml(), &[]).unwrap().dropfolders, c.dropfolders);
+
+        let e = errors("[[dropfolder]]\nclean = \"out\"\nreport = \"rep\"\n", &[]);
+        assert!(error_at(&e, "dropfolder[0].inbox").message.contains("required"));
+        let e =
+            errors("[[dropfolder]]\ninbox = \"in\"\nclean = \"in/clean\"\nreport = \"rep\"\nrescan_secs = 0\n", &[]);
+        assert!(error_at(&e, "dropfolder[0].inbox").message.contains("inside"), "{e:?}");
+        error_at(&e, "dropfolder[0].rescan_secs");
+        let e = errors("[[dropfolder]]\ninbox = \"in\"\nclean = \"c\"\nreport = \"r\"\nrequire_receipt = true\n", &[]);
+        error_at(&e, "dropfolder[0].trusted_keys");
+        let e = errors("[[dropfolder]]\ninbox = \"in\"\nclean = \"c\"\nreport = \"r\"\nsettle = 3\n", &[]);
+        assert!(!e.is_empty(), "unknown keys are refused");
+    }
+
+    #[test]
     fn an_empty_file_is_the_defaults() {
         assert_eq!(parse("", &[]).unwrap(), defaults_in(Path::new("/etc/mugai")));
     }

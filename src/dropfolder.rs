@@ -125,6 +125,9 @@ pub struct DropFolder {
     counter: AtomicU64,
     /// To the group committer ([`committer`]).
     commits: mpsc::Sender<Committing>,
+    /// Random, new at every start, part of every claim's name: tells this run's claims from
+    /// those an earlier run left (a process id can come again).
+    instance: String,
 }
 
 /// A file seen in the inbox, not taken yet.
@@ -167,7 +170,13 @@ impl DropFolder {
             .name("mugai-dropfolder-commit".into())
             .spawn(move || committer(rx))
             .map_err(|e| DropError::Io { path: cfg.processing.clone(), source: e })?;
+        let mut id = [0u8; 6];
+        getrandom::fill(&mut id).map_err(|e| DropError::Io {
+            path: cfg.processing.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
         Ok(DropFolder {
+            instance: hex::encode(id),
             commits,
             cfg,
             engine,
@@ -186,7 +195,15 @@ impl DropFolder {
     /// Watches and processes until `stop` is set, then finishes the files in progress.
     pub fn run(self: &Arc<Self>, stop: &AtomicBool) -> Result<(), DropError> {
         let (wake_tx, wake_rx) = mpsc::channel::<Vec<PathBuf>>();
-        let _watcher = self.watch(wake_tx)?;
+        // Without change events (the system's limit of watches reached, a file system that
+        // has none) the periodic scan still finds everything, only later.
+        let _watcher = match self.watch(wake_tx) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!("{e}; relying on the scan every {} s", self.cfg.rescan.as_secs());
+                None
+            }
+        };
         let (done_tx, done_rx) = mpsc::channel::<String>();
         let mut in_flight: HashSet<String> = HashSet::new();
         let mut sightings: HashMap<PathBuf, Sighting> = HashMap::new();
@@ -237,22 +254,6 @@ impl DropFolder {
             }
         }
         Ok(())
-    }
-
-    /// One scan and everything it makes ready, processed to the end; for `--once` runs and
-    /// tests. Files not yet settled are left for later.
-    pub fn run_once(self: &Arc<Self>) {
-        let (done_tx, done_rx) = mpsc::channel::<String>();
-        let mut in_flight = HashSet::new();
-        let mut sightings = HashMap::new();
-        let mut renamed = HashSet::new();
-        let max = max_in_flight(self.engine_threads());
-        self.pass(&mut sightings, &mut renamed, &mut in_flight, max, &done_tx, &done_rx);
-        while !in_flight.is_empty() {
-            if let Ok(c) = done_rx.recv() {
-                in_flight.remove(&c);
-            }
-        }
     }
 
     fn engine_threads(&self) -> usize {
@@ -411,7 +412,7 @@ impl DropFolder {
     fn claim(&self, path: &Path, rel: &Path) -> Result<Option<String>, DropError> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let claim = format!("{nanos:024}-{}-{n:06}", std::process::id());
+        let claim = format!("{nanos:024}-{}-{n:06}", self.instance);
         let dir = self.cfg.processing.join(&claim);
         fs::create_dir(&dir).map_err(io(&dir))?;
         let record = ClaimRecord { rel: rel_string(rel), taken_at: rfc3339(SystemTime::now()) };
@@ -469,9 +470,9 @@ impl DropFolder {
         let rel_dir = rel.parent().map(Path::to_path_buf).unwrap_or_default();
         let report_dir = self.cfg.report.join(&rel_dir);
         let clean_dir = self.cfg.clean.join(&rel_dir);
-        // A claim made by an earlier run (its process id is not ours): it may have left
+        // A claim made by an earlier run (its instance is not ours): it may have left
         // temporary files where it was writing.
-        let ours = claim.split('-').nth(1).is_some_and(|pid| pid == std::process::id().to_string());
+        let ours = claim.split('-').nth(1) == Some(self.instance.as_str());
         if !ours {
             sweep(&clean_dir, claim);
             sweep(&report_dir, claim);
