@@ -424,30 +424,47 @@ impl Session {
         self.reply(250, "2.0.0 Ok");
     }
 
+    /// Hands the buffered input to `ingest` (a DATA or BDAT receiver) and drops what it took,
+    /// reading more (under the data timeout) until it says the message or chunk is complete.
+    async fn feed(
+        &mut self,
+        what: &str,
+        mut ingest: impl FnMut(&mut std::slice::Iter<'_, u8>) -> bool,
+    ) -> Result<(), Stop> {
+        loop {
+            let mut it = self.inbuf.iter();
+            let done = ingest(&mut it);
+            let consumed = self.inbuf.len() - it.as_slice().len();
+            self.inbuf.drain(..consumed);
+            if done {
+                return Ok(());
+            }
+            if !self.fill(self.shared.config.data_timeout).await? {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("connection closed inside {what}"),
+                ));
+            }
+        }
+    }
+
     async fn receive_data(&mut self) -> Result<(), Stop> {
         let max = self.shared.config.max_message_size;
         let mut rx = DataReceiver::new();
         let mut discard: Option<DummyDataReceiver> = None;
         let mut msg = Vec::new();
-        loop {
-            let mut it = self.inbuf.iter();
+        self.feed("DATA", |it| {
             let done = match &mut discard {
-                Some(d) => d.ingest(&mut it),
-                None => rx.ingest(&mut it, &mut msg),
+                Some(d) => d.ingest(it),
+                None => rx.ingest(it, &mut msg),
             };
-            let consumed = self.inbuf.len() - it.as_slice().len();
-            self.inbuf.drain(..consumed);
             if discard.is_none() && msg.len() as u64 > max {
                 discard = Some(DummyDataReceiver::new_data(&rx));
                 msg = Vec::new();
             }
-            if done {
-                break;
-            }
-            if !self.fill(self.shared.config.data_timeout).await? {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed inside DATA"));
-            }
-        }
+            done
+        })
+        .await?;
         let Some(tx) = self.tx.take() else { return Ok(()) };
         if discard.is_some() {
             let r = Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size");
@@ -472,18 +489,7 @@ impl Session {
         if let Some(r) = refusal {
             // The chunk's bytes are read and thrown away so that the next command is found.
             let mut d = DummyDataReceiver::new_bdat(size);
-            loop {
-                let mut it = self.inbuf.iter();
-                let done = d.ingest(&mut it);
-                let consumed = self.inbuf.len() - it.as_slice().len();
-                self.inbuf.drain(..consumed);
-                if done {
-                    break;
-                }
-                if !self.fill(self.shared.config.data_timeout).await? {
-                    return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed inside BDAT"));
-                }
-            }
+            self.feed("BDAT", |it| d.ingest(it)).await?;
             if let Some(tx) = &mut self.tx {
                 tx.bdat_failed = Some(r.clone());
                 if last {
@@ -496,18 +502,7 @@ impl Session {
         let mut data = self.tx.as_mut().map(|t| std::mem::take(&mut t.data)).unwrap_or_default();
         let mut rx = BdatReceiver::new(size, last);
         if size > 0 {
-            loop {
-                let mut it = self.inbuf.iter();
-                let done = rx.ingest(&mut it, &mut data);
-                let consumed = self.inbuf.len() - it.as_slice().len();
-                self.inbuf.drain(..consumed);
-                if done {
-                    break;
-                }
-                if !self.fill(self.shared.config.data_timeout).await? {
-                    return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed inside BDAT"));
-                }
-            }
+            self.feed("BDAT", |it| rx.ingest(it, &mut data)).await?;
         }
         if !last {
             if let Some(tx) = &mut self.tx {

@@ -239,6 +239,18 @@ impl<S: Read + Write> Client<S> {
 }
 
 /// The message with its lines dot-stuffed and the final dot, for DATA.
+/// A session greeted, with one transaction (a@example.com to b@example.com) at its DATA: the
+/// message can follow.
+fn at_data(addr: SocketAddr) -> Client<TcpStream> {
+    let mut c = connect(addr);
+    c.reply();
+    c.cmd("EHLO c");
+    c.cmd("MAIL FROM:<a@example.com>");
+    c.cmd("RCPT TO:<b@example.com>");
+    assert_eq!(c.cmd("DATA").0, 354);
+    c
+}
+
 fn dot_stuffed(message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + 16);
     let mut start_of_line = true;
@@ -308,12 +320,7 @@ fn a_blocked_attachment_is_held_and_the_rest_relayed() {
     let sink = Sink::start(&[]);
     let mugai = Mugai::start(sink.port, |_| {});
     let original = mail::exe_attachment();
-    let mut c = connect(mugai.addr);
-    c.reply();
-    c.cmd("EHLO c");
-    c.cmd("MAIL FROM:<a@example.com>");
-    c.cmd("RCPT TO:<b@example.com>");
-    assert_eq!(c.cmd("DATA").0, 354);
+    let mut c = at_data(mugai.addr);
     c.send(&dot_stuffed(&original));
     let (code, text) = c.reply();
     assert_eq!(code, 250, "{text}");
@@ -545,12 +552,7 @@ fn dot_stuffed_lines_arrive_unchanged() {
     let sink = Sink::start(&[]);
     let mugai = Mugai::start(sink.port, |_| {});
     let msg = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: dots\r\nMessage-ID: <dots@example.com>\r\n\r\n.leading dot\r\n..two dots\r\n.\r\nend\r\n";
-    let mut c = connect(mugai.addr);
-    c.reply();
-    c.cmd("EHLO c");
-    c.cmd("MAIL FROM:<a@example.com>");
-    c.cmd("RCPT TO:<b@example.com>");
-    assert_eq!(c.cmd("DATA").0, 354);
+    let mut c = at_data(mugai.addr);
     c.send(&dot_stuffed(msg));
     assert_eq!(c.reply().0, 250);
     let got = sink.wait_messages(1);
@@ -562,12 +564,7 @@ fn dot_stuffed_lines_arrive_unchanged() {
 fn bare_line_feeds_cannot_end_the_data_or_smuggle_a_second_message() {
     let sink = Sink::start(&[]);
     let mugai = Mugai::start(sink.port, |_| {});
-    let mut c = connect(mugai.addr);
-    c.reply();
-    c.cmd("EHLO c");
-    c.cmd("MAIL FROM:<a@example.com>");
-    c.cmd("RCPT TO:<b@example.com>");
-    assert_eq!(c.cmd("DATA").0, 354);
+    let mut c = at_data(mugai.addr);
     // "<LF>.<CRLF>" and "<LF>.<LF>" end the data for some servers, not for SMTP: what follows
     // them is message text, and must reach the next hop as text, not as commands.
     let mut data =
@@ -697,12 +694,7 @@ fn silent_clients_are_disconnected_between_commands_and_inside_data() {
     let (code, text) = c.reply();
     assert_eq!(code, 421, "{text}");
     assert_eq!(c.reply().0, 0, "closed");
-    let mut c = connect(mugai.addr);
-    c.reply();
-    c.cmd("EHLO c");
-    c.cmd("MAIL FROM:<a@example.com>");
-    c.cmd("RCPT TO:<b@example.com>");
-    assert_eq!(c.cmd("DATA").0, 354);
+    let mut c = at_data(mugai.addr);
     c.send(b"Subject: half a message\r\n");
     assert_eq!(c.reply().0, 421);
     assert_eq!(c.reply().0, 0, "closed");
