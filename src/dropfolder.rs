@@ -487,14 +487,27 @@ impl DropFolder {
         let shown = format!("{}/{}", self.cfg.inbox.display(), record.rel);
         // The name the item goes through the engine and out with (a bundle's file's).
         let mut item_name = name.clone();
-        let (outcome, sender) = if len > self.max_input {
+        let too_big = |len: u64| {
             let mut o = Outcome::new(record.rel.clone(), Some(name.clone()), len, String::new());
             o.reason = Some(Reason::LimitInputSize);
             o.detail = Some(format!("{len} bytes, limit {}", self.max_input));
             (o, None)
-        } else {
-            let mut data = fs::read(&data_path).map_err(io(&data_path))?;
-            let mut receipt_bytes = fs::read(dir.join(RECEIPT)).ok();
+        };
+        let (outcome, sender) = 'read: {
+            if len > self.max_input {
+                break 'read too_big(len);
+            }
+            // Read with the limit again: a sender can still write to a file it held open.
+            let mut data = Vec::with_capacity(len as usize);
+            fs::File::open(&data_path)
+                .and_then(|f| f.take(self.max_input + 1).read_to_end(&mut data))
+                .map_err(io(&data_path))?;
+            if data.len() as u64 > self.max_input {
+                break 'read too_big(data.len() as u64);
+            }
+            let receipt_path = dir.join(RECEIPT);
+            let mut receipt_bytes =
+                if receipt_path.exists() { Some(receipt::read_receipt(&receipt_path)?) } else { None };
             // A bundle (`mugai sanitize --bundle`) of one file and its receipt stands for that
             // file: it is what gets checked, disarmed and written out.
             if receipt_bytes.is_none() && name.ends_with(".mugai.zip") {

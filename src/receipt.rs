@@ -285,15 +285,19 @@ pub fn bundle(name: &str, file: &[u8], receipt: &Receipt) -> Vec<u8> {
 pub type Bundled = (String, Vec<u8>, Vec<u8>);
 
 /// The (file, receipt) pairs inside a bundle made by [`bundle`]: every entry `X` with an entry
-/// `X.mugai.json` beside it. Entries are read up to `max_bytes` each; `None` when `data` is not
-/// a zip.
+/// `X.mugai.json` beside it. `None` when `data` is not a zip, or when its pairs hold more than
+/// `max_bytes` in all (never a part of a file: a cut file would be checked and passed on as if
+/// it were whole).
 pub fn unbundle(data: &[u8], max_bytes: u64) -> Option<Vec<Bundled>> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(data)).ok()?;
-    let names: Vec<String> = zip.file_names().filter_map(Result::ok).map(|n| n.into_owned()).collect();
+    let names: std::collections::BTreeSet<String> =
+        zip.file_names().filter_map(Result::ok).map(|n| n.into_owned()).collect();
+    let mut left = max_bytes;
     let mut read = |n: &str| -> Option<Vec<u8>> {
         let f = zip.by_name(n).ok()?;
         let mut v = Vec::new();
-        f.take(max_bytes).read_to_end(&mut v).ok()?;
+        f.take(left.saturating_add(1)).read_to_end(&mut v).ok()?;
+        left = left.checked_sub(v.len() as u64)?;
         Some(v)
     };
     let mut pairs = Vec::new();
@@ -455,6 +459,8 @@ mod tests {
         let z = bundle("a.docx", b"clean", &r);
         let pairs = unbundle(&z, 1 << 20).unwrap();
         assert_eq!(pairs.len(), 1);
+        // More than the bound in all: not read as a bundle, rather than read in part.
+        assert!(unbundle(&z, 10).is_none());
         assert_eq!(pairs[0].0, "a.docx");
         assert!(verify(&pairs[0].1, &pairs[0].2, &[key(3).verifying_key()]).is_ok());
     }
