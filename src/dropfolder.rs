@@ -548,8 +548,7 @@ impl DropFolder {
             sync.push(dest.clone());
             if let Some((key, policy)) = &self.signer {
                 let dest_name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                if let Some(r) = receipt::issue(key, &record.rel, &outcome, &dest_name, out, policy, SystemTime::now())
-                {
+                if let Some(r) = receipt::issue(key, &record.rel, &outcome, &dest_name, policy, SystemTime::now()) {
                     let mut p = dest.clone().into_os_string();
                     p.push(receipt::SUFFIX);
                     let p = PathBuf::from(p);

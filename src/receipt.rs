@@ -129,23 +129,25 @@ pub fn policy_sha256(config: &Config) -> String {
     sha256_hex(text.as_bytes())
 }
 
-/// Makes the receipt for one clean output. `issued_at` comes from the caller (this module reads
-/// no clock). Returns `None` for a blocked outcome: there is no clean file to vouch for.
+/// Makes the receipt for an outcome's clean output, written as `output_name`; the output's
+/// hash is the one the engine took. `issued_at` comes from the caller (this module reads no
+/// clock). Returns `None` for a blocked outcome: there is no clean file to vouch for.
 pub fn issue(
     key: &SigningKey,
     input_name: &str,
     outcome: &Outcome,
     output_name: &str,
-    output: &[u8],
     policy_sha256: &str,
     issued_at: std::time::SystemTime,
 ) -> Option<Receipt> {
     if outcome.verdict == Verdict::Blocked {
         return None;
     }
+    let output = outcome.output.as_deref()?;
+    let sha256 = outcome.sha256_out.clone().unwrap_or_else(|| sha256_hex(output));
     let mut r = Receipt {
         format: FORMAT.into(),
-        file: FileRef { name: output_name.into(), sha256: sha256_hex(output), size: output.len() as u64 },
+        file: FileRef { name: output_name.into(), sha256, size: output.len() as u64 },
         input: FileRef { name: input_name.into(), sha256: outcome.sha256_in.clone(), size: outcome.size_in },
         kind: outcome.kind,
         output_kind: outcome.output_kind.unwrap_or(outcome.kind),
@@ -412,17 +414,19 @@ mod tests {
         SigningKey::from_bytes(&[n; 32])
     }
 
-    fn outcome() -> Outcome {
+    fn outcome(out: &[u8]) -> Outcome {
         let mut o = Outcome::new("a.docm".into(), Some("a.docm".into()), 10, sha256_hex(b"input"));
         o.kind = Kind::Docm;
         o.verdict = Verdict::Disarmed;
         o.output_kind = Some(Kind::Docx);
         o.actions = vec![Action::new(crate::model::ActionKind::RemovedVbaProject, "word/vbaProject.bin")];
+        o.output = Some(out.to_vec());
+        o.sha256_out = Some(sha256_hex(out));
         o
     }
 
     fn receipt(k: &SigningKey, out: &[u8]) -> Receipt {
-        issue(k, "a.docm", &outcome(), "a.docx", out, "p", std::time::UNIX_EPOCH).unwrap()
+        issue(k, "a.docm", &outcome(out), "a.docx", "p", std::time::UNIX_EPOCH).unwrap()
     }
 
     #[test]

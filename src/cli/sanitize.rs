@@ -202,16 +202,9 @@ fn sanitize_one(
         Some(s) => {
             let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let input_name = input.rel.to_string_lossy();
-            let receipt = mugai::receipt::issue(
-                &s.key,
-                &input_name,
-                &outcome,
-                &name,
-                data,
-                &s.policy,
-                std::time::SystemTime::now(),
-            )
-            .context("signing the receipt")?;
+            let receipt =
+                mugai::receipt::issue(&s.key, &input_name, &outcome, &name, &s.policy, std::time::SystemTime::now())
+                    .context("signing the receipt")?;
             if s.bundle {
                 let dest = claims.claim(dest.with_file_name(format!("{name}.mugai.zip")));
                 write_atomic(&dest, &mugai::receipt::bundle(&name, data, &receipt))?;
