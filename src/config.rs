@@ -340,6 +340,9 @@ pub struct SmtpConfig {
     /// The record of deliveries the next hop accepted (see `smtp::journal`); `None` (only when
     /// built by hand, as tests do) keeps no record.
     pub journal: Option<PathBuf>,
+    /// Sign a receipt for every attachment that leaves clean and add it to the message as
+    /// `<name>.mugai.json`; `None`: no receipts.
+    pub receipt_key: Option<PathBuf>,
 }
 
 impl Default for SmtpConfig {
@@ -363,6 +366,7 @@ impl Default for SmtpConfig {
             data_timeout: Duration::from_secs(300),
             relay_timeout: Duration::from_secs(600),
             journal: None,
+            receipt_key: None,
         }
     }
 }
@@ -882,6 +886,7 @@ struct RawSmtp {
     data_timeout_secs: Option<u64>,
     relay_timeout_secs: Option<u64>,
     journal: Option<String>,
+    receipt_key: Option<String>,
 }
 
 impl Config {
@@ -1087,6 +1092,7 @@ impl Config {
         kv(&mut out, "data_timeout_secs", m.data_timeout.as_secs());
         kv(&mut out, "relay_timeout_secs", m.relay_timeout.as_secs());
         kv(&mut out, "journal", path(&m.journal));
+        kv(&mut out, "receipt_key", path(&m.receipt_key));
         for d in &self.dropfolders {
             let p = |p: &Path| string(&p.to_string_lossy());
             out.push_str("\n[[dropfolder]]\n");
@@ -1661,6 +1667,9 @@ fn validate_smtp(c: &mut SmtpConfig, m: RawSmtp, base_dir: &Path, errors: &mut V
     }
     if let Some(p) = m.journal {
         c.journal = opt_path(Some(p));
+    }
+    if let Some(p) = m.receipt_key {
+        c.receipt_key = opt_path(Some(p));
     }
     if c.tls_cert.is_some() != c.tls_key.is_some() {
         errors.push(ConfigError::new("smtp.tls_cert", "tls_cert and tls_key are set together or not at all"));

@@ -119,7 +119,7 @@ pub struct DropFolder {
     cfg: DropFolderConfig,
     engine: Arc<Engine>,
     quarantine: Arc<Quarantine>,
-    signer: Option<(ed25519_dalek::SigningKey, String)>,
+    signer: Option<receipt::Signer>,
     trusted: Vec<ed25519_dalek::VerifyingKey>,
     max_input: u64,
     counter: AtomicU64,
@@ -158,7 +158,7 @@ impl DropFolder {
             fs::set_permissions(&cfg.processing, fs::Permissions::from_mode(0o700)).map_err(io(&cfg.processing))?;
         }
         let signer = match &cfg.receipt_key {
-            Some(k) => Some((receipt::load_signing_key(k)?, receipt::policy_sha256(config))),
+            Some(k) => Some(receipt::Signer::load(k, config)?),
             None => None,
         };
         let mut trusted = Vec::new();
@@ -546,9 +546,9 @@ impl DropFolder {
             let out = outcome.output.as_deref().unwrap_or_default();
             let dest = place(&clean_dir, &safe_file_name(&out_name), out, claim)?;
             sync.push(dest.clone());
-            if let Some((key, policy)) = &self.signer {
+            if let Some(signer) = &self.signer {
                 let dest_name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                if let Some(r) = receipt::issue(key, &record.rel, &outcome, &dest_name, policy, SystemTime::now()) {
+                if let Some(r) = signer.issue(&record.rel, &outcome, &dest_name) {
                     let mut p = dest.clone().into_os_string();
                     p.push(receipt::SUFFIX);
                     let p = PathBuf::from(p);

@@ -33,6 +33,10 @@ pub struct Budget {
     /// The password an admin gave to release this input (see
     /// [`Engine::process_with_password`]); `None` everywhere else.
     password: Option<String>,
+    /// The outcomes (without their bytes) of the items directly inside the input, such as a
+    /// message's attachments, kept only when a shell asks for them (see
+    /// [`Engine::process_borrowed_with_parts`]).
+    parts: Option<std::sync::Mutex<Vec<Outcome>>>,
 }
 
 impl Budget {
@@ -44,6 +48,7 @@ impl Budget {
             deadline: Instant::now() + limits.item_timeout,
             root: std::sync::OnceLock::new(),
             password: None,
+            parts: None,
         }
     }
 
@@ -132,6 +137,8 @@ pub struct Outcome {
     pub sha256_in: String,
     pub sha256_out: Option<String>,
     pub size_in: u64,
+    /// The size of the output, when there is one.
+    pub size_out: Option<u64>,
     pub ms: u64,
 }
 
@@ -153,6 +160,7 @@ impl Outcome {
             sha256_in,
             sha256_out: None,
             size_in,
+            size_out: None,
             ms: 0,
         }
     }
@@ -244,10 +252,37 @@ impl Engine {
         declared_type: Option<String>,
         path: &str,
     ) -> Outcome {
+        let budget = Budget::new(&self.config.limits);
+        self.borrowed(data, name, declared_type, path, &budget)
+    }
+
+    /// [`Engine::process_borrowed`], also giving the outcomes of the items directly inside the
+    /// input (a message's attachments, an archive's entries), in no set order and without
+    /// their bytes: what a shell needs to sign a receipt for each of them.
+    pub fn process_borrowed_with_parts(
+        &self,
+        data: &[u8],
+        name: Option<String>,
+        declared_type: Option<String>,
+        path: &str,
+    ) -> (Outcome, Vec<Outcome>) {
+        let budget = Budget { parts: Some(Default::default()), ..Budget::new(&self.config.limits) };
+        let outcome = self.borrowed(data, name, declared_type, path, &budget);
+        let parts = budget.parts.map(|p| p.into_inner().unwrap_or_else(|e| e.into_inner())).unwrap_or_default();
+        (outcome, parts)
+    }
+
+    fn borrowed(
+        &self,
+        data: &[u8],
+        name: Option<String>,
+        declared_type: Option<String>,
+        path: &str,
+        budget: &Budget,
+    ) -> Outcome {
         self.pool.install(|| {
-            let budget = Budget::new(&self.config.limits);
             let item = Input { data: Cow::Borrowed(data), name, declared_type, path: path.to_string() };
-            self.timed(item, 0, &budget)
+            self.timed(item, 0, budget)
         })
     }
 
@@ -279,6 +314,11 @@ impl Engine {
         let start = Instant::now();
         let mut out = self.decide(item, depth, budget);
         out.ms = start.elapsed().as_millis() as u64;
+        if let (1, Some(parts)) = (depth, &budget.parts) {
+            let output = out.output.take();
+            parts.lock().unwrap_or_else(|e| e.into_inner()).push(out.clone());
+            out.output = output;
+        }
         out
     }
 
@@ -364,6 +404,7 @@ impl Engine {
                 out.output_kind = Some(detected.kind);
                 out.output_name = item.name.clone();
                 out.sha256_out = Some(out.sha256_in.clone());
+                out.size_out = Some(out.size_in);
                 // The bytes themselves, moved: a kept item the engine owns is never copied.
                 out.output = Some(item.data.into_owned());
                 out
@@ -379,6 +420,7 @@ impl Engine {
                         out.output_kind = Some(d.kind);
                         out.output_name = d.name.or_else(|| item.name.as_deref().map(|n| output_name(n, d.kind)));
                         out.sha256_out = Some(sha256_hex(&d.data));
+                        out.size_out = Some(d.data.len() as u64);
                         out.output = Some(d.data);
                         out
                     }

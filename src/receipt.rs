@@ -25,7 +25,7 @@ use crate::engine::Outcome;
 use crate::model::{sha256_hex, Action, Kind, Verdict};
 use base64::Engine as _;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fs;
@@ -143,11 +143,16 @@ pub fn issue(
     if outcome.verdict == Verdict::Blocked {
         return None;
     }
-    let output = outcome.output.as_deref()?;
-    let sha256 = outcome.sha256_out.clone().unwrap_or_else(|| sha256_hex(output));
+    // The engine gives the output's hash and size; the bytes themselves are needed only for
+    // an outcome made without them.
+    let (sha256, size) = match (&outcome.sha256_out, outcome.size_out, outcome.output.as_deref()) {
+        (Some(h), Some(n), _) => (h.clone(), n),
+        (_, _, Some(output)) => (sha256_hex(output), output.len() as u64),
+        _ => return None,
+    };
     let mut r = Receipt {
         format: FORMAT.into(),
-        file: FileRef { name: output_name.into(), sha256, size: output.len() as u64 },
+        file: FileRef { name: output_name.into(), sha256, size },
         input: FileRef { name: input_name.into(), sha256: outcome.sha256_in.clone(), size: outcome.size_in },
         kind: outcome.kind,
         output_kind: outcome.output_kind.unwrap_or(outcome.kind),
@@ -349,6 +354,24 @@ pub fn keygen(dir: &Path) -> Result<String, ReceiptError> {
     let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&pub_path).map_err(io(&pub_path))?;
     f.write_all(public.as_bytes()).and_then(|_| f.sync_all()).map_err(io(&pub_path))?;
     Ok(key_id(&key.verifying_key()))
+}
+
+/// A key and the policy it signs under: what every shell that issues receipts holds.
+pub struct Signer {
+    key: SigningKey,
+    policy_sha256: String,
+}
+
+impl Signer {
+    /// Loads the private key (see [`load_signing_key`]) and takes the hash of `config`'s policy.
+    pub fn load(key: &Path, config: &Config) -> Result<Self, ReceiptError> {
+        Ok(Signer { key: load_signing_key(key)?, policy_sha256: policy_sha256(config) })
+    }
+
+    /// [`issue`] with this key and policy, dated now.
+    pub fn issue(&self, input_name: &str, outcome: &Outcome, output_name: &str) -> Option<Receipt> {
+        issue(&self.key, input_name, outcome, output_name, &self.policy_sha256, std::time::SystemTime::now())
+    }
 }
 
 /// Reads a private key made by [`keygen`]; refuses one that others can read.

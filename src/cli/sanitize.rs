@@ -38,8 +38,7 @@ pub struct SanitizeArgs {
 
 /// What signs receipts in this run.
 struct Signer {
-    key: ed25519_dalek::SigningKey,
-    policy: String,
+    signer: mugai::receipt::Signer,
     bundle: bool,
 }
 
@@ -60,11 +59,7 @@ pub fn run_sanitize(cli: &Cli, a: &SanitizeArgs) -> Result<u8> {
     let quarantine = Quarantine::from_config(&config.quarantine)?;
     // Read before any work, so that a missing or exposed key fails at once.
     let signer = match &a.receipt_key {
-        Some(k) => Some(Signer {
-            key: mugai::receipt::load_signing_key(k)?,
-            policy: mugai::receipt::policy_sha256(&config),
-            bundle: a.bundle,
-        }),
+        Some(k) => Some(Signer { signer: mugai::receipt::Signer::load(k, &config)?, bundle: a.bundle }),
         None => None,
     };
     fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
@@ -202,9 +197,7 @@ fn sanitize_one(
         Some(s) => {
             let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let input_name = input.rel.to_string_lossy();
-            let receipt =
-                mugai::receipt::issue(&s.key, &input_name, &outcome, &name, &s.policy, std::time::SystemTime::now())
-                    .context("signing the receipt")?;
+            let receipt = s.signer.issue(&input_name, &outcome, &name).context("signing the receipt")?;
             if s.bundle {
                 let dest = claims.claim(dest.with_file_name(format!("{name}.mugai.zip")));
                 write_atomic(&dest, &mugai::receipt::bundle(&name, data, &receipt))?;

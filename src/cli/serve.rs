@@ -44,7 +44,15 @@ pub fn run(cli: &Cli, _a: &ServeArgs) -> Result<u8> {
                 .context("cannot start the drop folder thread")?,
         );
     }
-    let filter = Arc::new(EngineFilter::new(engine, quarantine));
+    let mut filter = EngineFilter::new(engine, quarantine);
+    if let Some(key) = &config.smtp.receipt_key {
+        // Read at start, so that a missing or exposed key stops the service before it takes mail.
+        filter = filter.with_receipts(
+            mugai::receipt::Signer::load(key, &config)
+                .with_context(|| format!("[smtp] receipt_key {}", key.display()))?,
+        );
+    }
+    let filter = Arc::new(filter);
     // The runtime only moves bytes; disarming runs on the engine's own pool.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(std::thread::available_parallelism().map(|n| n.get().min(4)).unwrap_or(2))

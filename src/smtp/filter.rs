@@ -5,9 +5,11 @@
 //! This is the one place the SMTP shell touches the engine. It never looks inside the message
 //! itself beyond its `Message-ID` header (for the log line and the quarantine record).
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Outcome};
+use crate::formats::mime;
 use crate::model::{Reason, Verdict};
 use crate::quarantine::{Held, Quarantine, Source};
+use crate::receipt::{self, Signer};
 use std::sync::Arc;
 
 /// The envelope of one message as the client gave it.
@@ -61,12 +63,45 @@ pub trait MessageFilter: Send + Sync + 'static {
 pub struct EngineFilter {
     engine: Arc<Engine>,
     quarantine: Arc<Quarantine>,
+    receipts: Option<Signer>,
 }
 
 impl EngineFilter {
     /// The quarantine may be shared (the retention purge of `mugai serve` uses it too).
     pub fn new(engine: Arc<Engine>, quarantine: impl Into<Arc<Quarantine>>) -> Self {
-        EngineFilter { engine, quarantine: quarantine.into() }
+        EngineFilter { engine, quarantine: quarantine.into(), receipts: None }
+    }
+
+    /// Adds a signed receipt (`<name>.mugai.json`) for every attachment that leaves clean
+    /// (`[smtp] receipt_key`), so that the receiver can check what was neutralized and under
+    /// which policy (`mugai receipt verify`).
+    pub fn with_receipts(self, signer: Signer) -> Self {
+        EngineFilter { receipts: Some(signer), ..self }
+    }
+
+    /// The clean message with the receipts of its attachments added, ordered by where the
+    /// attachments sit. Attachments without a name (inline parts) get none.
+    fn add_receipts(&self, signer: &Signer, message: Vec<u8>, mut parts: Vec<Outcome>) -> Vec<u8> {
+        parts.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut signed = Vec::new();
+        for p in &parts {
+            let Some(name) = &p.name else { continue };
+            let output_name = p.output_name.clone().unwrap_or_else(|| name.clone());
+            if let Some(r) = signer.issue(name, p, &output_name) {
+                signed.push((format!("{output_name}{}", receipt::SUFFIX), r.to_json()));
+            }
+        }
+        let files: Vec<mime::Attachment<'_>> =
+            signed.iter().map(|(name, json)| mime::Attachment { name, mime: "application/json", data: json }).collect();
+        match mime::attach(&message, &files, self.engine.config().mail.max_header_bytes) {
+            Ok(with) => with,
+            Err(e) => {
+                // The message is mugai's own clean rebuild, so this is not expected; it still
+                // goes out clean, only without its receipts.
+                tracing::error!("cannot add the receipts to the message: {e}");
+                message
+            }
+        }
     }
 }
 
@@ -80,7 +115,11 @@ impl MessageFilter for EngineFilter {
     fn filter(&self, message: Vec<u8>, envelope: &Envelope) -> Filtered {
         // The engine reads the bytes where they are: the original stays here for quarantine,
         // and a message is copied only if it is passed on unchanged.
-        let outcome = self.engine.process_borrowed(&message, None, Some("message/rfc822".into()), "message");
+        let declared = Some("message/rfc822".into());
+        let (outcome, parts) = match &self.receipts {
+            Some(_) => self.engine.process_borrowed_with_parts(&message, None, declared, "message"),
+            None => (self.engine.process_borrowed(&message, None, declared, "message"), Vec::new()),
+        };
         let mut summary = format!("{} {}", outcome.kind, outcome.verdict.as_str());
         if let Some(r) = outcome.reason {
             summary.push_str(&format!(" ({r})"));
@@ -134,7 +173,10 @@ impl MessageFilter for EngineFilter {
                     Decision::Reject(format!("5.7.1 message blocked: {reason}: {} (held as {held})", one_line(&detail)))
                 }
             }
-            (_, Some(data)) => Decision::Relay(data),
+            (_, Some(data)) => match &self.receipts {
+                Some(signer) => Decision::Relay(self.add_receipts(signer, data, parts)),
+                None => Decision::Relay(data),
+            },
         };
         Filtered { decision, summary, held_as }
     }

@@ -316,6 +316,53 @@ fn a_message_with_a_docm_arrives_at_the_sink_disarmed() {
 }
 
 #[test]
+fn with_a_receipt_key_every_clean_attachment_arrives_with_a_receipt_that_verifies() {
+    use mail_parser::MimeHeaders;
+    use mugai::receipt;
+    let keys = tempfile::tempdir().unwrap();
+    receipt::keygen(keys.path()).unwrap();
+    let trusted = receipt::load_trusted(&keys.path().join("mugai.pub")).unwrap();
+    let sink = Sink::start(&[]);
+    let quarantine = tempfile::tempdir().unwrap();
+    let q = Quarantine::open(&quarantine.path().join("q")).unwrap();
+    let config = Config::default();
+    let signer = receipt::Signer::load(&keys.path().join("mugai.key"), &config).unwrap();
+    let engine = Arc::new(Engine::new(Arc::new(config)).unwrap());
+    let filter = Arc::new(EngineFilter::new(engine, q).with_receipts(signer));
+    let mugai = Mugai::start_with(sink.port, |_| {}, filter, quarantine);
+    let t = swaks(mugai.addr, &mail::four_attachments(), &[]);
+    assert!(final_reply(&t).contains("250 "), "{t}");
+    let got = sink.wait_messages(1);
+    let parsed = mail_parser::MessageParser::default().parse(got[0].as_bytes()).unwrap();
+    let files: Vec<(String, Vec<u8>)> =
+        parsed.attachments().filter_map(|a| Some((a.attachment_name()?.to_string(), a.contents().to_vec()))).collect();
+    let (receipts, clean): (Vec<_>, Vec<_>) = files.iter().partition(|(n, _)| n.ends_with(receipt::SUFFIX));
+    let mut inputs = Vec::new();
+    for (name, data) in &clean {
+        let json = receipts.iter().find(|(n, _)| *n == format!("{name}{}", receipt::SUFFIX));
+        let (_, json) = json
+            .unwrap_or_else(|| panic!("no receipt for {name}: {:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>()));
+        let v = receipt::verify(data, json, &trusted).unwrap_or_else(|e| panic!("{name}: {e}"));
+        inputs.push((v.receipt.input.name.clone(), name.clone(), v.receipt.verdict.as_str().to_string()));
+        // A receipt vouches for its own file only.
+        let other = clean.iter().find(|(n, _)| n != name).unwrap();
+        assert!(receipt::verify(&other.1, json, &trusted).is_err(), "{name}'s receipt took {}", other.0);
+    }
+    inputs.sort();
+    let expected = [
+        ("invoice.docm", "invoice.docx", "disarmed"),
+        ("notes.txt", "notes.txt", "kept"),
+        ("statement.pdf", "statement.pdf", "disarmed"),
+        ("tools.zip", "tools.zip", "disarmed"),
+    ];
+    let expected: Vec<_> = expected.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    assert_eq!(inputs, expected);
+    assert_eq!(receipts.len(), clean.len(), "one receipt per attachment and no more");
+    // The message still carries its text and HTML bodies.
+    assert!(parsed.body_text(0).is_some_and(|t| !t.is_empty()) && parsed.body_html(0).is_some());
+}
+
+#[test]
 fn a_blocked_attachment_is_held_and_the_rest_relayed() {
     let sink = Sink::start(&[]);
     let mugai = Mugai::start(sink.port, |_| {});

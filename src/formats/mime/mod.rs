@@ -32,8 +32,11 @@
 //! and PGP parts (`encrypted`). These block the part, not the message. A limit reached anywhere, in
 //! a nested message too, blocks the whole message, as in archives.
 
+mod attach;
 mod encode;
 pub mod tnef;
+
+pub use attach::{attach, Attachment};
 
 use crate::config::{BlockedEntryPolicy, MailHtml};
 use crate::formats::markup::{self, HtmlOptions};
