@@ -11,21 +11,23 @@
 //! 2. **Complete.** A file is taken once it was renamed in (an upload tool writing under a
 //!    temporary name, then renaming), or once its size and modification time have not changed
 //!    for `settle` seconds.
-//! 3. **Claimed.** It is moved by rename into a claim folder of its own under `processing`
-//!    (`<claim>/data`, with `<claim>/claim.json` naming where it came from, written first). A
-//!    receipt beside it (`<name>.mugai.json`) moves with it. Claiming does not sync: the
-//!    outputs do, before the claim is removed.
+//! 3. **Claimed.** Its record (the claim's name, where the file came from, when) is appended
+//!    to a claim journal in `processing`, and the file is then moved there by rename under the
+//!    claim's name. A receipt beside it (`<name>.mugai.json`) moves with it (`<claim>.receipt`).
+//!    Claiming does not sync: the outputs do, before the claim is removed. A journal goes once
+//!    none of its claims is left.
 //! 4. **Done.** Read once; its receipt verified when trusted keys are configured (and required
 //!    with `require_receipt`: without a valid one it is held, reason `unverified`); disarmed by
 //!    the engine; the clean copy written under a temporary name and linked into
 //!    `clean` (names made safe, never overwriting another file); the original held in
 //!    quarantine when anything was blocked; a JSON report written the same way into `report`;
-//!    and only then, once a group commit has synced those outputs, the claim folder removed.
+//!    and only then, once a group commit has synced those outputs, the claim removed.
 //!
-//! After a crash or restart, every claim folder still in `processing` is done again. Each step
+//! After a crash or restart, every claim still in `processing` is done again, with its record
+//! read back from the journals. Each step
 //! is safe to repeat: a clean copy already in place with the same bytes (disarming is
 //! deterministic) is not written twice, a report already written for the claim ends it, and the
-//! quarantine id of an original already held is kept in the claim folder. So every file ends
+//! quarantine id of an original already held is kept beside the claim (`<claim>.held`). So every file ends
 //! exactly once in clean or quarantine, with its report.
 //!
 //! Files are processed in parallel on the engine's pool, a bounded number at once
@@ -101,18 +103,38 @@ pub struct SenderReceipt {
     pub error: Option<String>,
 }
 
-/// `claim.json`: where a claimed file came from.
+/// Where a claimed file came from: one line of a claim journal.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ClaimRecord {
+    claim: String,
     /// Path relative to the inbox, `/`-separated.
     rel: String,
     taken_at: String,
 }
 
-const DATA: &str = "data";
-const RECEIPT: &str = "receipt.json";
-const CLAIM: &str = "claim.json";
-const HELD: &str = "held";
+/// Beside a claimed file in processing: the receipt that came with it, and the quarantine id
+/// of the original once held.
+const RECEIPT: &str = ".receipt";
+const HELD: &str = ".held";
+/// Claim journals in processing are `.journal-<instance>-<n>`.
+const JOURNAL: &str = ".journal-";
+/// Claims one journal takes before the next is started (so that each stays small and goes
+/// once its claims are done, also while files keep coming).
+const JOURNAL_LINES: u32 = 4096;
+
+/// The claim journals: the records of claims not committed yet, each with the journal it is
+/// in, and the journal new claims are appended to.
+///
+/// A claim is a rename of the file into processing, under the claim's name, after its record
+/// was appended to the journal. One append per file instead of a folder and a record file of
+/// its own: creating and removing inodes is what a drop folder spends most of its time on.
+#[derive(Default)]
+struct Journals {
+    records: HashMap<String, (ClaimRecord, PathBuf)>,
+    current: Option<(fs::File, PathBuf, u32)>,
+    /// Numbers the journals of this run.
+    made: u64,
+}
 
 /// One watched drop folder.
 pub struct DropFolder {
@@ -128,6 +150,8 @@ pub struct DropFolder {
     /// Random, new at every start, part of every claim's name: tells this run's claims from
     /// those an earlier run left (a process id can come again).
     instance: String,
+    /// Shared with the committer, which drops the records of committed claims.
+    journals: Arc<std::sync::Mutex<Journals>>,
 }
 
 /// A file seen in the inbox, not taken yet.
@@ -165,10 +189,13 @@ impl DropFolder {
         for k in &cfg.trusted_keys {
             trusted.extend(receipt::load_trusted(k)?);
         }
+        let journals =
+            Arc::new(std::sync::Mutex::new(Journals { records: load_journals(&cfg.processing), ..Default::default() }));
         let (commits, rx) = mpsc::channel();
+        let j = journals.clone();
         std::thread::Builder::new()
             .name("mugai-dropfolder-commit".into())
-            .spawn(move || committer(rx))
+            .spawn(move || committer(rx, &j))
             .map_err(|e| DropError::Io { path: cfg.processing.clone(), source: e })?;
         let mut id = [0u8; 6];
         getrandom::fill(&mut id).map_err(|e| DropError::Io {
@@ -185,6 +212,7 @@ impl DropFolder {
             trusted,
             max_input: config.limits.max_input_bytes,
             counter: AtomicU64::new(0),
+            journals,
         })
     }
 
@@ -328,6 +356,7 @@ impl DropFolder {
                 let _ = done.send(claim);
             });
         };
+        self.drop_done_journals();
         // Claims from before (a restart, or a failure): done again.
         for claim in self.claims() {
             if !in_flight.contains(&claim) {
@@ -394,45 +423,91 @@ impl DropFolder {
         out
     }
 
-    /// Claim folders in processing (the names sort by the time they were made).
+    /// Claimed files in processing (the names sort by the time they were made).
     fn claims(&self) -> Vec<String> {
         let Ok(rd) = fs::read_dir(&self.cfg.processing) else { return Vec::new() };
         let mut v: Vec<String> = rd
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-            .filter(|n| !n.starts_with('.'))
+            .filter(|n| !n.contains('.'))
             .collect();
         v.sort();
         v
     }
 
-    /// Moves a complete file (and its receipt) from the inbox into a new claim folder.
-    /// `None` when the file went away meanwhile.
+    /// Removes the journals no uncommitted claim is in, the one in use too once all of its
+    /// claims are done (the next claim starts a new one).
+    fn drop_done_journals(&self) {
+        let mut j = self.journals.lock().unwrap_or_else(|e| e.into_inner());
+        let live: HashSet<&PathBuf> = j.records.values().map(|(_, p)| p).collect();
+        let idle = j.current.as_ref().is_some_and(|(_, p, _)| !live.contains(p));
+        let mut gone = Vec::new();
+        if let Ok(rd) = fs::read_dir(&self.cfg.processing) {
+            for e in rd.filter_map(|e| e.ok()) {
+                let path = e.path();
+                let current = j.current.as_ref().is_some_and(|(_, p, _)| *p == path);
+                if e.file_name().to_string_lossy().starts_with(JOURNAL) && !live.contains(&path) && (!current || idle) {
+                    gone.push(path);
+                }
+            }
+        }
+        if idle {
+            j.current = None;
+        }
+        for p in gone {
+            let _ = fs::remove_file(p);
+        }
+    }
+
+    /// Appends a claim's record to the journal in use (starting one when there is none or
+    /// it is full). Not synced: see [`DropFolder::claim`].
+    fn journal(&self, record: ClaimRecord) -> Result<(), DropError> {
+        let mut j = self.journals.lock().unwrap_or_else(|e| e.into_inner());
+        if j.current.as_ref().is_none_or(|(_, _, n)| *n >= JOURNAL_LINES) {
+            j.made += 1;
+            let path = self.cfg.processing.join(format!("{JOURNAL}{}-{:06}", self.instance, j.made));
+            let f = fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io(&path))?;
+            j.current = Some((f, path, 0));
+        }
+        let Some((f, path, n)) = j.current.as_mut() else { unreachable!("a journal was just started") };
+        let mut line = serde_json::to_vec(&record).unwrap_or_default();
+        line.push(b'\n');
+        // One write of one line: a stop can cut the last line only, which is then not read.
+        f.write_all(&line).map_err(io(path))?;
+        *n += 1;
+        let path = path.clone();
+        j.records.insert(record.claim.clone(), (record, path));
+        Ok(())
+    }
+
+    /// Moves a complete file (and its receipt) from the inbox into processing under a new
+    /// claim's name. `None` when the file went away meanwhile.
     fn claim(&self, path: &Path, rel: &Path) -> Result<Option<String>, DropError> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let claim = format!("{nanos:024}-{}-{n:06}", self.instance);
-        let dir = self.cfg.processing.join(&claim);
-        fs::create_dir(&dir).map_err(io(&dir))?;
-        let record = ClaimRecord { rel: rel_string(rel), taken_at: rfc3339(SystemTime::now()) };
-        // Not synced, nor is the rename below: a process that is killed loses neither (the
-        // page cache outlives it), and after a power loss the file is found again either in
-        // the inbox or in its claim (see `finish` for a claim whose record did not survive).
-        // The outputs are synced before a claim is removed, which is what keeps a file.
-        let claim_path = dir.join(CLAIM);
-        fs::write(&claim_path, serde_json::to_vec(&record).unwrap_or_default()).map_err(io(&claim_path))?;
+        let data = self.cfg.processing.join(&claim);
+        // The record first, then the rename. Neither is synced: a process that is killed
+        // loses neither (the page cache outlives it), and after a power loss the file is
+        // found again either in the inbox or as a claim (see `finish` for a claim whose record
+        // did not survive). The outputs are synced before a claim is removed, which is what
+        // keeps a file.
+        self.journal(ClaimRecord { claim: claim.clone(), rel: rel_string(rel), taken_at: rfc3339(SystemTime::now()) })?;
+        let forget = || {
+            self.journals.lock().unwrap_or_else(|e| e.into_inner()).records.remove(&claim);
+        };
         let mut beside = path.as_os_str().to_owned();
         beside.push(receipt::SUFFIX);
         let beside = PathBuf::from(beside);
-        match fs::rename(path, dir.join(DATA)) {
+        match fs::rename(path, &data) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let _ = fs::remove_dir_all(&dir);
+                forget();
                 return Ok(None);
             }
             Err(e) => {
-                let _ = fs::remove_dir_all(&dir);
+                forget();
                 if e.raw_os_error() == Some(18) {
                     // EXDEV: a rename cannot cross file systems.
                     tracing::error!(
@@ -444,26 +519,34 @@ impl DropFolder {
             }
         }
         if beside.exists() {
-            let _ = fs::rename(&beside, dir.join(RECEIPT));
+            let _ = fs::rename(&beside, self.cfg.processing.join(format!("{claim}{RECEIPT}")));
         }
         Ok(Some(claim))
     }
 
+    /// The files of a claim in processing: the claimed file first.
+    fn claim_files(&self, claim: &str) -> Vec<PathBuf> {
+        let p = &self.cfg.processing;
+        vec![p.join(claim), p.join(format!("{claim}{RECEIPT}")), p.join(format!("{claim}{HELD}"))]
+    }
+
     /// Does one claim to the end (see the module documentation); safe to repeat.
     fn finish(&self, claim: &str) -> Result<Option<Commit>, DropError> {
-        let dir = self.cfg.processing.join(claim);
-        let data_path = dir.join(DATA);
+        let files = self.claim_files(claim);
+        let data_path = files[0].clone();
         if !data_path.exists() {
-            // Stopped between making the claim folder and moving the file in: the file is
-            // still in the inbox.
-            let _ = fs::remove_dir_all(&dir);
             return Ok(None);
         }
-        let record: ClaimRecord = match fs::read(dir.join(CLAIM)).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+        let known = self.journals.lock().unwrap_or_else(|e| e.into_inner()).records.get(claim).map(|(r, _)| r.clone());
+        let record = match known {
             Some(r) => r,
-            // The file made it into its claim and the record did not (a power loss): done
+            // The file made it into processing and its record did not (a power loss): done
             // under a name of its own rather than lost.
-            None => ClaimRecord { rel: format!("recovered-{claim}"), taken_at: rfc3339(SystemTime::now()) },
+            None => ClaimRecord {
+                claim: claim.to_string(),
+                rel: format!("recovered-{claim}"),
+                taken_at: rfc3339(SystemTime::now()),
+            },
         };
         let rel = safe_rel(&record.rel);
         let name = rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
@@ -478,8 +561,8 @@ impl DropFolder {
             sweep(&report_dir, claim);
         }
         if self.report_exists(&report_dir, &name, claim) {
-            fs::remove_dir_all(&dir).map_err(io(&dir))?;
-            return Ok(None);
+            // Done before a restart, all but removing the claim: the committer does that.
+            return Ok(Some(Commit { claim: claim.to_string(), remove: files, sync: Vec::new() }));
         }
         let mut sync = Vec::new();
 
@@ -505,7 +588,7 @@ impl DropFolder {
             if data.len() as u64 > self.max_input {
                 break 'read too_big(data.len() as u64);
             }
-            let receipt_path = dir.join(RECEIPT);
+            let receipt_path = &files[1];
             let mut receipt_bytes =
                 if receipt_path.exists() { Some(receipt::read_receipt(&receipt_path)?) } else { None };
             // A bundle (`mugai sanitize --bundle`) of one file and its receipt stands for that
@@ -570,7 +653,7 @@ impl DropFolder {
                 .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_secs());
             line.quarantine_id =
-                Some(self.hold(ours, taken, &dir, &data_path, &shown, claim, &name, &outcome, reason, &detail)?);
+                Some(self.hold(ours, taken, &files[2], &data_path, &shown, claim, &name, &outcome, reason, &detail)?);
             if line.sha256_in.is_empty() {
                 line.sha256_in = hash_file(&data_path)?;
             }
@@ -596,7 +679,7 @@ impl DropFolder {
         sync.push(report_path);
         sync.push(clean_dir);
         sync.push(report_dir);
-        Ok(Some(Commit { dir, sync }))
+        Ok(Some(Commit { claim: claim.to_string(), remove: files, sync }))
     }
 
     /// The sender's receipt, checked: `None` when none came and none is required.
@@ -625,14 +708,14 @@ impl DropFolder {
         }
     }
 
-    /// Holds the claimed original once: the quarantine id is kept in the claim folder, so a
+    /// Holds the claimed original once: the quarantine id is kept beside the claim, so a
     /// repeat after a restart finds it instead of holding the file a second time.
     #[allow(clippy::too_many_arguments)]
     fn hold(
         &self,
         ours: bool,
         taken_at: u64,
-        dir: &Path,
+        marker: &Path,
         data_path: &Path,
         shown: &str,
         claim: &str,
@@ -641,8 +724,7 @@ impl DropFolder {
         reason: Reason,
         detail: &str,
     ) -> Result<String, DropError> {
-        let marker = dir.join(HELD);
-        if let Ok(id) = fs::read_to_string(&marker) {
+        if let Ok(id) = fs::read_to_string(marker) {
             if !id.trim().is_empty() {
                 return Ok(id.trim().to_string());
             }
@@ -654,7 +736,7 @@ impl DropFolder {
             let since = taken_at.saturating_sub(60);
             let filter = Filter { since: Some(since), source: Some("dropfolder".into()), ..Default::default() };
             if let Some(r) = self.quarantine.list(&filter)?.into_iter().find(|r| r.source == source) {
-                write_replacing(&marker, r.id.as_bytes(), claim)?;
+                write_replacing(marker, r.id.as_bytes(), claim)?;
                 return Ok(r.id);
             }
         }
@@ -665,12 +747,12 @@ impl DropFolder {
         held.actions = &outcome.actions;
         held.findings = &outcome.findings;
         let record = self.quarantine.hold_reader(&mut f, &held)?;
-        write_replacing(&marker, record.id.as_bytes(), claim)?;
+        write_replacing(marker, record.id.as_bytes(), claim)?;
         Ok(record.id)
     }
 
     /// Whether a report for this claim was written already (a repeat after a restart that
-    /// came after the report and before the claim folder was removed).
+    /// came after the report and before the claim was removed).
     fn report_exists(&self, report_dir: &Path, name: &str, claim: &str) -> bool {
         let base = safe_file_name(name);
         (1..=MAX_SAME_NAME)
@@ -688,7 +770,7 @@ impl DropFolder {
 /// Claims started and not yet committed: enough for every engine thread to have work while
 /// a batch is being synced; the rest waits in the inbox.
 fn max_in_flight(threads: usize) -> usize {
-    4 * threads + 64
+    32 * threads + 128
 }
 
 /// Most files of one name in one folder before placing gives up.
@@ -803,7 +885,9 @@ fn write_file(path: &Path, data: &[u8]) -> Result<(), DropError> {
 
 /// Outputs of a finished claim to make durable, and the claim to remove after that.
 struct Commit {
-    dir: PathBuf,
+    claim: String,
+    /// The claim's files in processing (the receipt and held marker may not exist).
+    remove: Vec<PathBuf>,
     /// Files and the folders whose entries they are.
     sync: Vec<PathBuf>,
 }
@@ -811,12 +895,11 @@ struct Commit {
 /// A finished claim on its way to the committer, with whom to tell when it is gone.
 type Committing = (Commit, mpsc::Sender<String>, String);
 
-/// Group commit: syncs the outputs of every claim that finished meanwhile, then removes those
-/// claims. Syncing one file commits the file system's journal with the others' data in it, so
-/// the syncs after the first in a batch cost little; a claim is never removed before its clean
-/// copy and report are on disk. A claim whose outputs cannot be synced stays, and is done
-/// again.
-fn committer(rx: mpsc::Receiver<Committing>) {
+/// Group commit: syncs the outputs of every claim that finished meanwhile ([`sync_all`]),
+/// then removes those claims and drops their journal records; a claim is never removed before
+/// its clean copy and report are on disk. A claim whose outputs cannot be synced stays, and is
+/// done again.
+fn committer(rx: mpsc::Receiver<Committing>, journals: &std::sync::Mutex<Journals>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < 512 {
@@ -825,28 +908,84 @@ fn committer(rx: mpsc::Receiver<Committing>) {
                 Err(_) => break,
             }
         }
-        let mut synced: HashMap<PathBuf, bool> = HashMap::new();
+        let paths: HashSet<PathBuf> = batch.iter().flat_map(|(c, _, _)| c.sync.iter().cloned()).collect();
+        let synced = sync_all(&paths);
         for (c, done, claim) in batch {
-            let mut ok = true;
-            for p in &c.sync {
-                let good =
-                    *synced.entry(p.clone()).or_insert_with(|| match fs::File::open(p).and_then(|f| f.sync_all()) {
-                        Ok(()) => true,
-                        Err(e) => {
-                            tracing::error!(path = %p.display(), "drop folder: cannot sync: {e}");
-                            false
-                        }
-                    });
-                ok &= good;
-            }
+            let ok = c.sync.iter().all(|p| synced.contains(p));
             if ok {
-                if let Err(e) = fs::remove_dir_all(&c.dir) {
-                    tracing::error!(claim = %claim, "drop folder: cannot remove the finished claim: {e}");
+                let mut removed = true;
+                for p in &c.remove {
+                    match fs::remove_file(p) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            tracing::error!(claim = %claim, "drop folder: cannot remove the finished claim: {e}");
+                            removed = false;
+                        }
+                        _ => {}
+                    }
+                }
+                if removed {
+                    journals.lock().unwrap_or_else(|e| e.into_inner()).records.remove(&c.claim);
                 }
             }
             let _ = done.send(claim);
         }
     }
+}
+
+/// Makes `paths` (files, and the folders whose entries they are) durable; returns those that
+/// are. Each file system they are on is synced once (`syncfs`): that writes each inode table
+/// block once for the whole batch instead of once for every file in it, and leaves the threads
+/// writing files in those blocks waiting far less (file by file, the drop folder spent more time
+/// syncing than disarming). Where `syncfs` fails, file by file.
+fn sync_all(paths: &HashSet<PathBuf>) -> HashSet<&PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let one = |p: &Path| {
+        fs::File::open(p)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| tracing::error!(path = %p.display(), "drop folder: cannot sync: {e}"))
+            .is_ok()
+    };
+    let mut by_device: HashMap<u64, Vec<&PathBuf>> = HashMap::new();
+    for p in paths {
+        match fs::metadata(p) {
+            Ok(m) => by_device.entry(m.dev()).or_default().push(p),
+            Err(e) => tracing::error!(path = %p.display(), "drop folder: cannot sync: {e}"),
+        }
+    }
+    let mut done = HashSet::new();
+    for (_, ps) in by_device {
+        let synced = fs::File::open(ps[0]).and_then(|f| nix::unistd::syncfs(&f).map_err(std::io::Error::from));
+        match synced {
+            Ok(()) => done.extend(ps),
+            Err(e) => {
+                tracing::warn!(path = %ps[0].display(), "drop folder: cannot sync the file system ({e}); syncing file by file");
+                done.extend(ps.into_iter().filter(|p| one(p)));
+            }
+        }
+    }
+    done
+}
+
+/// The records of the claims still in `processing`, from the journals earlier runs left (a
+/// line a stop cut short does not read and is skipped).
+fn load_journals(processing: &Path) -> HashMap<String, (ClaimRecord, PathBuf)> {
+    let mut records = HashMap::new();
+    let Ok(rd) = fs::read_dir(processing) else { return records };
+    for e in rd.filter_map(|e| e.ok()) {
+        if !e.file_name().to_string_lossy().starts_with(JOURNAL) {
+            continue;
+        }
+        let path = e.path();
+        let Ok(text) = fs::read(&path) else { continue };
+        for line in text.split(|&b| b == b'\n') {
+            if let Ok(r) = serde_json::from_slice::<ClaimRecord>(line) {
+                if processing.join(&r.claim).exists() {
+                    records.insert(r.claim.clone(), (r, path.clone()));
+                }
+            }
+        }
+    }
+    records
 }
 
 fn hash_file(path: &Path) -> Result<String, DropError> {
