@@ -590,7 +590,7 @@ impl DropFolder {
             }
             let receipt_path = &files[1];
             let mut receipt_bytes =
-                if receipt_path.exists() { Some(receipt::read_receipt(&receipt_path)?) } else { None };
+                if receipt_path.exists() { Some(receipt::read_receipt(receipt_path)?) } else { None };
             // A bundle (`mugai sanitize --bundle`) of one file and its receipt stands for that
             // file: it is what gets checked, disarmed and written out.
             if receipt_bytes.is_none() && name.ends_with(".mugai.zip") {
