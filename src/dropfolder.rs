@@ -140,7 +140,9 @@ struct Journals {
 pub struct DropFolder {
     cfg: DropFolderConfig,
     engine: Arc<Engine>,
-    quarantine: Arc<Quarantine>,
+    /// Holds without waiting for the disk: the group commit syncs the store with the outputs
+    /// (see [`Quarantine::deferring_sync`]).
+    quarantine: Quarantine,
     signer: Option<receipt::Signer>,
     trusted: Vec<ed25519_dalek::VerifyingKey>,
     max_input: u64,
@@ -207,7 +209,7 @@ impl DropFolder {
             commits,
             cfg,
             engine,
-            quarantine,
+            quarantine: quarantine.deferring_sync()?,
             signer,
             trusted,
             max_input: config.limits.max_input_bytes,
@@ -652,8 +654,10 @@ impl DropFolder {
                 .ok()
                 .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_secs());
-            line.quarantine_id =
-                Some(self.hold(ours, taken, &files[2], &data_path, &shown, claim, &name, &outcome, reason, &detail)?);
+            let held =
+                self.hold(ours, taken, &files[2], &data_path, &shown, claim, &name, &outcome, reason, &detail)?;
+            sync.extend(self.quarantine.unsynced_files(&held));
+            line.quarantine_id = Some(held.id);
             if line.sha256_in.is_empty() {
                 line.sha256_in = hash_file(&data_path)?;
             }
@@ -723,10 +727,10 @@ impl DropFolder {
         outcome: &Outcome,
         reason: Reason,
         detail: &str,
-    ) -> Result<String, DropError> {
+    ) -> Result<crate::quarantine::Record, DropError> {
         if let Ok(id) = fs::read_to_string(marker) {
             if !id.trim().is_empty() {
-                return Ok(id.trim().to_string());
+                return Ok(self.quarantine.find(id.trim())?);
             }
         }
         let source = Source::Dropfolder { path: shown.to_string(), claim: Some(claim.to_string()) };
@@ -737,7 +741,7 @@ impl DropFolder {
             let filter = Filter { since: Some(since), source: Some("dropfolder".into()), ..Default::default() };
             if let Some(r) = self.quarantine.list(&filter)?.into_iter().find(|r| r.source == source) {
                 write_replacing(marker, r.id.as_bytes(), claim)?;
-                return Ok(r.id);
+                return Ok(r);
             }
         }
         let mut f = fs::File::open(data_path).map_err(io(data_path))?;
@@ -748,7 +752,7 @@ impl DropFolder {
         held.findings = &outcome.findings;
         let record = self.quarantine.hold_reader(&mut f, &held)?;
         write_replacing(marker, record.id.as_bytes(), claim)?;
-        Ok(record.id)
+        Ok(record)
     }
 
     /// Whether a report for this claim was written already (a repeat after a restart that
@@ -768,10 +772,15 @@ impl DropFolder {
 }
 
 /// Claims started and not yet committed: enough for every engine thread to have work while
-/// a batch is being synced; the rest waits in the inbox.
+/// a batch is gathered and synced; the rest waits in the inbox. A claim waiting its turn is
+/// only its name in memory.
 fn max_in_flight(threads: usize) -> usize {
-    32 * threads + 128
+    128 * threads + 512
 }
+
+/// How long the group commit gathers finished claims after the first before it syncs: a claim
+/// is removed that much later, and one sync covers every claim of a busy moment.
+const GATHER: Duration = Duration::from_millis(100);
 
 /// Most files of one name in one folder before placing gives up.
 const MAX_SAME_NAME: usize = 10_000;
@@ -902,8 +911,9 @@ type Committing = (Commit, mpsc::Sender<String>, String);
 fn committer(rx: mpsc::Receiver<Committing>, journals: &std::sync::Mutex<Journals>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
+        let until = Instant::now() + GATHER;
         while batch.len() < 512 {
-            match rx.try_recv() {
+            match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
                 Ok(more) => batch.push(more),
                 Err(_) => break,
             }
