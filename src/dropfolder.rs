@@ -728,9 +728,20 @@ impl DropFolder {
         reason: Reason,
         detail: &str,
     ) -> Result<crate::quarantine::Record, DropError> {
+        // Blobs are written without syncing and the claim stays until they are synced: a
+        // claim an earlier run left may have lost its blob's bytes to a power cut while the
+        // record survived. Its blob is written again (same content, same name) before the
+        // record is taken as it is.
+        let rewrite = |r: crate::quarantine::Record| -> Result<crate::quarantine::Record, DropError> {
+            if !ours {
+                let mut f = fs::File::open(data_path).map_err(io(data_path))?;
+                self.quarantine.put_blob(&mut f)?;
+            }
+            Ok(r)
+        };
         if let Ok(id) = fs::read_to_string(marker) {
             if !id.trim().is_empty() {
-                return Ok(self.quarantine.find(id.trim())?);
+                return rewrite(self.quarantine.find(id.trim())?);
             }
         }
         let source = Source::Dropfolder { path: shown.to_string(), claim: Some(claim.to_string()) };
@@ -741,7 +752,7 @@ impl DropFolder {
             let filter = Filter { since: Some(since), source: Some("dropfolder".into()), ..Default::default() };
             if let Some(r) = self.quarantine.list(&filter)?.into_iter().find(|r| r.source == source) {
                 write_replacing(marker, r.id.as_bytes(), claim)?;
-                return Ok(r);
+                return rewrite(r);
             }
         }
         let mut f = fs::File::open(data_path).map_err(io(data_path))?;
