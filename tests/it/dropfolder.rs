@@ -185,7 +185,10 @@ fn two_thousand_files_from_several_writers_end_exactly_once_through_two_kills() 
     }
     let total = WRITERS * PER_WRITER;
     wait_for("every report", || reports(dir) >= total, &service);
-    // Let anything still in flight show up as an extra, then stop.
+    // Every claim committed and removed (a commit syncs the disk, which another busy process
+    // can make slow), then a moment for anything still in flight to show up as an extra.
+    let processing = dir.join("inbox.processing");
+    wait_for("the claims to be removed", || files(&processing).is_empty(), &service);
     std::thread::sleep(Duration::from_secs(3));
     service.kill();
 
