@@ -449,8 +449,15 @@ impl DropFolder {
             for e in rd.filter_map(|e| e.ok()) {
                 let path = e.path();
                 let current = j.current.as_ref().is_some_and(|(_, p, _)| *p == path);
-                if e.file_name().to_string_lossy().starts_with(JOURNAL) && !live.contains(&path) && (!current || idle) {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with(JOURNAL) && !live.contains(&path) && (!current || idle) {
                     gone.push(path);
+                } else if let Some(claim) = name.strip_suffix(HELD).or_else(|| name.strip_suffix(RECEIPT)) {
+                    // A marker or receipt whose claim is gone (a stop while the claim's
+                    // files were being removed) goes too.
+                    if !self.cfg.processing.join(claim).exists() {
+                        gone.push(path);
+                    }
                 }
             }
         }
@@ -561,6 +568,7 @@ impl DropFolder {
         if !ours {
             sweep(&clean_dir, claim);
             sweep(&report_dir, claim);
+            sweep(&self.cfg.processing, claim);
         }
         if self.report_exists(&report_dir, &name, claim) {
             // Done before a restart, all but removing the claim: the committer does that.
@@ -935,7 +943,9 @@ fn committer(rx: mpsc::Receiver<Committing>, journals: &std::sync::Mutex<Journal
             let ok = c.sync.iter().all(|p| synced.contains(p));
             if ok {
                 let mut removed = true;
-                for p in &c.remove {
+                // The claimed file last: while it is there the claim is done again, and its
+                // marker and receipt are never left behind without it.
+                for p in c.remove.iter().rev() {
                     match fs::remove_file(p) {
                         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                             tracing::error!(claim = %claim, "drop folder: cannot remove the finished claim: {e}");
