@@ -37,3 +37,38 @@ fn utf16_custom_xml_is_accepted() {
     std::io::Read::read_to_end(&mut z.by_name("customXml/item1.xml").unwrap(), &mut kept).unwrap();
     assert_eq!(kept, item, "kept byte for byte");
 }
+
+/// Found by `properties::property_ooxml_mutations`: one flipped byte turned `Target` of the
+/// main document relationship into `Ta\xB8get`. The relationship then reached nothing, the
+/// document part was dropped as unreferenced and a package without its document came out as
+/// disarmed (and was refused on a second pass). A relationship without `Id`, `Type` or
+/// `Target`, and a main relationship that points at no part, make the package malformed.
+#[test]
+fn regression_a_main_relationship_that_reaches_no_part_is_malformed() {
+    use mugai::model::Reason;
+    use mugai::samples::package::ct;
+    use std::io::{Cursor, Read, Write};
+    let engine = Engine::new(Arc::new(Config::default())).unwrap();
+    let doc = samples::word::base(ct::DOCX_MAIN, "Main part").into_package().write();
+    let main = "Target=\"word/document.xml\"";
+    for broken in ["Ta\u{B8}get=\"word/document.xml\"", "Target=\"word/nothing.xml\""] {
+        let mut zip = zip::ZipArchive::new(Cursor::new(&doc)).unwrap();
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..zip.len() {
+            let mut f = zip.by_index(i).unwrap();
+            let name = f.name().unwrap().into_owned();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            if name == "_rels/.rels" {
+                let rels = String::from_utf8(data).unwrap();
+                assert!(rels.contains(main), "{rels}");
+                data = rels.replace(main, broken).into_bytes();
+            }
+            w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            w.write_all(&data).unwrap();
+        }
+        let broken_doc = w.finish().unwrap().into_inner();
+        let o = engine.process(Item::new(broken_doc, Some("m.docx".into()), "m.docx"));
+        assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{broken}: {:?}", o.detail);
+    }
+}

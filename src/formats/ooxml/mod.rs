@@ -132,6 +132,12 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     if !rels.get("").map(|r| r.iter().any(is_main)).unwrap_or(false) {
         return Err(FormatError::malformed("no main document relationship in _rels/.rels"));
     }
+    // The main part must be there: a package whose main relationship points nowhere would be
+    // rebuilt without its document (every part of it unreferenced) and passed on as clean.
+    let main_found = |r: &Rel| is_main(r) && r.resolved.as_ref().is_some_and(|t| parts.contains_key(t));
+    if !rels.get("").is_some_and(|r| r.iter().any(main_found)) {
+        return Err(FormatError::malformed("the main document relationship in _rels/.rels points at no part"));
+    }
     let mut rb = Rebuild {
         ctx,
         parts,

@@ -75,9 +75,14 @@ pub fn parse_rels(data: &[u8], rels_name: &str, source: &str, max_depth: u32) ->
         if local(e.name().as_ref()) != b"Relationship" {
             return Ok(());
         }
-        let id = xml::attr(e, b"Id").unwrap_or_default();
-        let ty = xml::attr(e, b"Type").unwrap_or_default();
-        let target = xml::attr(e, b"Target").unwrap_or_default();
+        // All three are required (ECMA-376 part 2): a relationship without a target reaches
+        // nothing, and the part it was meant for would be dropped as unreferenced.
+        let required = |name: &[u8]| {
+            xml::attr(e, name).ok_or_else(|| {
+                FormatError::malformed(format!("{rels_name}: a relationship without {}", String::from_utf8_lossy(name)))
+            })
+        };
+        let (id, ty, target) = (required(b"Id")?, required(b"Type")?, required(b"Target")?);
         let external = xml::attr(e, b"TargetMode").map(|m| m.eq_ignore_ascii_case("External")).unwrap_or(false);
         let short = ty.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_ascii_lowercase();
         let resolved = if external { None } else { resolve_target(source, &target) };
