@@ -879,3 +879,20 @@ fn a_pdf_inside_a_word_document_is_disarmed_through_the_default_engine() {
     let again = process("report.pdf", &inner);
     assert_eq!((again.verdict, again.actions.len()), (Verdict::Disarmed, 0), "{:?}", again.actions);
 }
+
+/// Found by `properties::property_pdf_mutations`: `/JS (...)` inserted into a page dictionary
+/// made the page an action; it was removed with everything that referenced it, and a document
+/// without pages came out as disarmed (refused on a second pass). A node of the page tree that
+/// is also something to remove makes the document malformed, and the cleaned document must
+/// still have pages.
+#[test]
+fn regression_a_page_that_is_also_an_action_is_malformed() {
+    let base = &sample("js_names_tree.pdf").bytes;
+    let page_end = b"/Contents 6 0 R  >>";
+    let at = base.windows(page_end.len()).position(|w| w == page_end).expect("the page dictionary");
+    for inserted in [b"/JS (app.alert(1)) ".as_slice(), b"/S /Launch /F (calc.exe) "] {
+        let input = [&base[..at], inserted, &base[at..]].concat();
+        let o = process("page.pdf", &input);
+        assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{}", detail(&o));
+    }
+}
