@@ -657,3 +657,20 @@ fn regression_control_characters_in_svg_and_xml_are_malformed() {
         assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{name}: {}", detail(&o));
     }
 }
+
+/// Found by `properties::property_markup_mutations`: text inserted into the SVG namespace URI put
+/// the root element outside SVG; the rewrite left it out with everything in it and passed on a
+/// declaration without a document (refused on a second pass). A root element the rules leave
+/// out makes the document malformed.
+#[test]
+fn regression_a_root_element_that_is_left_out_is_malformed() {
+    let svg = &sample("benign_chart.svg").bytes;
+    let ns = b"http://www.w3.org/2000/svg\"";
+    let at = svg.windows(ns.len()).position(|w| w == ns).expect("the SVG namespace");
+    let input = [&svg[..at], b"urn:other\"", &svg[at + ns.len()..]].concat();
+    let o = process("chart.svg", &input);
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{}", detail(&o));
+    let xinclude = b"<?xml version=\"1.0\"?><xi:include xmlns:xi=\"http://www.w3.org/2001/XInclude\" href=\"a.xml\"/>";
+    let o = process("doc.xml", xinclude);
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{}", detail(&o));
+}

@@ -179,6 +179,7 @@ pub fn rewrite(
                         write(&mut writer, Event::Start(start))?;
                         frames.push(Frame::Keep);
                     }
+                    Decision::Drop if top => return Err(root_dropped(part, &local)),
                     Decision::Drop => skip = 1,
                     Decision::Sheet(start) => {
                         sheet = Some((start, String::new(), Vec::new()));
@@ -201,6 +202,7 @@ pub fn rewrite(
                 let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 match rules.element(element_ns.as_deref(), &local, &e, attrs, &mut report)? {
                     Decision::Keep(start) | Decision::Sheet(start) => write(&mut writer, Event::Empty(start))?,
+                    Decision::Drop if top => return Err(root_dropped(part, &local)),
                     Decision::Drop => {}
                 }
             }
@@ -280,6 +282,12 @@ pub fn rewrite(
         return Err(fx::parse_error(part, "no root element"));
     }
     Ok((writer.into_inner(), report))
+}
+
+/// The root element is one the rules leave out (an `svg` outside the SVG namespace): the
+/// rewrite would be a document without a root, which is no document.
+fn root_dropped(part: &str, local: &str) -> FormatError {
+    fx::parse_error(part, format!("the root element <{local}> is not one that is kept: nothing would remain"))
 }
 
 fn attributes(
