@@ -72,3 +72,38 @@ fn regression_a_main_relationship_that_reaches_no_part_is_malformed() {
         assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{broken}: {:?}", o.detail);
     }
 }
+
+/// Found by `properties::property_ooxml_mutations`: a damaged `[Content_Types].xml` left the
+/// workbook part without a content type; it was removed as such, the worksheets with it, and
+/// a package without its document came out as disarmed. Whatever is removed, the main part must
+/// remain, or the package is malformed.
+#[test]
+fn regression_a_main_part_without_a_content_type_is_malformed() {
+    use mugai::model::Reason;
+    use mugai::samples::package::ct;
+    use std::io::{Cursor, Read, Write};
+    let engine = Engine::new(Arc::new(Config::default())).unwrap();
+    let book = samples::excel::benign();
+    let mut zip = zip::ZipArchive::new(Cursor::new(&book)).unwrap();
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().unwrap().into_owned();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        if name == "[Content_Types].xml" {
+            // As the damage had it: the override names another part, and no default covers xml.
+            let types = String::from_utf8(data).unwrap();
+            let main = format!("<Override PartName=\"/xl/workbook.xml\" ContentType=\"{}\"/>", ct::XLSX_MAIN);
+            let xml = "<Default Extension=\"xml\"";
+            assert!(types.contains(&main) && types.contains(xml), "{types}");
+            let other = main.replace("/xl/workbook.xml", "/xl/workbook.bak");
+            data = types.replace(&main, &other).replace(xml, "<Default Extension=\"bak\"").into_bytes();
+        }
+        w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        w.write_all(&data).unwrap();
+    }
+    let o = engine.process(Item::new(w.finish().unwrap().into_inner(), Some("b.xlsx".into()), "b.xlsx"));
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{:?}", o.detail);
+    assert!(o.detail.as_deref().unwrap_or("").contains("main document part"), "{:?}", o.detail);
+}
