@@ -22,9 +22,9 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config as ProptestConfig, RngSeed, TestCaseError, TestRunner};
 use std::io::{Cursor, Read, Write};
 
-/// Cases per family. The whole set runs in a few seconds in a debug build (most mutations
-/// are refused at the first parse); `PROPTEST_CASES` runs more.
-const CASES: u32 = 256;
+/// Cases per family. The whole set runs in about 10 s in a debug build on two cores (most
+/// mutations are refused at the first parse); `PROPTEST_CASES` runs more.
+const CASES: u32 = 512;
 
 /// Samples larger than this are left out (bombs and large documents: mutating them only
 /// repeats the hostile-input suite, slowly).
