@@ -107,3 +107,35 @@ fn regression_a_main_part_without_a_content_type_is_malformed() {
     assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{:?}", o.detail);
     assert!(o.detail.as_deref().unwrap_or("").contains("main document part"), "{:?}", o.detail);
 }
+
+/// Found by `properties::property_ooxml_mutations` on a real file: one flipped byte turned
+/// `Extension` of a `Default` into `Ext\x8Dnsion`. The entry was reported as removed on every
+/// pass but stayed in the file (it could not be matched by its extension again). A `Default`
+/// or `Override` without its attributes makes the package malformed.
+#[test]
+fn regression_a_content_type_entry_without_its_name_is_malformed() {
+    use mugai::model::Reason;
+    use std::io::{Cursor, Read, Write};
+    let engine = Engine::new(Arc::new(Config::default())).unwrap();
+    let doc = samples::word::benign();
+    for (from, to) in [("<Default Extension=", "<Default Ext\u{8D}nsion="), ("<Override PartName=", "<Override Part=")]
+    {
+        let mut zip = zip::ZipArchive::new(Cursor::new(&doc)).unwrap();
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..zip.len() {
+            let mut f = zip.by_index(i).unwrap();
+            let name = f.name().unwrap().into_owned();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            if name == "[Content_Types].xml" {
+                let types = String::from_utf8(data).unwrap();
+                assert!(types.contains(from), "{types}");
+                data = types.replacen(from, to, 1).into_bytes();
+            }
+            w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            w.write_all(&data).unwrap();
+        }
+        let o = engine.process(Item::new(w.finish().unwrap().into_inner(), Some("d.docx".into()), "d.docx"));
+        assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{to}: {:?}", o.detail);
+    }
+}
