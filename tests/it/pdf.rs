@@ -896,3 +896,28 @@ fn regression_a_page_that_is_also_an_action_is_malformed() {
         assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{}", detail(&o));
     }
 }
+
+/// Found by `properties::property_pdf_mutations` on a real file: a stream whose `/Length` is a
+/// reference to another object. The rewrite writes lengths directly, but the object that held
+/// the length stayed in the file, reached by nothing; a second pass dropped it and numbered
+/// every later object anew (other bytes). It goes on the first pass now.
+#[test]
+fn regression_an_object_that_only_held_a_stream_length_goes() {
+    let mut doc = pdf::Doc::new("Length elsewhere");
+    let text = "BT /F1 12 Tf 72 720 Td (Length elsewhere) Tj ET";
+    let length = doc.reserve();
+    let contents = doc.add(format!("<< /Length {length} 0 R >>\nstream\n{text}\nendstream"));
+    doc.set(length, text.len().to_string());
+    let page = doc.reserve();
+    doc.page_with_contents(page, contents, "");
+    let input = doc.finish();
+    let o = process("length.pdf", &input);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    assert!(o.actions.is_empty(), "{:?}", o.actions);
+    let out = o.output.expect("output");
+    let parsed = Document::load_mem(&out).expect("the output loads");
+    let lengths_alone = parsed.objects.values().filter(|o| matches!(o, Object::Integer(_))).count();
+    assert_eq!(lengths_alone, 0, "an object holding only a number is left");
+    let again = process("length.pdf", &out);
+    assert!(again.actions.is_empty() && again.output.as_deref() == Some(out.as_slice()), "not a fixed point");
+}

@@ -145,15 +145,20 @@ impl Pdf<'_, '_> {
     /// and `/ID` only. A file that kept its objects in object streams is written the same
     /// compact way (object streams and a cross-reference stream), others with a classic table.
     pub(super) fn write(&mut self, compact: bool) -> Result<Vec<u8>, FormatError> {
+        // The length as written, never a reference to another object; an object that held
+        // only a length is then reached by nothing and goes (it stayed in the file, and a
+        // second pass dropped it and numbered every object after it anew).
+        for o in self.objects.values_mut() {
+            if let Object::Stream(s) = o {
+                s.dict.set("Length", s.content.len() as i64);
+            }
+        }
+        self.drop_unreachable(false)?;
         let map: HashMap<ObjectId, ObjectId> =
             self.objects.keys().enumerate().map(|(i, id)| (*id, (i as u32 + 1, 0))).collect();
         let mut objects = BTreeMap::new();
         for (id, mut o) in std::mem::take(&mut self.objects) {
             renumber(&mut o, &map);
-            if let Object::Stream(s) = &mut o {
-                // The length as written, never a reference to another object.
-                s.dict.set("Length", s.content.len() as i64);
-            }
             objects.insert(map[&id], o);
         }
         let mut trailer = Dictionary::new();
