@@ -9,7 +9,8 @@
 //!   gives the same verdict, the same bytes and no actions at all (disarm is idempotent).
 //!
 //! The cases are drawn from a fixed seed so that every run checks the same inputs;
-//! `PROPTEST_RNG_SEED` and `PROPTEST_CASES` draw others or more. A failing case is saved under
+//! `PROPTEST_RNG_SEED` and `PROPTEST_CASES` draw others or more, and `MUGAI_CORPUS` adds the
+//! files of a folder of real documents to each family (by extension). A failing case is saved under
 //! `target/tmp/properties/`; what these properties found is kept as a named regression test in
 //! the format's own test file (`markup::regression_...`).
 
@@ -151,6 +152,27 @@ impl Family {
         Family { samples, tokens, entries: None }
     }
 
+    /// With `MUGAI_CORPUS` naming a folder, its files with one of these extensions join the
+    /// samples (real documents mutated the same way; nothing of them is kept).
+    fn with_corpus(mut self, exts: &[&str]) -> Self {
+        let Some(dir) = std::env::var_os("MUGAI_CORPUS") else { return self };
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().flatten() {
+            let path = entry.path();
+            let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+            if !entry.file_type().is_file() || !exts.contains(&ext.as_str()) {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(path) else { continue };
+            if bytes.len() <= MAX_SAMPLE_BYTES {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                // The expectation is not used here: only the engine's own consistency is checked.
+                let expected = samples::Expected::blocked(Reason::Malformed);
+                self.samples.push(Sample { file_name: Box::leak(name.into_boxed_str()), bytes, expected });
+            }
+        }
+        self
+    }
+
     fn with_entries(mut self, pick: fn(&str) -> bool) -> Self {
         self.entries = Some(pick);
         self
@@ -282,13 +304,16 @@ const XML_TOKENS: &[&[u8]] = &[
 
 #[test]
 fn property_ooxml_mutations() {
-    let family = Family::new(samples::all(), XML_TOKENS).with_entries(is_markup_part);
+    let family = Family::new(samples::all(), XML_TOKENS)
+        .with_corpus(&["docx", "docm", "dotm", "xlsx", "xlsm", "xlsb", "pptx", "pptm", "potm"])
+        .with_entries(is_markup_part);
     run_family("ooxml", family, CASES, 0x0000_0A11);
 }
 
 #[test]
 fn property_odf_mutations() {
-    let family = Family::new(samples::odf::all(), XML_TOKENS).with_entries(is_markup_part);
+    let family =
+        Family::new(samples::odf::all(), XML_TOKENS).with_corpus(&["odt", "ods", "odp"]).with_entries(is_markup_part);
     run_family("odf", family, CASES, 0x0000_0DF0);
 }
 
@@ -302,7 +327,12 @@ fn property_ole2_mutations() {
         b"V\0B\0A\0",
         b"\x01\0O\0l\0e\x001\x000\0N\0a\0t\0i\0v\0e\0",
     ];
-    run_family("ole2", Family::new(samples::ole2::all(), TOKENS), CASES, 0x0000_01E2);
+    run_family(
+        "ole2",
+        Family::new(samples::ole2::all(), TOKENS).with_corpus(&["doc", "xls", "ppt"]),
+        CASES,
+        0x0000_01E2,
+    );
 }
 
 #[test]
@@ -324,7 +354,7 @@ fn property_pdf_mutations() {
         b"[",
         b"(",
     ];
-    run_family("pdf", Family::new(samples::pdf::all(), TOKENS), CASES, 0x0000_0BDF);
+    run_family("pdf", Family::new(samples::pdf::all(), TOKENS).with_corpus(&["pdf"]), CASES, 0x0000_0BDF);
 }
 
 #[test]
@@ -341,7 +371,7 @@ fn property_rtf_mutations() {
         b"\\*",
         b"\\",
     ];
-    run_family("rtf", Family::new(samples::rtf::all(), TOKENS), CASES, 0x0000_07F0);
+    run_family("rtf", Family::new(samples::rtf::all(), TOKENS).with_corpus(&["rtf"]), CASES, 0x0000_07F0);
 }
 
 #[test]
@@ -358,7 +388,7 @@ fn property_mime_mutations() {
         b"=\r\n",
         b"\r\n.\r\n",
     ];
-    run_family("mime", Family::new(samples::mail::all(), TOKENS), CASES, 0x0000_E3A1);
+    run_family("mime", Family::new(samples::mail::all(), TOKENS).with_corpus(&["eml"]), CASES, 0x0000_E3A1);
 }
 
 #[test]
@@ -393,7 +423,7 @@ fn property_archive_mutations() {
     ];
     let mut all: Vec<Sample> = samples::archive::all().into_iter().filter(|s| !is_text_sample(s)).collect();
     all.extend(samples::packed::all());
-    let family = Family::new(all, TOKENS).with_entries(|_| true);
+    let family = Family::new(all, TOKENS).with_corpus(&["zip"]).with_entries(|_| true);
     run_family("archives", family, CASES, 0x0000_A2C7);
 }
 
