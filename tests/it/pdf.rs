@@ -921,3 +921,25 @@ fn regression_an_object_that_only_held_a_stream_length_goes() {
     let again = process("length.pdf", &out);
     assert!(again.actions.is_empty() && again.output.as_deref() == Some(out.as_slice()), "not a fixed point");
 }
+
+/// Found by `properties::property_pdf_mutations` on a real file: an object that refers to one of
+/// the file's object streams. The object stream was kept as an object and numbered, but the
+/// writer makes its own object streams and left it out: the output referred to an object it
+/// does not have, and a second pass numbered every later object anew. Object and
+/// cross-reference streams of the input (and null objects) are not objects of the output, and
+/// a reference to one is null.
+#[test]
+fn regression_a_reference_to_an_object_stream_reads_as_null() {
+    let base = &sample("benign_object_streams.pdf").bytes;
+    let at = base.windows(7).position(|w| w == b"9 0 obj").expect("the object stream");
+    assert!(base[at..at + 40].windows(7).any(|w| w == b"/ObjStm"), "object 9 is the object stream");
+    let dict = b"6 0 obj\n<< /Filter";
+    let at = base.windows(dict.len()).position(|w| w == dict).expect("a stream dictionary") + 10;
+    let input = [&base[..at], b" /Extra [9 0 R] ", &base[at..]].concat();
+    let o = process("objstm.pdf", &input);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    let out = o.output.expect("output");
+    let again = process("objstm.pdf", &out);
+    assert!(again.actions.is_empty(), "{:?}", again.actions);
+    assert!(again.output.as_deref() == Some(out.as_slice()), "a second pass changed the bytes");
+}

@@ -153,6 +153,27 @@ impl Pdf<'_, '_> {
                 s.dict.set("Length", s.content.len() as i64);
             }
         }
+        // An object that is null is no object, and the object and cross-reference streams of
+        // the file that was read are not objects of the document (the writer makes its own):
+        // the writer leaves them out, so a reference to one reads as null. Made so here, until
+        // no such object is left (one that only referred to it becomes null in turn), or the
+        // next pass over the file would find the gap and number every later object anew.
+        let gone = |o: &Object| match o {
+            Object::Null => true,
+            Object::Stream(s) => s.dict.has_type(b"ObjStm") || s.dict.has_type(b"XRef"),
+            _ => false,
+        };
+        loop {
+            let nulls: HashSet<ObjectId> = self.objects.iter().filter(|(_, o)| gone(o)).map(|(id, _)| *id).collect();
+            if nulls.is_empty() {
+                break;
+            }
+            self.objects.retain(|id, _| !nulls.contains(id));
+            let same: HashMap<ObjectId, ObjectId> = self.objects.keys().map(|id| (*id, *id)).collect();
+            for o in self.objects.values_mut() {
+                renumber(o, &same);
+            }
+        }
         self.drop_unreachable(false)?;
         let map: HashMap<ObjectId, ObjectId> =
             self.objects.keys().enumerate().map(|(i, id)| (*id, (i as u32 + 1, 0))).collect();
