@@ -649,6 +649,8 @@ fn regression_control_characters_in_svg_and_xml_are_malformed() {
         ("scripted.svg", b"x=\"10\" y=\"100\"", b"x=\"1&#19;\" y=\"100\""),
         ("benign_chart.svg", b"</svg>", b"<text>&#x1;</text></svg>"),
         ("cda_benign.xml", b"</ClinicalDocument>", b"<note>a\x0Cb</note></ClinicalDocument>"),
+        // DEL, which XML asks authors to avoid, in a namespace name (found the same way).
+        ("scripted.svg", b"http://www.w3.org/1999/xlink", b"http://www\x7Fw3.org/1999/xlink"),
     ] {
         let bytes = &sample(name).bytes;
         let at = bytes.windows(from.len()).position(|w| w == from).expect("text to replace");

@@ -324,12 +324,11 @@ fn attributes(
 }
 
 /// Refuses a character XML 1.0 allows nowhere (C0 controls but tab, line feed and carriage
-/// return; U+FFFE and U+FFFF), written as it is or as a character reference: the document is
-/// not well-formed, and a rewrite that kept it would not be read as XML again (an SVG with one
-/// came out as a file nothing recognised).
+/// return; U+FFFE and U+FFFF), or asks authors to avoid (DEL), written as it is or as a
+/// character reference: the document is not well-formed, and a rewrite that kept it would not
+/// be read as XML again (an SVG with one came out as a file nothing recognised).
 fn check_chars(text: &str, part: &str) -> Result<(), FormatError> {
-    let bad =
-        |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}');
+    let bad = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{7F}' | '\u{FFFE}' | '\u{FFFF}');
     match text.chars().find(|&c| bad(c)) {
         Some(c) => Err(fx::parse_error(part, format!("character U+{:04X} is not allowed in XML", c as u32))),
         None => Ok(()),
