@@ -943,3 +943,27 @@ fn regression_a_reference_to_an_object_stream_reads_as_null() {
     assert!(again.actions.is_empty(), "{:?}", again.actions);
     assert!(again.output.as_deref() == Some(out.as_slice()), "a second pass changed the bytes");
 }
+
+/// Found by `properties::property_pdf_mutations` on a real file, after the fix above: an object
+/// whose whole value is a reference to an object that is not there was written as a `null`
+/// object, which a second pass then left out (renumbering every later object). Such an object
+/// is null itself: it goes, and what referred to it reads null.
+#[test]
+fn regression_an_object_that_only_refers_to_a_missing_object_goes() {
+    let mut doc = pdf::Doc::new("Dangling");
+    let dangling = doc.add("999 0 R");
+    let chain = doc.add(format!("{dangling} 0 R"));
+    doc.page(&["Dangling"], &format!("/Extra [{chain} 0 R {dangling} 0 R]"));
+    let input = doc.finish();
+    let o = process("dangling.pdf", &input);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    let out = o.output.expect("output");
+    let parsed = Document::load_mem(&out).expect("the output loads");
+    assert!(
+        !parsed.objects.values().any(|o| matches!(o, Object::Null | Object::Reference(_))),
+        "a null object is left"
+    );
+    let again = process("dangling.pdf", &out);
+    assert!(again.actions.is_empty(), "{:?}", again.actions);
+    assert!(again.output.as_deref() == Some(out.as_slice()), "a second pass changed the bytes");
+}

@@ -164,15 +164,16 @@ impl Pdf<'_, '_> {
             _ => false,
         };
         loop {
+            // A reference to an object that is not there (never was, or just left) is null.
+            let same: HashMap<ObjectId, ObjectId> = self.objects.keys().map(|id| (*id, *id)).collect();
+            for o in self.objects.values_mut() {
+                renumber(o, &same);
+            }
             let nulls: HashSet<ObjectId> = self.objects.iter().filter(|(_, o)| gone(o)).map(|(id, _)| *id).collect();
             if nulls.is_empty() {
                 break;
             }
             self.objects.retain(|id, _| !nulls.contains(id));
-            let same: HashMap<ObjectId, ObjectId> = self.objects.keys().map(|id| (*id, *id)).collect();
-            for o in self.objects.values_mut() {
-                renumber(o, &same);
-            }
         }
         self.drop_unreachable(false)?;
         let map: HashMap<ObjectId, ObjectId> =
