@@ -1,6 +1,7 @@
 //! Writes every sample of `mugai::samples` to `<dir>/ooxml/`, and the samples of
-//! `mugai::samples::{pdf, ole2, odf, rtf, archive, packed, markup}` to `<dir>/pdf/`, `<dir>/ole2/`,
-//! `<dir>/odf/`, `<dir>/rtf/`, `<dir>/archive/`, `<dir>/packed/` and `<dir>/markup/`, each folder
+//! `mugai::samples::{pdf, ole2, odf, rtf, archive, packed, markup, mail, hostile}` to
+//! `<dir>/pdf/`, `<dir>/ole2/`, `<dir>/odf/`, `<dir>/rtf/`, `<dir>/archive/`, `<dir>/packed/`,
+//! `<dir>/markup/`, `<dir>/mail/` and `<dir>/hostile/` (the hostile-input suite), each folder
 //! with its `EXPECTED.tsv`.
 //!
 //!     cargo run --example gen_samples -- samples/
@@ -18,7 +19,7 @@ const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
 
 /// Each folder and the builder of its samples.
 type Builder = fn() -> Vec<Sample>;
-const SETS: [(&str, Builder); 9] = [
+const SETS: [(&str, Builder); 10] = [
     ("ooxml", samples::all),
     ("pdf", samples::pdf::all),
     ("ole2", samples::ole2::all),
@@ -28,6 +29,7 @@ const SETS: [(&str, Builder); 9] = [
     ("packed", samples::packed::all),
     ("markup", samples::markup::all),
     ("mail", samples::mail::all),
+    ("hostile", samples::hostile::all),
 ];
 
 fn main() -> ExitCode {

@@ -1,5 +1,7 @@
 //! Inputs that must be blocked: not a package at all, broken or abusive zips, an executable in
-//! disguise, an XML entity bomb.
+//! disguise, an XML entity bomb; and [`all`], the hostile-input suite written to
+//! `samples/hostile/`: every bomb, loop and depth attack of the robustness checklist in one
+//! place, each with the named reason the engine's own limits must stop it with.
 //!
 //! The zip tricks need control the zip writer does not give (two entries of one name, the
 //! encryption flag, another compression method), so those archives are assembled here by hand
@@ -7,7 +9,8 @@
 
 use super::media::{self, Prng};
 use super::package::{ct, PackageBuilder};
-use super::word;
+use super::{archive, mail, markup, ole2, pdf, rtf, word, Expected, Sample};
+use crate::model::{ActionKind, Reason};
 
 /// One entry of a hand-assembled zip, its data already in the form written to the archive.
 #[derive(Clone, Debug)]
@@ -328,6 +331,116 @@ pub fn bzip2_entry() -> Vec<u8> {
     raw_zip(&entries)
 }
 
+/// How many copies each layer of [`nested_zip_bomb`] holds.
+pub const NESTED_BOMB_COPIES: usize = 16;
+/// What one file at the bottom of [`nested_zip_bomb`] expands to.
+pub const NESTED_BOMB_LEAF_BYTES: usize = 1024 * 1024;
+
+/// A bomb made of zips inside zips, as `42.zip` is: the top holds 16 zips, each of those 16
+/// zips, each of those 16 files of 1 MiB: 4 GiB in all from about 100 KiB. No single entry is
+/// over any limit: each leaf's deflate stream starts with a stored block of 1 KiB, which holds
+/// its ratio near 500:1 (under `max_ratio`), and every zip declares its true sizes; only the
+/// sum of what the copies expand to is the bomb (`max_total_bytes`).
+pub fn nested_zip_bomb() -> Vec<u8> {
+    const STORED: usize = 1024;
+    let leaf = NESTED_BOMB_LEAF_BYTES;
+    let data = deflate_with_run(&[b'0'; STORED], b'0', leaf - STORED);
+    let crc = crc32fast::hash(&vec![b'0'; leaf]);
+    let leaves: Vec<RawEntry> = (0..NESTED_BOMB_COPIES)
+        .map(|i| RawEntry {
+            name: format!("zeros{i:02}.txt"),
+            method: 8,
+            flags: 0,
+            crc,
+            uncompressed_size: leaf as u32,
+            data: data.clone(),
+        })
+        .collect();
+    let mut layer = raw_zip(&leaves);
+    for depth in [2, 1] {
+        let names: Vec<String> = (0..NESTED_BOMB_COPIES).map(|i| format!("layer{depth}_{i:02}.zip")).collect();
+        let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), layer.as_slice())).collect();
+        layer = archive::zip_of(&entries);
+    }
+    layer
+}
+
+/// The characters of Unicode's `Bidi_Control` property: each one reorders how the rest of a
+/// name is shown.
+pub const BIDI_CONTROLS: [char; 12] = [
+    '\u{061C}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}',
+    '\u{2067}', '\u{2068}', '\u{2069}',
+];
+
+/// A zip of plain text files, one named with each bidi control (`report\u{202E}fdp.txt`), and
+/// a readme named plainly.
+pub fn bidi_names() -> Vec<u8> {
+    let names: Vec<String> = BIDI_CONTROLS.iter().map(|c| format!("report_{:04X}{c}fdp.txt", *c as u32)).collect();
+    let mut entries: Vec<(&str, &[u8])> =
+        names.iter().map(|n| (n.as_str(), b"minutes of the meeting\r\n".as_slice())).collect();
+    entries.push(("readme.txt", b"names with bidi controls\r\n"));
+    archive::zip_of(&entries)
+}
+
+/// How deep the deep XML samples of [`all`] nest.
+pub const DEEP_XML: usize = 10_000;
+/// How many RTF groups the deep RTF sample of [`all`] opens.
+pub const DEEP_RTF_GROUPS: usize = 100_000;
+/// What the PDF bomb of [`all`] inflates to: 4 GiB, from a few KiB.
+pub const PDF_BOMB_BYTES: u64 = 4 << 30;
+
+/// A document whose body holds custom XML elements nested `depth` deep around one paragraph.
+pub fn deep_docx(depth: usize) -> Vec<u8> {
+    let mut w = word::Word::new(ct::DOCX_MAIN, "Deep nesting");
+    w.push(&format!(
+        "{}<w:p><w:r><w:t>deep</w:t></w:r></w:p>{}",
+        "<w:customXml w:element=\"a\">".repeat(depth),
+        "</w:customXml>".repeat(depth)
+    ));
+    w.finish()
+}
+
+/// A mail message of `n` parts, each the smallest part there is (an empty header block and one
+/// line), so that 10 000 of them fit in a committed file.
+pub fn many_parts(n: usize) -> Vec<u8> {
+    let parts = (0..n).map(|i| mail::Part::Bare(format!("part {i}\r\n").into_bytes())).collect();
+    mail::message(&mail::headers("Many parts", "many"), &mail::Part::Multi("mixed", parts))
+}
+
+/// The hostile-input suite (`samples/hostile/`): zip bombs (flat, lying, nested, overlapping,
+/// nested past `max_depth`), XML with entity expansion and 10 000-deep nesting (plain and in a
+/// Word document), a mail message of 10 000 parts, multiparts and messages 100 deep, a 1 MB
+/// header, PDF reference cycles (a ring of objects that is rebuilt, a page tree that points at
+/// itself), a PDF stream that inflates to 4 GiB, an OLE2 file whose FAT loops, RTF with
+/// 100 000 nested groups and an unterminated `\bin`, and file names with every bidi control.
+/// Each must end with its named reason within the default limits.
+pub fn all() -> Vec<Sample> {
+    let s = |file_name, bytes, expected| Sample { file_name, bytes, expected };
+    let blocked = Expected::blocked;
+    vec![
+        s("zip_bomb_flat.zip", archive::declared_bomb(), blocked(Reason::LimitRatio)),
+        s("zip_bomb_lying.zip", archive::lying_bomb(), blocked(Reason::Malformed)),
+        s("zip_bomb_nested.zip", nested_zip_bomb(), blocked(Reason::LimitTotalBytes)),
+        s("zip_bomb_overlapping.zip", archive::overlapping_bomb(), blocked(Reason::OverlappingEntries)),
+        s("zip_nested_20_deep.zip", archive::nested_20_deep(), blocked(Reason::LimitDepth)),
+        s("xml_entity_expansion.xml", markup::entity_bomb(), blocked(Reason::XmlDoctype)),
+        s("xml_entity_expansion.docx", xml_entity_bomb(), blocked(Reason::XmlDoctype)),
+        s("xml_10000_deep.xml", markup::deep_xml(DEEP_XML), blocked(Reason::LimitXmlDepth)),
+        s("xml_10000_deep.docx", deep_docx(DEEP_XML), blocked(Reason::LimitXmlDepth)),
+        s("mime_10000_parts.eml", many_parts(10_000), blocked(Reason::LimitEntries)),
+        s("mime_multipart_100_deep.eml", mail::multipart_100_deep(), blocked(Reason::LimitNesting)),
+        s("mime_message_100_deep.eml", mail::message_100_deep(), blocked(Reason::LimitDepth)),
+        s("mime_header_1mb.eml", mail::header_1mb(), blocked(Reason::LimitHeaderBytes)),
+        s("pdf_reference_cycle.pdf", pdf::reference_loops(), Expected::clean("pdf")),
+        s("pdf_page_tree_cycle.pdf", pdf::page_tree_loop(), blocked(Reason::Malformed)),
+        s("pdf_flate_4gib.pdf", pdf::double_flate_bomb_pdf(PDF_BOMB_BYTES), blocked(Reason::LimitStreamBytes)),
+        s("ole2_fat_loop.xls", ole2::fat_loop_xls(), blocked(Reason::Malformed)),
+        s("rtf_100000_groups.rtf", rtf::nested_groups(DEEP_RTF_GROUPS), blocked(Reason::LimitNesting)),
+        s("rtf_unterminated_bin.rtf", rtf::unterminated_bin(), blocked(Reason::Malformed)),
+        s("names_every_bidi_control.zip", bidi_names(), Expected::disarmed("zip", &[ActionKind::RemovedBlockedEntry])),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +463,42 @@ mod tests {
             let mut expected = b"<a/>".to_vec();
             expected.resize(4 + run, b' ');
             assert!(inflates_to(&deflate_with_run(b"<a/>", b' ', run), &expected), "run {run}");
+        }
+    }
+
+    #[test]
+    fn nested_bomb_leaves_stay_under_the_ratio_and_add_up_to_4_gib() {
+        let top = nested_zip_bomb();
+        assert!(top.len() < 256 * 1024, "{} bytes", top.len());
+        let mut leaves = 0u64;
+        let mut expanded = 0u64;
+        let mut a = zip::ZipArchive::new(Cursor::new(top)).unwrap();
+        let mut middle = Vec::new();
+        a.by_index(0).unwrap().read_to_end(&mut middle).unwrap();
+        let mut m = zip::ZipArchive::new(Cursor::new(middle)).unwrap();
+        let mut bottom = Vec::new();
+        m.by_index(0).unwrap().read_to_end(&mut bottom).unwrap();
+        let mut b = zip::ZipArchive::new(Cursor::new(bottom)).unwrap();
+        for i in 0..b.len() {
+            let mut f = b.by_index(i).unwrap();
+            let ratio = f.size() / f.compressed_size();
+            assert!(ratio > 100 && ratio < 1000, "ratio {ratio}");
+            let mut out = Vec::new();
+            f.read_to_end(&mut out).unwrap();
+            assert_eq!(out.len(), NESTED_BOMB_LEAF_BYTES);
+            leaves += 1;
+            expanded += out.len() as u64;
+        }
+        assert_eq!((a.len(), m.len(), leaves), (NESTED_BOMB_COPIES, NESTED_BOMB_COPIES, NESTED_BOMB_COPIES as u64));
+        assert_eq!(expanded * (a.len() * m.len()) as u64, 4 << 30);
+    }
+
+    #[test]
+    fn bidi_names_carry_each_control_once() {
+        let mut a = zip::ZipArchive::new(Cursor::new(bidi_names())).unwrap();
+        let names: Vec<String> = (0..a.len()).map(|i| a.by_index(i).unwrap().name().unwrap().into_owned()).collect();
+        for c in BIDI_CONTROLS {
+            assert_eq!(names.iter().filter(|n| n.contains(c)).count(), 1, "U+{:04X}", c as u32);
         }
     }
 

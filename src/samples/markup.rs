@@ -234,6 +234,16 @@ pub fn deep_svg() -> Vec<u8> {
     s.into_bytes()
 }
 
+/// An XML document whose elements nest `depth` deep (`<a><a>...</a></a>`).
+pub fn deep_xml(depth: usize) -> Vec<u8> {
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<record>");
+    s.push_str(&"<a>".repeat(depth.saturating_sub(1)));
+    s.push_str("deep");
+    s.push_str(&"</a>".repeat(depth.saturating_sub(1)));
+    s.push_str("</record>\n");
+    s.into_bytes()
+}
+
 fn cda(prolog: &str, extra: &str) -> Vec<u8> {
     format!(
         r##"<?xml version="1.0" encoding="UTF-8"?>

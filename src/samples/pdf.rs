@@ -1059,6 +1059,19 @@ pub fn flate_bomb_pdf(expanded_bytes: u64) -> Vec<u8> {
     doc.finish()
 }
 
+/// A one-page document whose content stream is flate-compressed twice (`/Filter [/FlateDecode
+/// /FlateDecode]`) and inflates to `expanded_bytes` zero bytes: the inner stream is
+/// [`zeros_zlib`], about 1 KiB per MiB, and compressing its repeated blocks again takes it to
+/// a few KiB, so that a 4 GiB bomb is a small file.
+pub fn double_flate_bomb_pdf(expanded_bytes: u64) -> Vec<u8> {
+    let mut doc = Doc::new("Double flate bomb");
+    let outer = deflate(&zeros_zlib(expanded_bytes));
+    let contents = doc.add_stream("/Filter [/FlateDecode /FlateDecode]", &outer);
+    let page = doc.reserve();
+    doc.page_with_contents(page, contents, "");
+    doc.finish()
+}
+
 /// What the flate bomb of [`all`] expands to: past `max_stream_bytes` (256 MiB), within
 /// `max_total_bytes` (1 GiB).
 pub const BOMB_EXPANDED_BYTES: u64 = 300 * 1024 * 1024;
@@ -1156,6 +1169,28 @@ mod tests {
             let head = format!("{} 0 obj", n + 1);
             assert!(file[offset..].starts_with(head.as_bytes()), "object {} at {offset}", n + 1);
         }
+    }
+
+    #[test]
+    fn the_double_flate_bomb_is_small_and_inflates_twice_to_its_size() {
+        let pdf = double_flate_bomb_pdf(64 * 1024 * 1024);
+        assert!(pdf.len() < 16 * 1024, "{} bytes", pdf.len());
+        let start = pdf.windows(7).position(|w| w == b"stream\n").expect("a stream") + 7;
+        let end = pdf.windows(10).position(|w| w == b"\nendstream").expect("its end");
+        let mut inner = Vec::new();
+        flate2::read::ZlibDecoder::new(&pdf[start..end]).read_to_end(&mut inner).expect("outer layer");
+        let mut n = 0u64;
+        let mut d = flate2::read::ZlibDecoder::new(&inner[..]);
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let k = d.read(&mut buf).expect("inner layer");
+            if k == 0 {
+                break;
+            }
+            assert!(buf[..k].iter().all(|&b| b == 0));
+            n += k as u64;
+        }
+        assert_eq!(n, 64 * 1024 * 1024);
     }
 
     #[test]

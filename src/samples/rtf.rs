@@ -237,7 +237,12 @@ pub fn extra_close_brace() -> Vec<u8> {
 pub const DEEP_NESTING: usize = 500;
 
 pub fn deep_nesting() -> Vec<u8> {
-    doc(&format!("{}deep{}", "{\\b ".repeat(DEEP_NESTING), "}".repeat(DEEP_NESTING)))
+    nested_groups(DEEP_NESTING)
+}
+
+/// The letter with a run of bold text nested `depth` groups deep (`{\b {\b ... deep}}`).
+pub fn nested_groups(depth: usize) -> Vec<u8> {
+    doc(&format!("{}deep{}", "{\\b ".repeat(depth), "}".repeat(depth)))
 }
 
 pub fn unterminated_bin() -> Vec<u8> {

@@ -111,6 +111,40 @@ pub fn damage(data: &mut Vec<u8>, rng: &mut Rng, tokens: &[&[u8]]) {
     }
 }
 
+/// A rebuilt mail message without its `X-Mugai-Result` fields (one at the top of the message
+/// and of every message inside it), and those fields' text. The field states the verdict of
+/// the pass that wrote it, so a second pass over a disarmed message says `clean` where the
+/// first said `disarmed` or `blocked-parts`: everything else must be the same bytes.
+pub fn split_result_fields(eml: &[u8]) -> (Vec<u8>, Vec<String>) {
+    let mut rest = Vec::with_capacity(eml.len());
+    let mut fields: Vec<String> = Vec::new();
+    let mut in_field = false;
+    for line in eml.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"X-Mugai-Result:") {
+            fields.push(String::from_utf8_lossy(line).into_owned());
+            in_field = true;
+        } else if in_field && matches!(line.first(), Some(b' ' | b'\t')) {
+            if let Some(f) = fields.last_mut() {
+                f.push_str(&String::from_utf8_lossy(line));
+            }
+        } else {
+            in_field = false;
+            rest.extend_from_slice(line);
+        }
+    }
+    (rest, fields)
+}
+
+/// Whether `second` (an output processed again) is `first` byte for byte; for mail messages,
+/// but for result fields that now say `clean` (see [`split_result_fields`]).
+pub fn same_output_again(first: &[u8], second: &[u8], is_mail: bool) -> bool {
+    if !is_mail {
+        return first == second;
+    }
+    let ((a, before), (b, after)) = (split_result_fields(first), split_result_fields(second));
+    a == b && before.len() == after.len() && after.iter().all(|f| f.starts_with("X-Mugai-Result: clean"))
+}
+
 /// Samples larger than this are built on the fly and not committed (as `gen_samples` does).
 const MAX_COMMITTED_BYTES: usize = 1024 * 1024;
 

@@ -7,7 +7,7 @@
 
 use super::common::{
     committed_sample_problems, damage, detail, engine_with, fail_with, outcome_problems, process, process_with,
-    unique_and_deterministic, Rng,
+    same_output_again, unique_and_deterministic, Rng,
 };
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 use mugai::config::{BlockedEntryPolicy, MailHtml};
@@ -338,8 +338,10 @@ fn outputs_are_deterministic_and_a_second_pass_finds_nothing() {
             problems.push(format!("{}: two runs differ", s.file_name));
         }
         let second = process(s.file_name, out);
-        if second.verdict != Verdict::Disarmed || second.found_active_content() {
+        if second.verdict != Verdict::Disarmed || !second.actions.is_empty() {
             problems.push(format!("{}: second pass {:?} {:?}", s.file_name, second.verdict, second.actions));
+        } else if !same_output_again(out, second.output.as_deref().unwrap_or_default(), true) {
+            problems.push(format!("{}: a second pass changed more than the result field", s.file_name));
         }
     }
     fail_with(problems);

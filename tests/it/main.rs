@@ -7,12 +7,15 @@
 //! `rtf`, `archive`, `packed` and `markup` for the legacy Office, OpenDocument, RTF, zip and
 //! disguised files, gzip/tar/7z/LHA, and HTML/SVG/XML samples of `mugai::samples`; `mail` for the
 //! mail messages; `smtp` for the SMTP content filter with real peers on loopback; `quarantine` for the
-//! quarantine store (a real SQLite index and blob files) and the `mugai quarantine` commands.
+//! quarantine store (a real SQLite index and blob files) and the `mugai quarantine` commands;
+//! `hostile` for the hostile-input suite (each input in a child process under a memory cap);
+//! `properties` for the property tests (mutated samples of each format family).
 
 mod archive;
 mod cli;
 mod common;
 mod dropfolder;
+mod hostile;
 mod limits;
 mod mail;
 mod markup;
@@ -22,6 +25,7 @@ mod ole2;
 mod ooxml;
 mod packed;
 mod pdf;
+mod properties;
 mod quarantine;
 mod receipt;
 mod rtf;

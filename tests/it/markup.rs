@@ -637,3 +637,42 @@ fn random_pages_come_out_clean_and_a_second_pass_reports_nothing() {
     }
     fail_with(problems);
 }
+
+/// Found by `properties::property_markup_mutations`: one flipped byte put U+0013 in an SVG
+/// attribute; the rewrite kept it, and its own output was then not recognised at all
+/// (`unknown_kind`). XML 1.0 allows no such character, raw or as a reference: refused as
+/// malformed, in SVG and in XML.
+#[test]
+fn regression_control_characters_in_svg_and_xml_are_malformed() {
+    for (name, from, to) in [
+        ("scripted.svg", b"x=\"10\" y=\"100\"".as_slice(), b"x=\"1\x13\" y=\"100\"".as_slice()),
+        ("scripted.svg", b"x=\"10\" y=\"100\"", b"x=\"1&#19;\" y=\"100\""),
+        ("benign_chart.svg", b"</svg>", b"<text>&#x1;</text></svg>"),
+        ("cda_benign.xml", b"</ClinicalDocument>", b"<note>a\x0Cb</note></ClinicalDocument>"),
+        // DEL, which XML asks authors to avoid, in a namespace name (found the same way).
+        ("scripted.svg", b"http://www.w3.org/1999/xlink", b"http://www\x7Fw3.org/1999/xlink"),
+    ] {
+        let bytes = &sample(name).bytes;
+        let at = bytes.windows(from.len()).position(|w| w == from).expect("text to replace");
+        let input = [&bytes[..at], to, &bytes[at + from.len()..]].concat();
+        let o = process(name, &input);
+        assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{name}: {}", detail(&o));
+    }
+}
+
+/// Found by `properties::property_markup_mutations`: text inserted into the SVG namespace URI put
+/// the root element outside SVG; the rewrite left it out with everything in it and passed on a
+/// declaration without a document (refused on a second pass). A root element the rules leave
+/// out makes the document malformed.
+#[test]
+fn regression_a_root_element_that_is_left_out_is_malformed() {
+    let svg = &sample("benign_chart.svg").bytes;
+    let ns = b"http://www.w3.org/2000/svg\"";
+    let at = svg.windows(ns.len()).position(|w| w == ns).expect("the SVG namespace");
+    let input = [&svg[..at], b"urn:other\"", &svg[at + ns.len()..]].concat();
+    let o = process("chart.svg", &input);
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{}", detail(&o));
+    let xinclude = b"<?xml version=\"1.0\"?><xi:include xmlns:xi=\"http://www.w3.org/2001/XInclude\" href=\"a.xml\"/>";
+    let o = process("doc.xml", xinclude);
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{}", detail(&o));
+}

@@ -37,3 +37,105 @@ fn utf16_custom_xml_is_accepted() {
     std::io::Read::read_to_end(&mut z.by_name("customXml/item1.xml").unwrap(), &mut kept).unwrap();
     assert_eq!(kept, item, "kept byte for byte");
 }
+
+/// Found by `properties::property_ooxml_mutations`: one flipped byte turned `Target` of the
+/// main document relationship into `Ta\xB8get`. The relationship then reached nothing, the
+/// document part was dropped as unreferenced and a package without its document came out as
+/// disarmed (and was refused on a second pass). A relationship without `Id`, `Type` or
+/// `Target`, and a main relationship that points at no part, make the package malformed.
+#[test]
+fn regression_a_main_relationship_that_reaches_no_part_is_malformed() {
+    use mugai::model::Reason;
+    use mugai::samples::package::ct;
+    use std::io::{Cursor, Read, Write};
+    let engine = Engine::new(Arc::new(Config::default())).unwrap();
+    let doc = samples::word::base(ct::DOCX_MAIN, "Main part").into_package().write();
+    let main = "Target=\"word/document.xml\"";
+    for broken in ["Ta\u{B8}get=\"word/document.xml\"", "Target=\"word/nothing.xml\""] {
+        let mut zip = zip::ZipArchive::new(Cursor::new(&doc)).unwrap();
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..zip.len() {
+            let mut f = zip.by_index(i).unwrap();
+            let name = f.name().unwrap().into_owned();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            if name == "_rels/.rels" {
+                let rels = String::from_utf8(data).unwrap();
+                assert!(rels.contains(main), "{rels}");
+                data = rels.replace(main, broken).into_bytes();
+            }
+            w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            w.write_all(&data).unwrap();
+        }
+        let broken_doc = w.finish().unwrap().into_inner();
+        let o = engine.process(Item::new(broken_doc, Some("m.docx".into()), "m.docx"));
+        assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{broken}: {:?}", o.detail);
+    }
+}
+
+/// Found by `properties::property_ooxml_mutations`: a damaged `[Content_Types].xml` left the
+/// workbook part without a content type; it was removed as such, the worksheets with it, and
+/// a package without its document came out as disarmed. Whatever is removed, the main part must
+/// remain, or the package is malformed.
+#[test]
+fn regression_a_main_part_without_a_content_type_is_malformed() {
+    use mugai::model::Reason;
+    use mugai::samples::package::ct;
+    use std::io::{Cursor, Read, Write};
+    let engine = Engine::new(Arc::new(Config::default())).unwrap();
+    let book = samples::excel::benign();
+    let mut zip = zip::ZipArchive::new(Cursor::new(&book)).unwrap();
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().unwrap().into_owned();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        if name == "[Content_Types].xml" {
+            // As the damage had it: the override names another part, and no default covers xml.
+            let types = String::from_utf8(data).unwrap();
+            let main = format!("<Override PartName=\"/xl/workbook.xml\" ContentType=\"{}\"/>", ct::XLSX_MAIN);
+            let xml = "<Default Extension=\"xml\"";
+            assert!(types.contains(&main) && types.contains(xml), "{types}");
+            let other = main.replace("/xl/workbook.xml", "/xl/workbook.bak");
+            data = types.replace(&main, &other).replace(xml, "<Default Extension=\"bak\"").into_bytes();
+        }
+        w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        w.write_all(&data).unwrap();
+    }
+    let o = engine.process(Item::new(w.finish().unwrap().into_inner(), Some("b.xlsx".into()), "b.xlsx"));
+    assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{:?}", o.detail);
+    assert!(o.detail.as_deref().unwrap_or("").contains("main document part"), "{:?}", o.detail);
+}
+
+/// Found by `properties::property_ooxml_mutations` on a real file: one flipped byte turned
+/// `Extension` of a `Default` into `Ext\x8Dnsion`. The entry was reported as removed on every
+/// pass but stayed in the file (it could not be matched by its extension again). A `Default`
+/// or `Override` without its attributes makes the package malformed.
+#[test]
+fn regression_a_content_type_entry_without_its_name_is_malformed() {
+    use mugai::model::Reason;
+    use std::io::{Cursor, Read, Write};
+    let engine = Engine::new(Arc::new(Config::default())).unwrap();
+    let doc = samples::word::benign();
+    for (from, to) in [("<Default Extension=", "<Default Ext\u{8D}nsion="), ("<Override PartName=", "<Override Part=")]
+    {
+        let mut zip = zip::ZipArchive::new(Cursor::new(&doc)).unwrap();
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..zip.len() {
+            let mut f = zip.by_index(i).unwrap();
+            let name = f.name().unwrap().into_owned();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            if name == "[Content_Types].xml" {
+                let types = String::from_utf8(data).unwrap();
+                assert!(types.contains(from), "{types}");
+                data = types.replacen(from, to, 1).into_bytes();
+            }
+            w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            w.write_all(&data).unwrap();
+        }
+        let o = engine.process(Item::new(w.finish().unwrap().into_inner(), Some("d.docx".into()), "d.docx"));
+        assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{to}: {:?}", o.detail);
+    }
+}

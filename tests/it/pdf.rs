@@ -879,3 +879,91 @@ fn a_pdf_inside_a_word_document_is_disarmed_through_the_default_engine() {
     let again = process("report.pdf", &inner);
     assert_eq!((again.verdict, again.actions.len()), (Verdict::Disarmed, 0), "{:?}", again.actions);
 }
+
+/// Found by `properties::property_pdf_mutations`: `/JS (...)` inserted into a page dictionary
+/// made the page an action; it was removed with everything that referenced it, and a document
+/// without pages came out as disarmed (refused on a second pass). A node of the page tree that
+/// is also something to remove makes the document malformed, and the cleaned document must
+/// still have pages.
+#[test]
+fn regression_a_page_that_is_also_an_action_is_malformed() {
+    let base = &sample("js_names_tree.pdf").bytes;
+    let page_end = b"/Contents 6 0 R  >>";
+    let at = base.windows(page_end.len()).position(|w| w == page_end).expect("the page dictionary");
+    for inserted in [b"/JS (app.alert(1)) ".as_slice(), b"/S /Launch /F (calc.exe) "] {
+        let input = [&base[..at], inserted, &base[at..]].concat();
+        let o = process("page.pdf", &input);
+        assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{}", detail(&o));
+    }
+}
+
+/// Found by `properties::property_pdf_mutations` on a real file: a stream whose `/Length` is a
+/// reference to another object. The rewrite writes lengths directly, but the object that held
+/// the length stayed in the file, reached by nothing; a second pass dropped it and numbered
+/// every later object anew (other bytes). It goes on the first pass now.
+#[test]
+fn regression_an_object_that_only_held_a_stream_length_goes() {
+    let mut doc = pdf::Doc::new("Length elsewhere");
+    let text = "BT /F1 12 Tf 72 720 Td (Length elsewhere) Tj ET";
+    let length = doc.reserve();
+    let contents = doc.add(format!("<< /Length {length} 0 R >>\nstream\n{text}\nendstream"));
+    doc.set(length, text.len().to_string());
+    let page = doc.reserve();
+    doc.page_with_contents(page, contents, "");
+    let input = doc.finish();
+    let o = process("length.pdf", &input);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    assert!(o.actions.is_empty(), "{:?}", o.actions);
+    let out = o.output.expect("output");
+    let parsed = Document::load_mem(&out).expect("the output loads");
+    let lengths_alone = parsed.objects.values().filter(|o| matches!(o, Object::Integer(_))).count();
+    assert_eq!(lengths_alone, 0, "an object holding only a number is left");
+    let again = process("length.pdf", &out);
+    assert!(again.actions.is_empty() && again.output.as_deref() == Some(out.as_slice()), "not a fixed point");
+}
+
+/// Found by `properties::property_pdf_mutations` on a real file: an object that refers to one of
+/// the file's object streams. The object stream was kept as an object and numbered, but the
+/// writer makes its own object streams and left it out: the output referred to an object it
+/// does not have, and a second pass numbered every later object anew. Object and
+/// cross-reference streams of the input (and null objects) are not objects of the output, and
+/// a reference to one is null.
+#[test]
+fn regression_a_reference_to_an_object_stream_reads_as_null() {
+    let base = &sample("benign_object_streams.pdf").bytes;
+    let at = base.windows(7).position(|w| w == b"9 0 obj").expect("the object stream");
+    assert!(base[at..at + 40].windows(7).any(|w| w == b"/ObjStm"), "object 9 is the object stream");
+    let dict = b"6 0 obj\n<< /Filter";
+    let at = base.windows(dict.len()).position(|w| w == dict).expect("a stream dictionary") + 10;
+    let input = [&base[..at], b" /Extra [9 0 R] ", &base[at..]].concat();
+    let o = process("objstm.pdf", &input);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    let out = o.output.expect("output");
+    let again = process("objstm.pdf", &out);
+    assert!(again.actions.is_empty(), "{:?}", again.actions);
+    assert!(again.output.as_deref() == Some(out.as_slice()), "a second pass changed the bytes");
+}
+
+/// Found by `properties::property_pdf_mutations` on a real file, after the fix above: an object
+/// whose whole value is a reference to an object that is not there was written as a `null`
+/// object, which a second pass then left out (renumbering every later object). Such an object
+/// is null itself: it goes, and what referred to it reads null.
+#[test]
+fn regression_an_object_that_only_refers_to_a_missing_object_goes() {
+    let mut doc = pdf::Doc::new("Dangling");
+    let dangling = doc.add("999 0 R");
+    let chain = doc.add(format!("{dangling} 0 R"));
+    doc.page(&["Dangling"], &format!("/Extra [{chain} 0 R {dangling} 0 R]"));
+    let input = doc.finish();
+    let o = process("dangling.pdf", &input);
+    assert_eq!(o.verdict, Verdict::Disarmed, "{}", detail(&o));
+    let out = o.output.expect("output");
+    let parsed = Document::load_mem(&out).expect("the output loads");
+    assert!(
+        !parsed.objects.values().any(|o| matches!(o, Object::Null | Object::Reference(_))),
+        "a null object is left"
+    );
+    let again = process("dangling.pdf", &out);
+    assert!(again.actions.is_empty(), "{:?}", again.actions);
+    assert!(again.output.as_deref() == Some(out.as_slice()), "a second pass changed the bytes");
+}

@@ -282,7 +282,20 @@ pub fn sanitize_html(input: &str, opts: &HtmlOptions, budget: &Budget) -> Result
     out.push_str("</head><body>");
     out.push_str(&body);
     out.push_str("</body></html>");
-    Ok((out, actions))
+    Ok((without_controls(out), actions))
+}
+
+/// The page with every C0 control character but tab, line feed, form feed and carriage return
+/// (and DEL) replaced by U+FFFD, as the parser already does with NUL. Browsers show nothing for
+/// them, but one stray control byte in a page the rewrite made shorter is enough for the page
+/// not to read as text any more (it came back `unknown_kind`). Replaced, not removed: taking a
+/// character out of the cleaned page could join what stands around it (`java\u{1}script:`).
+fn without_controls(page: String) -> String {
+    let bad = |c: char| matches!(c, '\u{1}'..='\u{8}' | '\u{B}' | '\u{E}'..='\u{1F}' | '\u{7F}');
+    if !page.contains(bad) {
+        return page;
+    }
+    page.chars().map(|c| if bad(c) { char::REPLACEMENT_CHARACTER } else { c }).collect()
 }
 
 /// Turns an HTML page into plain text (after cleaning it): block elements end lines, list
@@ -293,7 +306,7 @@ pub fn html_to_text(input: &str, opts: &HtmlOptions, budget: &Budget) -> Result<
     let body = clean_body(input, opts);
     budget.check_time()?;
     let fragment = Html::parse_fragment(&body);
-    Ok((text_of(&fragment, opts, budget)?, actions))
+    Ok((without_controls(text_of(&fragment, opts, budget)?), actions))
 }
 
 /// The cleaned body. Cleaned twice: removing elements can leave a tree the HTML parser would
@@ -774,6 +787,21 @@ mod tests {
         let (again, kinds) = clean(&out);
         assert!(kinds.is_empty(), "{kinds:?}");
         assert_eq!(again, out);
+    }
+
+    /// Found by `properties::property_markup_mutations`: one flipped byte put U+001D in a page;
+    /// the cleaned page, shorter, no longer read as text and was refused on a second pass.
+    #[test]
+    fn control_characters_come_out_as_replacement_characters() {
+        let page = "<p>a\u{1D}b <a href=\"https://example.org/\" title=\"x\u{1}y\">l&#1;</a></p>";
+        let (out, _) = sanitize_html(page, &opts(), &budget()).unwrap();
+        let control = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{C}');
+        assert!(!out.contains(control), "{out:?}");
+        assert!(out.contains("a\u{FFFD}b") && out.contains("x\u{FFFD}y"), "{out}");
+        let (again, actions) = sanitize_html(&out, &opts(), &budget()).unwrap();
+        assert_eq!((again.as_str(), actions.len()), (out.as_str(), 0));
+        let (text, _) = html_to_text(page, &opts(), &budget()).unwrap();
+        assert!(!text.contains(control), "{text:?}");
     }
 
     #[test]

@@ -179,6 +179,7 @@ pub fn rewrite(
                         write(&mut writer, Event::Start(start))?;
                         frames.push(Frame::Keep);
                     }
+                    Decision::Drop if top => return Err(root_dropped(part, &local)),
                     Decision::Drop => skip = 1,
                     Decision::Sheet(start) => {
                         sheet = Some((start, String::new(), Vec::new()));
@@ -201,6 +202,7 @@ pub fn rewrite(
                 let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 match rules.element(element_ns.as_deref(), &local, &e, attrs, &mut report)? {
                     Decision::Keep(start) | Decision::Sheet(start) => write(&mut writer, Event::Empty(start))?,
+                    Decision::Drop if top => return Err(root_dropped(part, &local)),
                     Decision::Drop => {}
                 }
             }
@@ -241,6 +243,9 @@ pub fn rewrite(
                 if skip > 0 {
                     continue;
                 }
+                if t.contains(&b'&') {
+                    check_chars(&t.unescape().map_err(|e| fx::parse_error(part, e))?, part)?;
+                }
                 if let Some((_, css, events)) = sheet.as_mut() {
                     let s = t.unescape().map_err(|e| fx::parse_error(part, e))?;
                     css.push_str(&s);
@@ -279,6 +284,12 @@ pub fn rewrite(
     Ok((writer.into_inner(), report))
 }
 
+/// The root element is one the rules leave out (an `svg` outside the SVG namespace): the
+/// rewrite would be a document without a root, which is no document.
+fn root_dropped(part: &str, local: &str) -> FormatError {
+    fx::parse_error(part, format!("the root element <{local}> is not one that is kept: nothing would remain"))
+}
+
 fn attributes(
     reader: &quick_xml::reader::NsReader<&[u8]>,
     e: &BytesStart<'_>,
@@ -306,14 +317,33 @@ fn attributes(
             (ns, String::from_utf8_lossy(local.as_ref()).into_owned())
         };
         let value = a.unescape_value().map_err(|err| fx::parse_error(part, err))?.into_owned();
+        check_chars(&value, part)?;
         out.push(Attr { qname, ns, local, value });
     }
     Ok(out)
 }
 
+/// Refuses a character XML 1.0 allows nowhere (C0 controls but tab, line feed and carriage
+/// return; U+FFFE and U+FFFF), or asks authors to avoid (DEL), written as it is or as a
+/// character reference: the document is not well-formed, and a rewrite that kept it would not
+/// be read as XML again (an SVG with one came out as a file nothing recognised).
+fn check_chars(text: &str, part: &str) -> Result<(), FormatError> {
+    let bad = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{7F}' | '\u{FFFE}' | '\u{FFFF}');
+    match text.chars().find(|&c| bad(c)) {
+        Some(c) => Err(fx::parse_error(part, format!("character U+{:04X} is not allowed in XML", c as u32))),
+        None => Ok(()),
+    }
+}
+
 /// The document as UTF-8 text, and whether it had to be converted (its declaration then says
 /// UTF-8 in the output).
 fn decode(data: &[u8], part: &str) -> Result<(String, bool), FormatError> {
+    let (text, transcoded) = decode_text(data, part)?;
+    check_chars(&text, part)?;
+    Ok((text, transcoded))
+}
+
+fn decode_text(data: &[u8], part: &str) -> Result<(String, bool), FormatError> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let label = charset_label_of_xml(data);
     let enc = match &label {

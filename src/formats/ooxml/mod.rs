@@ -132,6 +132,13 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
     if !rels.get("").map(|r| r.iter().any(is_main)).unwrap_or(false) {
         return Err(FormatError::malformed("no main document relationship in _rels/.rels"));
     }
+    // The main part must be there: a package whose main relationship points nowhere would be
+    // rebuilt without its document (every part of it unreferenced) and passed on as clean.
+    let main_found = |r: &Rel| is_main(r) && r.resolved.as_ref().is_some_and(|t| parts.contains_key(t));
+    let Some(main_part) = rels.get("").and_then(|r| r.iter().find(|r| main_found(r))).and_then(|r| r.resolved.clone())
+    else {
+        return Err(FormatError::malformed("the main document relationship in _rels/.rels points at no part"));
+    };
     let mut rb = Rebuild {
         ctx,
         parts,
@@ -153,6 +160,11 @@ pub fn disarm(kind: Kind, data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, Fo
         rb.drop_signatures();
     }
     rb.drop_unreachable();
+    // Whatever was removed, the document itself must remain (a main part without a content
+    // type would otherwise go as a part of an unknown kind, and the package with it).
+    if rb.removed_parts.contains(&main_part) {
+        return Err(FormatError::malformed(format!("the main document part {main_part} would be removed")));
+    }
     let bytes = rb.write(&zip, kind, out_kind)?;
     let mut actions = rb.actions;
     if kind != out_kind {

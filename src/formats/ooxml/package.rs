@@ -75,9 +75,14 @@ pub fn parse_rels(data: &[u8], rels_name: &str, source: &str, max_depth: u32) ->
         if local(e.name().as_ref()) != b"Relationship" {
             return Ok(());
         }
-        let id = xml::attr(e, b"Id").unwrap_or_default();
-        let ty = xml::attr(e, b"Type").unwrap_or_default();
-        let target = xml::attr(e, b"Target").unwrap_or_default();
+        // All three are required (ECMA-376 part 2): a relationship without a target reaches
+        // nothing, and the part it was meant for would be dropped as unreferenced.
+        let required = |name: &[u8]| {
+            xml::attr(e, name).ok_or_else(|| {
+                FormatError::malformed(format!("{rels_name}: a relationship without {}", String::from_utf8_lossy(name)))
+            })
+        };
+        let (id, ty, target) = (required(b"Id")?, required(b"Type")?, required(b"Target")?);
         let external = xml::attr(e, b"TargetMode").map(|m| m.eq_ignore_ascii_case("External")).unwrap_or(false);
         let short = ty.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_ascii_lowercase();
         let resolved = if external { None } else { resolve_target(source, &target) };
@@ -129,19 +134,31 @@ pub struct ContentTypes {
 impl ContentTypes {
     pub fn parse(data: &[u8], max_depth: u32) -> Result<Self, FormatError> {
         let mut ct = ContentTypes::default();
-        xml::walk(data, "[Content_Types].xml", max_depth, |ev| {
+        const NAME: &str = "[Content_Types].xml";
+        xml::walk(data, NAME, max_depth, |ev| {
             let (Event::Start(e) | Event::Empty(e)) = ev else { return Ok(()) };
-            let value = xml::attr(e, b"ContentType").unwrap_or_default();
-            match local(e.name().as_ref()) {
-                b"Default" => {
-                    let ext = xml::attr(e, b"Extension").unwrap_or_default().to_lowercase();
-                    ct.defaults.insert(ext, value);
-                }
-                b"Override" => {
-                    let part = xml::attr(e, b"PartName").unwrap_or_default();
-                    ct.overrides.insert(part.trim_start_matches('/').to_lowercase(), value);
-                }
-                _ => {}
+            let name = e.name();
+            let element = local(name.as_ref());
+            if element != b"Default" && element != b"Override" {
+                return Ok(());
+            }
+            // Both attributes are required (ECMA-376 part 2): an entry without its name could
+            // not be removed again by name, and would be reported as removed on every pass.
+            let required = |name: &[u8]| {
+                xml::attr(e, name).ok_or_else(|| {
+                    FormatError::malformed(format!(
+                        "{NAME}: a {} without {}",
+                        String::from_utf8_lossy(element),
+                        String::from_utf8_lossy(name)
+                    ))
+                })
+            };
+            let value = required(b"ContentType")?;
+            if element == b"Default" {
+                ct.defaults.insert(required(b"Extension")?.to_lowercase(), value);
+            } else {
+                let part = required(b"PartName")?;
+                ct.overrides.insert(part.trim_start_matches('/').to_lowercase(), value);
             }
             Ok(())
         })?;

@@ -437,6 +437,14 @@ impl Pdf<'_, '_> {
                 if *id == self.root {
                     return Err(FormatError::malformed(format!("the document catalog is also a {detail}")));
                 }
+                // Removing it would take its pages with it (the rest of the document would be
+                // passed on without them).
+                if d.has_type(b"Page") || d.has_type(b"Pages") || self.labels.contains_key(id) {
+                    return Err(FormatError::malformed(format!(
+                        "{} {} R, a node of the page tree, is also a {detail}",
+                        id.0, id.1
+                    )));
+                }
                 self.banned.entry(*id).or_insert(Ban { action, detail, reported: false });
             }
         }

@@ -145,15 +145,42 @@ impl Pdf<'_, '_> {
     /// and `/ID` only. A file that kept its objects in object streams is written the same
     /// compact way (object streams and a cross-reference stream), others with a classic table.
     pub(super) fn write(&mut self, compact: bool) -> Result<Vec<u8>, FormatError> {
+        // The length as written, never a reference to another object; an object that held
+        // only a length is then reached by nothing and goes (it stayed in the file, and a
+        // second pass dropped it and numbered every object after it anew).
+        for o in self.objects.values_mut() {
+            if let Object::Stream(s) = o {
+                s.dict.set("Length", s.content.len() as i64);
+            }
+        }
+        // An object that is null is no object, and the object and cross-reference streams of
+        // the file that was read are not objects of the document (the writer makes its own):
+        // the writer leaves them out, so a reference to one reads as null. Made so here, until
+        // no such object is left (one that only referred to it becomes null in turn), or the
+        // next pass over the file would find the gap and number every later object anew.
+        let gone = |o: &Object| match o {
+            Object::Null => true,
+            Object::Stream(s) => s.dict.has_type(b"ObjStm") || s.dict.has_type(b"XRef"),
+            _ => false,
+        };
+        loop {
+            // A reference to an object that is not there (never was, or just left) is null.
+            let same: HashMap<ObjectId, ObjectId> = self.objects.keys().map(|id| (*id, *id)).collect();
+            for o in self.objects.values_mut() {
+                renumber(o, &same);
+            }
+            let nulls: HashSet<ObjectId> = self.objects.iter().filter(|(_, o)| gone(o)).map(|(id, _)| *id).collect();
+            if nulls.is_empty() {
+                break;
+            }
+            self.objects.retain(|id, _| !nulls.contains(id));
+        }
+        self.drop_unreachable(false)?;
         let map: HashMap<ObjectId, ObjectId> =
             self.objects.keys().enumerate().map(|(i, id)| (*id, (i as u32 + 1, 0))).collect();
         let mut objects = BTreeMap::new();
         for (id, mut o) in std::mem::take(&mut self.objects) {
             renumber(&mut o, &map);
-            if let Object::Stream(s) = &mut o {
-                // The length as written, never a reference to another object.
-                s.dict.set("Length", s.content.len() as i64);
-            }
             objects.insert(map[&id], o);
         }
         let mut trailer = Dictionary::new();

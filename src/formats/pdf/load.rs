@@ -56,9 +56,11 @@ fn filter(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
         if let Object::Stream(stream) = object {
             if stream.dict.has_type(b"ObjStm") && stream.dict.has(b"Filter") {
                 let limit = st.max_stream_bytes.min(st.bytes_left);
-                // A bomb is measured before anything is allocated for it.
-                if stream.filters().is_ok_and(|f| f == [b"FlateDecode".as_slice()]) {
-                    if let Err(n) = super::streams::inflated_size(&stream.content, limit) {
+                // A bomb is measured before anything is allocated for it (also one compressed
+                // twice, which lopdf would inflate layer by layer up to the limit).
+                let layers = stream.filters().map(|f| super::streams::flate_layers(&f)).unwrap_or(0);
+                if layers > 0 {
+                    if let Err(n) = super::streams::inflated_size(&stream.content, layers, limit) {
                         if n > limit {
                             st.error = Some(over(id, limit, st.max_stream_bytes));
                             return None;

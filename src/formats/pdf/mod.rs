@@ -55,6 +55,8 @@ pub fn disarm(data: &[u8], ctx: &Context<'_>) -> Result<Disarmed, FormatError> {
     pdf.embedded_files()?;
     pdf.sweep()?;
     pdf.drop_unreachable(false)?;
+    // What was removed must not have taken the pages: the output has a page tree with pages.
+    pdf.check_page_tree().map_err(|e| FormatError::new(e.reason, format!("once cleaned: {}", e.detail)))?;
     pdf.verify_clean()?;
     pdf.check_streams()?;
     let data = pdf.write(loaded.compact)?;

@@ -14,7 +14,7 @@ use crate::formats::FormatError;
 use crate::model::Reason;
 use lopdf::{Object, ObjectId, Stream};
 use rayon::prelude::*;
-use std::io::Write;
+use std::io::{Read, Write};
 
 /// Filters whose output is more data (decoded here).
 const GENERAL_FILTERS: [&[u8]; 6] =
@@ -42,12 +42,52 @@ impl Write for Counter {
     }
 }
 
-/// How far zlib data inflates, counted without keeping the output: `Ok(n)`, or `Err(n)` with
-/// the bytes counted when it passes `limit` or turns out damaged (`n > limit` tells which).
-pub(super) fn inflated_size(data: &[u8], limit: u64) -> Result<u64, u64> {
+/// A reader between two inflate layers that fails once more than `limit` bytes passed through
+/// it, and says so in `over`.
+struct Capped<'a, R> {
+    inner: R,
+    n: u64,
+    limit: u64,
+    over: &'a std::cell::Cell<bool>,
+}
+
+impl<R: Read> Read for Capped<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        if self.n > self.limit {
+            self.over.set(true);
+            return Err(std::io::Error::other("limit"));
+        }
+        Ok(k)
+    }
+}
+
+/// The number of `FlateDecode` filters a stream's general filters are, when they are nothing
+/// else (`[/FlateDecode /FlateDecode]` is 2); 0 otherwise.
+pub(super) fn flate_layers(general: &[&[u8]]) -> usize {
+    if general.iter().all(|f| *f == b"FlateDecode") {
+        general.len()
+    } else {
+        0
+    }
+}
+
+/// How far zlib data compressed `layers` times inflates, counted without keeping the output of
+/// any layer: `Ok(n)`, or `Err(n)` with the bytes counted when a layer passes `limit` or the
+/// data turns out damaged (`n > limit` tells which). Every layer counts against `limit`, so that
+/// a bomb inside a bomb is stopped at the first layer that expands too far.
+pub(super) fn inflated_size(data: &[u8], layers: usize, limit: u64) -> Result<u64, u64> {
+    let over = std::cell::Cell::new(false);
+    let mut reader: Box<dyn Read + '_> = Box::new(flate2::read::ZlibDecoder::new(data));
+    for _ in 1..layers {
+        let capped = Capped { inner: reader, n: 0, limit, over: &over };
+        reader = Box::new(flate2::read::ZlibDecoder::new(capped));
+    }
     let mut counter = Counter { n: 0, limit };
-    match std::io::copy(&mut flate2::read::ZlibDecoder::new(data), &mut counter) {
+    match std::io::copy(&mut reader, &mut counter) {
         Ok(_) => Ok(counter.n),
+        Err(_) if over.get() => Err(limit.saturating_add(1)),
         Err(_) => Err(counter.n),
     }
 }
@@ -110,14 +150,16 @@ fn verify(s: &Stream, id: ObjectId, budget: &Budget, max_stream: u64) -> Checked
         return Ok(None);
     }
     let limit = limit_for(budget, max_stream);
-    if general == 1 && filters[0] == b"FlateDecode" {
-        // The common case, streamed: nothing is kept in memory.
-        let r = inflated_size(&s.content, limit);
+    let layers = flate_layers(&filters[..general]);
+    if layers > 0 {
+        // The common case (and a bomb inside a bomb), streamed: nothing is kept in memory.
+        let r = inflated_size(&s.content, layers, limit);
         budget.charge_bytes(r.unwrap_or_else(|n| n))?;
         match r {
             Ok(_) => return Ok(None),
             Err(n) if n > limit => return Err(over(id, limit, max_stream)),
-            // Damaged: decoded below with lopdf's lenient decoder, and rebuilt.
+            // Damaged: decoded below with lopdf's lenient decoder, and rebuilt (a single layer;
+            // what decodes of several layers is only checked).
             Err(_) => {}
         }
     }
@@ -189,13 +231,37 @@ mod tests {
     fn inflated_size_counts_exactly_and_stops_past_the_limit() {
         let data = vec![0u8; 8 << 20];
         let z = compress(&data).unwrap();
-        assert_eq!(inflated_size(&z, u64::MAX), Ok(8 << 20));
-        let r = inflated_size(&z, 1 << 20);
+        assert_eq!(inflated_size(&z, 1, u64::MAX), Ok(8 << 20));
+        let r = inflated_size(&z, 1, 1 << 20);
         assert!(matches!(r, Err(n) if n > 1 << 20 && n < 8 << 20), "{r:?}");
         // Damaged data: fails within the limit.
         let mut cut = z.clone();
         cut.truncate(z.len() / 2);
         cut.extend_from_slice(&[0xff; 16]);
-        assert!(matches!(inflated_size(&cut, u64::MAX), Err(n) if n < 8 << 20));
+        assert!(matches!(inflated_size(&cut, 1, u64::MAX), Err(n) if n < 8 << 20));
+    }
+
+    #[test]
+    fn inflated_size_counts_every_layer_and_stops_past_the_limit_in_any() {
+        let data = vec![0u8; 8 << 20];
+        let twice = compress(&compress(&data).unwrap()).unwrap();
+        assert_eq!(inflated_size(&twice, 2, u64::MAX), Ok(8 << 20));
+        let r = inflated_size(&twice, 2, 1 << 20);
+        assert!(matches!(r, Err(n) if n > 1 << 20), "{r:?}");
+        // Read as one layer, the outer one inflates to the inner stream.
+        let inner_len = compress(&data).unwrap().len() as u64;
+        assert_eq!(inflated_size(&twice, 1, u64::MAX), Ok(inner_len));
+        // An inner layer of 100 000 bytes of empty stored blocks inflates to nothing: only the
+        // layer in between is past the limit, and that is enough.
+        let mut empty_blocks = vec![0x78, 0x01];
+        for _ in 0..20_000 {
+            empty_blocks.extend_from_slice(&[0x00, 0x00, 0x00, 0xFF, 0xFF]);
+        }
+        empty_blocks.extend_from_slice(&[0x01, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x01]);
+        let wrapped = compress(&empty_blocks).unwrap();
+        assert_eq!(inflated_size(&wrapped, 2, u64::MAX), Ok(0));
+        assert!(matches!(inflated_size(&wrapped, 2, 10_000), Err(n) if n > 10_000));
+        assert_eq!(flate_layers(&[b"FlateDecode", b"FlateDecode"]), 2);
+        assert_eq!(flate_layers(&[b"FlateDecode", b"ASCII85Decode"]), 0);
     }
 }
