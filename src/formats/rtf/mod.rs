@@ -44,7 +44,7 @@
 //! The rebuilt file is tokenized and judged once more: if anything would still be removed, the
 //! item is blocked (a bug is a block, never a pass).
 
-mod token;
+pub mod token;
 
 use crate::config::HyperlinkPolicy;
 use crate::engine::Budget;
