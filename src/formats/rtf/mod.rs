@@ -354,9 +354,9 @@ impl Analyzer<'_> {
                 || self.kept_name_linked
                 || self.stack.iter().any(|f| {
                     f.role == Some(TextRole::Sn)
-                        && f.x
-                            .as_ref()
-                            .is_some_and(|x| x.code.word.split_whitespace().next().is_some_and(linked_picture_property))
+                        && f.x.as_ref().is_some_and(|x| {
+                            x.code.tainted || x.code.word.split_whitespace().next().is_some_and(linked_picture_property)
+                        })
                 }));
         let Some(top) = self.stack.last_mut() else { return };
         let first = !top.started;
@@ -504,16 +504,18 @@ impl Analyzer<'_> {
         let x = f.x.take().map(|b| *b).unwrap_or_default();
         // A shape property value is paired with the name read last, wherever the two groups
         // stand (a damaged shape must not hide the pair from this check but not from a reader).
+        // A name or value that lost a removed group reads differently in the rebuilt file: it
+        // counts as a linked picture's name, or an external target.
         let linked_value = match f.role {
             Some(TextRole::Sn) => {
                 let words: Vec<&str> = x.code.word.split_whitespace().collect();
-                self.last_name_linked = words.first().is_some_and(|w| linked_picture_property(w));
+                self.last_name_linked = x.code.tainted || words.first().is_some_and(|w| linked_picture_property(w));
                 self.kept_name_linked = self.last_name_linked;
                 self.linked_names += u64::from(self.last_name_linked);
                 // A name and value run together in one group.
                 self.last_name_linked && words.iter().skip(1).any(|w| external_target(w))
             }
-            Some(TextRole::Sv) => f.sv_linked && external_target(&x.code.word),
+            Some(TextRole::Sv) => f.sv_linked && (x.code.tainted || external_target(&x.code.word)),
             _ => false,
         };
         let class = f.fldinst.then(|| self.classify(&x.code, f.dynamic));
@@ -967,6 +969,9 @@ mod tests {
         assert_eq!(out(inner), "{\\rtf1 {\\sp{\\sn pibName}}x}");
         let field = "{\\rtf1 {\\sp{\\sn pibName}{\\field{\\*\\fldinst DDE {\\sn x}}}{\\sv //s/p.png}}x}";
         assert_eq!(out(field), "{\\rtf1 {\\sp{\\sn pibName}}x}");
+        // A name that loses a removed field reads as pibName in the rebuilt file.
+        let lost = "{\\rtf1 {\\sp{\\sn pibName{\\field{\\*\\fldinst DDE x}X}}{\\sv //s/p.png}}x}";
+        assert_eq!(out(lost), "{\\rtf1 {\\sp{\\sn pibName}}x}");
     }
 
     #[test]
