@@ -138,8 +138,11 @@ for t in "${targets[@]}"; do
     # Done, or stopped by a timeout that did not hold up: on with the time left.
     [ "$status" -eq 0 ] || [ -n "$runs" ] && break
   done
-  awk -v t="$(( $(date +%s) - began ))" '
-    /^stat::number_of_executed_units/ { n += $2 }
+  # Seconds as libFuzzer counts them (a run stopped by a finding: its last status line).
+  awk '
+    /^#[0-9]+\t/ { for (i = 1; i <= NF; i++) if ($i == "exec/s:") last = substr($1, 2) / ($(i + 1) ? $(i + 1) : 1) }
+    /^Done [0-9]+ runs in [0-9]+ second/ { t += $5; last = 0 }
+    /^stat::number_of_executed_units/ { n += $2; t += last; last = 0 }
     /^stat::peak_rss_mb/ { if ($2 > rss) rss = $2 }
     END { printf "   %d executions in %d s (%d/s), peak RSS %d MB", n, t, t ? n / t : 0, rss }' "$log"
   echo ", corpus $(find "$corpus" -type f | wc -l) files"
