@@ -52,6 +52,30 @@ pub struct Server {
     stop: tokio::sync::watch::Sender<bool>,
 }
 
+/// Runs one session over `io`, a byte stream the caller brings (an in-process client), as a
+/// bound [`Server`] does for each client it accepts from `peer`: the same state machine, limits
+/// and filter, and the relay to `config.next_hop` for messages the filter passes. There is no
+/// listening socket here, no TLS (STARTTLS is not offered), no delivery journal and no stop:
+/// the session ends when the client quits or closes the stream, or at a timeout.
+pub async fn serve_stream<S>(config: SmtpConfig, filter: Arc<dyn MessageFilter>, io: S, peer: SocketAddr)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let engine_slots = Arc::new(Semaphore::new(config.max_messages_in_engine));
+    // Kept until the session ends: a dropped sender would read as a stop.
+    let (_stop, stopping) = tokio::sync::watch::channel(false);
+    let shared = Arc::new(session::Shared {
+        config,
+        filter,
+        tls: None,
+        engine_slots,
+        pool: Default::default(),
+        journal: None,
+        stopping,
+    });
+    session::run(shared, Box::new(io), peer).await;
+}
+
 /// How long a stopping server waits for messages in progress.
 pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -149,5 +173,48 @@ impl Server {
                 drop(permit);
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use filter::{Decision, Envelope, Filtered};
+    use tokio::io::AsyncReadExt;
+
+    struct Refuse;
+
+    impl MessageFilter for Refuse {
+        fn filter(&self, message: Vec<u8>, envelope: &Envelope) -> Filtered {
+            let text = format!("5.7.1 {} bytes for {}", message.len(), envelope.recipients.join(","));
+            Filtered { decision: Decision::Reject(text), summary: "refused".into(), held_as: None }
+        }
+    }
+
+    #[test]
+    fn a_session_over_a_stream_the_caller_brings() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let replies = rt.block_on(async {
+            let (mut client, server) = tokio::io::duplex(64 * 1024);
+            let peer: SocketAddr = "192.0.2.1:25".parse().unwrap();
+            let session = serve_stream(SmtpConfig::default(), Arc::new(Refuse), server, peer);
+            let talk = async {
+                client
+                    .write_all(
+                        b"EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: s\r\n\r\nhi\r\n.\r\nQUIT\r\n",
+                    )
+                    .await
+                    .unwrap();
+                let mut out = String::new();
+                client.read_to_string(&mut out).await.unwrap();
+                out
+            };
+            tokio::join!(session, talk).1
+        });
+        let codes: Vec<&str> =
+            replies.lines().filter(|l| l.as_bytes().get(3) != Some(&b'-')).map(|l| &l[..3]).collect();
+        assert_eq!(codes, ["220", "250", "250", "250", "354", "554", "221"], "{replies}");
+        assert!(replies.contains("554 5.7.1 18 bytes for b@y"), "{replies}");
+        assert!(!replies.contains("STARTTLS"), "{replies}");
     }
 }

@@ -44,7 +44,7 @@
 //! The rebuilt file is tokenized and judged once more: if anything would still be removed, the
 //! item is blocked (a bug is a block, never a pass).
 
-mod token;
+pub mod token;
 
 use crate::config::HyperlinkPolicy;
 use crate::engine::Budget;
@@ -210,6 +210,10 @@ struct Frame1 {
     hidden: bool,
     /// A `\sv` here follows a property name that names a linked picture.
     sv_linked: bool,
+    /// [`Analyzer::kept_name_linked`] and [`Analyzer::linked_names`] when this group opened:
+    /// what the first is again once the group is removed.
+    kept_linked_at_open: bool,
+    linked_names_at_open: u64,
     uc: i64,
     skip: i64,
     /// What only some groups need, allocated when first used: most groups are plain, and a
@@ -234,7 +238,12 @@ impl Frame1 {
 }
 
 impl Frame1 {
-    fn new(open: usize, parent: Option<(usize, &Frame1)>) -> Self {
+    fn new(
+        open: usize,
+        parent: Option<(usize, &Frame1)>,
+        kept_linked_at_open: bool,
+        linked_names_at_open: u64,
+    ) -> Self {
         let collector = parent.and_then(|(i, p)| if p.role.is_some() { Some(i) } else { p.collector });
         Frame1 {
             open,
@@ -252,6 +261,8 @@ impl Frame1 {
             had_content: false,
             hidden: parent.is_some_and(|(_, p)| p.role.is_none() && p.hidden),
             sv_linked: false,
+            kept_linked_at_open,
+            linked_names_at_open,
             uc: parent.map(|(_, p)| p.uc).unwrap_or(1),
             skip: 0,
             x: None,
@@ -285,6 +296,12 @@ struct Analyzer<'b> {
     stack: Vec<Frame1>,
     /// The last shape property name read names a linked picture.
     last_name_linked: bool,
+    /// The same for the names the rebuilt file keeps: a name inside a removed group is not
+    /// read there, and the value after it pairs with the name before (which the second pass
+    /// over the rebuilt file sees). A value pairs with a linked name in either reading.
+    kept_name_linked: bool,
+    /// Linked picture names read so far.
+    linked_names: u64,
     decisions: HashMap<usize, Decision>,
     opts: Options,
     budget: &'b Budget,
@@ -334,11 +351,12 @@ impl Analyzer<'_> {
         // A value may also stand inside the group of its name, before that name is complete.
         let sv_linked = name == b"sv"
             && (self.last_name_linked
+                || self.kept_name_linked
                 || self.stack.iter().any(|f| {
                     f.role == Some(TextRole::Sn)
-                        && f.x
-                            .as_ref()
-                            .is_some_and(|x| x.code.word.split_whitespace().next().is_some_and(linked_picture_property))
+                        && f.x.as_ref().is_some_and(|x| {
+                            x.code.tainted || x.code.word.split_whitespace().next().is_some_and(linked_picture_property)
+                        })
                 }));
         let Some(top) = self.stack.last_mut() else { return };
         let first = !top.started;
@@ -475,7 +493,7 @@ impl Analyzer<'_> {
         }
         self.significant();
         let parent = self.stack.len().checked_sub(1).and_then(|i| self.stack.get(i).map(|f| (i, f)));
-        let f = Frame1::new(at, parent);
+        let f = Frame1::new(at, parent, self.kept_name_linked, self.linked_names);
         self.stack.push(f);
         Ok(())
     }
@@ -486,14 +504,18 @@ impl Analyzer<'_> {
         let x = f.x.take().map(|b| *b).unwrap_or_default();
         // A shape property value is paired with the name read last, wherever the two groups
         // stand (a damaged shape must not hide the pair from this check but not from a reader).
+        // A name or value that lost a removed group reads differently in the rebuilt file: it
+        // counts as a linked picture's name, or an external target.
         let linked_value = match f.role {
             Some(TextRole::Sn) => {
                 let words: Vec<&str> = x.code.word.split_whitespace().collect();
-                self.last_name_linked = words.first().is_some_and(|w| linked_picture_property(w));
+                self.last_name_linked = x.code.tainted || words.first().is_some_and(|w| linked_picture_property(w));
+                self.kept_name_linked = self.last_name_linked;
+                self.linked_names += u64::from(self.last_name_linked);
                 // A name and value run together in one group.
                 self.last_name_linked && words.iter().skip(1).any(|w| external_target(w))
             }
-            Some(TextRole::Sv) => f.sv_linked && external_target(&x.code.word),
+            Some(TextRole::Sv) => f.sv_linked && (x.code.tainted || external_target(&x.code.word)),
             _ => false,
         };
         let class = f.fldinst.then(|| self.classify(&x.code, f.dynamic));
@@ -519,6 +541,15 @@ impl Analyzer<'_> {
         }
         if self.decisions.len() > decided || self.decisions.contains_key(&f.open) {
             self.taint_code_around(&f);
+        }
+        match self.decisions.get(&f.open) {
+            Some(Decision::Drop(..)) => self.kept_name_linked = f.kept_linked_at_open,
+            // Only the results of an unwrapped group stay, and which of the names in it they
+            // hold is not followed: linked if any name read in it, or the one before it, was.
+            Some(Decision::Unwrap(..)) => {
+                self.kept_name_linked |= f.kept_linked_at_open || self.linked_names != f.linked_names_at_open
+            }
+            _ => {}
         }
         let Some(p) = self.stack.last_mut() else { return Ok(()) };
         // A result group that also holds an instruction is no result to keep.
@@ -596,7 +627,15 @@ impl Analyzer<'_> {
 }
 
 fn analyze(data: &[u8], opts: Options, budget: &Budget) -> Result<Analysis, FormatError> {
-    let mut a = Analyzer { stack: Vec::new(), last_name_linked: false, decisions: HashMap::new(), opts, budget };
+    let mut a = Analyzer {
+        stack: Vec::new(),
+        last_name_linked: false,
+        kept_name_linked: false,
+        linked_names: 0,
+        decisions: HashMap::new(),
+        opts,
+        budget,
+    };
     let mut tokens = Tokenizer::new(data);
     let mut root_end = None;
     let mut n = 0u32;
@@ -924,6 +963,15 @@ mod tests {
         assert_eq!(out(apart), "{\\rtf1 {\\sp{\\sn pibName}}{\\b}x}");
         let local = "{\\rtf1 {\\sp{\\sn pibName}{\\sv C:\\\\p.png}}{\\sp{\\sn wzName}{\\sv http://t}}x}";
         assert_eq!(out(local), local);
+        // A name inside a removed value does not unpair the next value from the name before
+        // (found by fuzzing: the rebuilt file paired them and failed its own check).
+        let inner = "{\\rtf1 {\\sp{\\sn pibName}{\\sv http://t{\\sn x}}{\\sv //s/p.png}}x}";
+        assert_eq!(out(inner), "{\\rtf1 {\\sp{\\sn pibName}}x}");
+        let field = "{\\rtf1 {\\sp{\\sn pibName}{\\field{\\*\\fldinst DDE {\\sn x}}}{\\sv //s/p.png}}x}";
+        assert_eq!(out(field), "{\\rtf1 {\\sp{\\sn pibName}}x}");
+        // A name that loses a removed field reads as pibName in the rebuilt file.
+        let lost = "{\\rtf1 {\\sp{\\sn pibName{\\field{\\*\\fldinst DDE x}X}}{\\sv //s/p.png}}x}";
+        assert_eq!(out(lost), "{\\rtf1 {\\sp{\\sn pibName}}x}");
     }
 
     #[test]
