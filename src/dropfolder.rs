@@ -367,6 +367,7 @@ impl DropFolder {
         }
         let now = Instant::now();
         let mut seen = HashSet::new();
+        let mut ready_files = Vec::new();
         for (path, rel) in self.inbox_files() {
             seen.insert(path.clone());
             let Ok(meta) = fs::symlink_metadata(&path) else { continue };
@@ -390,14 +391,20 @@ impl DropFolder {
                 continue;
             }
             sightings.remove(&path);
+            ready_files.push((len, path, rel));
+        }
+        sightings.retain(|p, _| seen.contains(p));
+        renamed_in.retain(|p| seen.contains(p));
+        // Largest first: the threads then end a burst together on small files, instead of one
+        // finishing a large file alone while the others wait.
+        ready_files.sort_by_key(|f| std::cmp::Reverse(f.0));
+        for (_, path, rel) in ready_files {
             match self.claim(&path, &rel) {
                 Ok(Some(claim)) => start(self, claim, in_flight),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(file = %path.display(), "drop folder: cannot take the file yet: {e}"),
             }
         }
-        sightings.retain(|p, _| seen.contains(p));
-        renamed_in.retain(|p| seen.contains(p));
     }
 
     /// Regular files in the inbox that may be taken: (path, path relative to the inbox).
