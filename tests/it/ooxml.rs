@@ -43,31 +43,37 @@ fn utf16_custom_xml_is_accepted() {
 /// document part was dropped as unreferenced and a package without its document came out as
 /// disarmed (and was refused on a second pass). A relationship without `Id`, `Type` or
 /// `Target`, and a main relationship that points at no part, make the package malformed.
+/// `package` with one text entry's first `from` replaced by `to` (the entry re-zipped with a
+/// valid CRC, so that the package reader, not the zip check, meets the damage).
+fn with_entry_edited(package: &[u8], entry: &str, from: &str, to: &str) -> Vec<u8> {
+    use std::io::{Cursor, Read, Write};
+    let mut zip = zip::ZipArchive::new(Cursor::new(package)).unwrap();
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().unwrap().into_owned();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        if name == entry {
+            let text = String::from_utf8(data).unwrap();
+            assert!(text.contains(from), "{text}");
+            data = text.replacen(from, to, 1).into_bytes();
+        }
+        w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        w.write_all(&data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
 #[test]
 fn regression_a_main_relationship_that_reaches_no_part_is_malformed() {
     use mugai::model::Reason;
     use mugai::samples::package::ct;
-    use std::io::{Cursor, Read, Write};
     let engine = Engine::new(Arc::new(Config::default())).unwrap();
     let doc = samples::word::base(ct::DOCX_MAIN, "Main part").into_package().write();
     let main = "Target=\"word/document.xml\"";
     for broken in ["Ta\u{B8}get=\"word/document.xml\"", "Target=\"word/nothing.xml\""] {
-        let mut zip = zip::ZipArchive::new(Cursor::new(&doc)).unwrap();
-        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        for i in 0..zip.len() {
-            let mut f = zip.by_index(i).unwrap();
-            let name = f.name().unwrap().into_owned();
-            let mut data = Vec::new();
-            f.read_to_end(&mut data).unwrap();
-            if name == "_rels/.rels" {
-                let rels = String::from_utf8(data).unwrap();
-                assert!(rels.contains(main), "{rels}");
-                data = rels.replace(main, broken).into_bytes();
-            }
-            w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
-            w.write_all(&data).unwrap();
-        }
-        let broken_doc = w.finish().unwrap().into_inner();
+        let broken_doc = with_entry_edited(&doc, "_rels/.rels", main, broken);
         let o = engine.process(Item::new(broken_doc, Some("m.docx".into()), "m.docx"));
         assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{broken}: {:?}", o.detail);
     }
@@ -115,27 +121,12 @@ fn regression_a_main_part_without_a_content_type_is_malformed() {
 #[test]
 fn regression_a_content_type_entry_without_its_name_is_malformed() {
     use mugai::model::Reason;
-    use std::io::{Cursor, Read, Write};
     let engine = Engine::new(Arc::new(Config::default())).unwrap();
     let doc = samples::word::benign();
     for (from, to) in [("<Default Extension=", "<Default Ext\u{8D}nsion="), ("<Override PartName=", "<Override Part=")]
     {
-        let mut zip = zip::ZipArchive::new(Cursor::new(&doc)).unwrap();
-        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        for i in 0..zip.len() {
-            let mut f = zip.by_index(i).unwrap();
-            let name = f.name().unwrap().into_owned();
-            let mut data = Vec::new();
-            f.read_to_end(&mut data).unwrap();
-            if name == "[Content_Types].xml" {
-                let types = String::from_utf8(data).unwrap();
-                assert!(types.contains(from), "{types}");
-                data = types.replacen(from, to, 1).into_bytes();
-            }
-            w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
-            w.write_all(&data).unwrap();
-        }
-        let o = engine.process(Item::new(w.finish().unwrap().into_inner(), Some("d.docx".into()), "d.docx"));
+        let broken = with_entry_edited(&doc, "[Content_Types].xml", from, to);
+        let o = engine.process(Item::new(broken, Some("d.docx".into()), "d.docx"));
         assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{to}: {:?}", o.detail);
     }
 }
