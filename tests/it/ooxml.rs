@@ -46,6 +46,14 @@ fn utf16_custom_xml_is_accepted() {
 /// `package` with one text entry's first `from` replaced by `to` (the entry re-zipped with a
 /// valid CRC, so that the package reader, not the zip check, meets the damage).
 fn with_entry_edited(package: &[u8], entry: &str, from: &str, to: &str) -> Vec<u8> {
+    with_entry_rewritten(package, entry, |text| {
+        assert!(text.contains(from), "{text}");
+        text.replacen(from, to, 1)
+    })
+}
+
+/// `package` with one text entry rewritten by `edit`, re-zipped with a valid CRC.
+fn with_entry_rewritten(package: &[u8], entry: &str, mut edit: impl FnMut(String) -> String) -> Vec<u8> {
     use std::io::{Cursor, Read, Write};
     let mut zip = zip::ZipArchive::new(Cursor::new(package)).unwrap();
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -55,9 +63,7 @@ fn with_entry_edited(package: &[u8], entry: &str, from: &str, to: &str) -> Vec<u
         let mut data = Vec::new();
         f.read_to_end(&mut data).unwrap();
         if name == entry {
-            let text = String::from_utf8(data).unwrap();
-            assert!(text.contains(from), "{text}");
-            data = text.replacen(from, to, 1).into_bytes();
+            data = edit(String::from_utf8(data).unwrap()).into_bytes();
         }
         w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
         w.write_all(&data).unwrap();
@@ -87,29 +93,17 @@ fn regression_a_main_relationship_that_reaches_no_part_is_malformed() {
 fn regression_a_main_part_without_a_content_type_is_malformed() {
     use mugai::model::Reason;
     use mugai::samples::package::ct;
-    use std::io::{Cursor, Read, Write};
     let engine = Engine::new(Arc::new(Config::default())).unwrap();
     let book = samples::excel::benign();
-    let mut zip = zip::ZipArchive::new(Cursor::new(&book)).unwrap();
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for i in 0..zip.len() {
-        let mut f = zip.by_index(i).unwrap();
-        let name = f.name().unwrap().into_owned();
-        let mut data = Vec::new();
-        f.read_to_end(&mut data).unwrap();
-        if name == "[Content_Types].xml" {
-            // As the damage had it: the override names another part, and no default covers xml.
-            let types = String::from_utf8(data).unwrap();
-            let main = format!("<Override PartName=\"/xl/workbook.xml\" ContentType=\"{}\"/>", ct::XLSX_MAIN);
-            let xml = "<Default Extension=\"xml\"";
-            assert!(types.contains(&main) && types.contains(xml), "{types}");
-            let other = main.replace("/xl/workbook.xml", "/xl/workbook.bak");
-            data = types.replace(&main, &other).replace(xml, "<Default Extension=\"bak\"").into_bytes();
-        }
-        w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
-        w.write_all(&data).unwrap();
-    }
-    let o = engine.process(Item::new(w.finish().unwrap().into_inner(), Some("b.xlsx".into()), "b.xlsx"));
+    // As the damage had it: the override names another part, and no default covers xml.
+    let broken = with_entry_rewritten(&book, "[Content_Types].xml", |types| {
+        let main = format!("<Override PartName=\"/xl/workbook.xml\" ContentType=\"{}\"/>", ct::XLSX_MAIN);
+        let xml = "<Default Extension=\"xml\"";
+        assert!(types.contains(&main) && types.contains(xml), "{types}");
+        let other = main.replace("/xl/workbook.xml", "/xl/workbook.bak");
+        types.replace(&main, &other).replace(xml, "<Default Extension=\"bak\"")
+    });
+    let o = engine.process(Item::new(broken, Some("b.xlsx".into()), "b.xlsx"));
     assert_eq!((o.verdict, o.reason), (Verdict::Blocked, Some(Reason::Malformed)), "{:?}", o.detail);
     assert!(o.detail.as_deref().unwrap_or("").contains("main document part"), "{:?}", o.detail);
 }
