@@ -828,7 +828,17 @@ fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, Dr
         }
         let tmp = dir.join(temp_name(&numbered(name, n), claim));
         write_file(&tmp, data)?;
-        // A hard link fails if the name was taken meanwhile (a rename would replace it).
+        // Renamed into place unless the name was taken meanwhile (a plain rename would
+        // replace it): one directory change where a link and an unlink are two.
+        match rename_noreplace(&tmp, &path) {
+            Ok(true) => return Ok(path),
+            Ok(false) => {
+                let _ = fs::remove_file(&tmp);
+                continue;
+            }
+            // Not supported here (some network file systems): linked, which fails the same way.
+            Err(_) => {}
+        }
         match fs::hard_link(&tmp, &path) {
             Ok(()) => {
                 let _ = fs::remove_file(&tmp);
@@ -845,6 +855,17 @@ fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, Dr
         }
     }
     Err(DropError::Io { path: dir.join(name), source: std::io::Error::other("too many files of this name") })
+}
+
+/// Renames `from` to `to` unless `to` exists: `Ok(false)` when it does, `Err` when the file
+/// system cannot rename that way.
+fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<bool> {
+    use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
+    match renameat2(AT_FDCWD, from, AT_FDCWD, to, RenameFlags::RENAME_NOREPLACE) {
+        Ok(()) => Ok(true),
+        Err(nix::errno::Errno::EEXIST) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The temporary name a claim writes `name` under: hidden, and marked with the claim so that
