@@ -21,6 +21,9 @@ use tokio_rustls::TlsAcceptor;
 
 /// Longest command line, as smtp-proto reads them (RFC 5321 asks for at least 512).
 const MAX_LINE: usize = smtp_proto::request::receiver::MAX_LINE_LENGTH;
+/// Messages up to this size are hashed for the delivery journal on the session's own thread
+/// (a thread hop costs more than hashing them).
+const DIGEST_INLINE: usize = 1024 * 1024;
 /// XFORWARD attributes kept per session, and the longest value.
 const MAX_XFORWARD: usize = 16;
 const MAX_XFORWARD_VALUE: usize = 255;
@@ -537,7 +540,7 @@ impl Session {
     }
 
     /// Disarms and relays one complete message and queues the answer.
-    async fn deliver(&mut self, mut tx: Tx, msg: Vec<u8>) {
+    async fn deliver(&mut self, mut tx: Tx, mut msg: Vec<u8>) {
         // Recipients the next hop already accepted this very message for (it is being sent
         // again after mugai stopped before answering): answered at once, not relayed again.
         // Only a message the client names (its queue id, which Postfix passes with XFORWARD
@@ -548,7 +551,24 @@ impl Session {
         let journal = self.shared.journal.clone().filter(|_| identity.is_some());
         let keys: Vec<[u8; 32]> = match (&journal, &identity) {
             (Some(_), Some(identity)) => {
-                let digest = journal::message_digest(&msg);
+                // Hashing a large message (about 25 ms for 50 MB) would hold this runtime
+                // thread and every session on it; it goes to a blocking thread instead.
+                let digest = if msg.len() > DIGEST_INLINE {
+                    match tokio::task::spawn_blocking(move || (journal::message_digest(&msg), msg)).await {
+                        Ok((digest, back)) => {
+                            msg = back;
+                            digest
+                        }
+                        Err(e) => {
+                            tracing::error!(client = %self.peer, "hashing the message failed: {e}");
+                            let n = tx.relay.recipients.len();
+                            self.answer(&vec![Reply::new(451, "4.3.0 Internal error, try again later"); n]);
+                            return;
+                        }
+                    }
+                } else {
+                    journal::message_digest(&msg)
+                };
                 let from = &tx.relay.from;
                 tx.relay.recipients.iter().map(|r| journal::key(&digest, identity, from, &r.address)).collect()
             }

@@ -1472,6 +1472,28 @@ fn a_message_sent_again_after_the_next_hop_took_it_is_not_delivered_twice() {
     assert_eq!(sink.messages().len(), 4);
 }
 
+#[test]
+fn a_large_message_sent_again_is_recognised_too() {
+    // Over 1 MiB, the journal's hash of the message is taken on a blocking thread.
+    let sink = Sink::start(&[]);
+    let state = tempfile::tempdir().unwrap();
+    let journal = state.path().join("smtp-delivered.journal");
+    let message = mail::with_attachment(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "manual.docx",
+        mugai::samples::large_docx(1_500_000),
+    );
+    assert!(message.len() > 1024 * 1024);
+    let mugai = Mugai::start(sink.port, |c| c.journal = Some(journal.clone()));
+    let first = send_once(mugai.addr, false, Some("7ZbQ2"), &["one@example.com"], &message);
+    assert!(first[0].0 == 250 && !first[0].1.contains("already"), "{first:?}");
+    let again = send_once(mugai.addr, false, Some("7ZbQ2"), &["one@example.com"], &message);
+    assert!(again[0].0 == 250 && again[0].1.contains("already delivered"), "{again:?}");
+    assert_eq!(sink.wait_messages(1).len(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(sink.messages().len(), 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Re-delivery of released mail (`mugai::smtp::redeliver`)
 
