@@ -305,8 +305,9 @@ pub(super) fn disarm(
             return Err(unsupported("EXTERNSHEET continued over records in a linked workbook"));
         }
         let b = recs[i].body(data);
-        let n = b.get(..2).map(|c| u16::from_le_bytes([c[0], c[1]]) as usize).unwrap_or(usize::MAX);
-        if b.len() != 2 + 6 * n {
+        // A body too short for its count has no length that matches.
+        let n = b.get(..2).map(|c| u16::from_le_bytes([c[0], c[1]]) as usize);
+        if n.map(|n| 2 + 6 * n) != Some(b.len()) {
             return Err(FormatError::malformed("EXTERNSHEET length does not match its entries"));
         }
         for e in b[2..].chunks_exact(6) {
