@@ -347,8 +347,8 @@ impl DropFolder {
                 match r {
                     Ok(Ok(Some(commit))) => {
                         // The committer says when it is done.
-                        let Err(mpsc::SendError((_, done, claim))) = me.commits.send((commit, done, claim)) else { return };
-                        let _ = done.send(claim);
+                        let Err(mpsc::SendError((commit, done))) = me.commits.send((commit, done)) else { return };
+                        let _ = done.send(commit.claim);
                         return;
                     }
                     Ok(Ok(None)) => {}
@@ -949,7 +949,7 @@ struct Commit {
 }
 
 /// A finished claim on its way to the committer, with whom to tell when it is gone.
-type Committing = (Commit, mpsc::Sender<String>, String);
+type Committing = (Commit, mpsc::Sender<String>);
 
 /// Group commit: syncs the outputs of every claim that finished meanwhile ([`sync_all`]),
 /// then removes those claims and drops their journal records; a claim is never removed before
@@ -965,9 +965,10 @@ fn committer(rx: mpsc::Receiver<Committing>, journals: &std::sync::Mutex<Journal
                 Err(_) => break,
             }
         }
-        let paths: HashSet<PathBuf> = batch.iter().flat_map(|(c, _, _)| c.sync.iter().cloned()).collect();
+        let paths: HashSet<PathBuf> = batch.iter().flat_map(|(c, _)| c.sync.iter().cloned()).collect();
         let synced = sync_all(&paths);
-        for (c, done, claim) in batch {
+        for (c, done) in batch {
+            let claim = c.claim.clone();
             let ok = c.sync.iter().all(|p| synced.contains(p));
             if ok {
                 let mut removed = true;
