@@ -582,6 +582,14 @@ impl DropFolder {
             return Ok(Some(Commit { claim: claim.to_string(), remove: files, sync: Vec::new() }));
         }
         let mut sync = Vec::new();
+        // What the committer removes: the claimed file, and its receipt and held marker only
+        // when there are such (most claims have neither; a marker an earlier run left without
+        // a hold now is swept as an orphan).
+        let receipt_came = files[1].exists();
+        let mut remove = vec![data_path.clone()];
+        if receipt_came {
+            remove.push(files[1].clone());
+        }
 
         let len = fs::metadata(&data_path).map_err(io(&data_path))?.len();
         let shown = format!("{}/{}", self.cfg.inbox.display(), record.rel);
@@ -605,9 +613,7 @@ impl DropFolder {
             if data.len() as u64 > self.max_input {
                 break 'read too_big(data.len() as u64);
             }
-            let receipt_path = &files[1];
-            let mut receipt_bytes =
-                if receipt_path.exists() { Some(receipt::read_receipt(receipt_path)?) } else { None };
+            let mut receipt_bytes = if receipt_came { Some(receipt::read_receipt(&files[1])?) } else { None };
             // A bundle (`mugai sanitize --bundle`) of one file and its receipt stands for that
             // file: it is what gets checked, disarmed and written out.
             if receipt_bytes.is_none() && name.ends_with(".mugai.zip") {
@@ -671,6 +677,7 @@ impl DropFolder {
                 .map_or(0, |d| d.as_secs());
             let held =
                 self.hold(ours, taken, &files[2], &data_path, &shown, claim, &name, &outcome, reason, &detail)?;
+            remove.push(files[2].clone());
             sync.extend(self.quarantine.unsynced_files(&held));
             line.quarantine_id = Some(held.id);
             if line.sha256_in.is_empty() {
@@ -698,7 +705,7 @@ impl DropFolder {
         sync.push(report_path);
         sync.push(clean_dir);
         sync.push(report_dir);
-        Ok(Some(Commit { claim: claim.to_string(), remove: files, sync }))
+        Ok(Some(Commit { claim: claim.to_string(), remove, sync }))
     }
 
     /// The sender's receipt, checked: `None` when none came and none is required.
@@ -942,7 +949,7 @@ fn write_file(path: &Path, data: &[u8]) -> Result<(), DropError> {
 /// Outputs of a finished claim to make durable, and the claim to remove after that.
 struct Commit {
     claim: String,
-    /// The claim's files in processing (the receipt and held marker may not exist).
+    /// The claim's files in processing to remove, the claimed file first.
     remove: Vec<PathBuf>,
     /// Files and the folders whose entries they are.
     sync: Vec<PathBuf>,
