@@ -120,7 +120,7 @@ const HELD: &str = ".held";
 const JOURNAL: &str = ".journal-";
 /// Claims one journal takes before the next is started (so that each stays small and goes
 /// once its claims are done, also while files keep coming).
-const JOURNAL_LINES: u32 = 4096;
+const JOURNAL_LINES: usize = 4096;
 
 /// The claim journals: the records of claims not committed yet, each with the journal it is
 /// in, and the journal new claims are appended to.
@@ -131,7 +131,7 @@ const JOURNAL_LINES: u32 = 4096;
 #[derive(Default)]
 struct Journals {
     records: HashMap<String, (ClaimRecord, PathBuf)>,
-    current: Option<(fs::File, PathBuf, u32)>,
+    current: Option<(fs::File, PathBuf, usize)>,
     /// Numbers the journals of this run.
     made: u64,
 }
@@ -368,7 +368,7 @@ impl DropFolder {
         let now = Instant::now();
         let mut seen = HashSet::new();
         let mut ready_files = Vec::new();
-        for (path, rel) in self.inbox_files() {
+        for (path, rel, receipt) in self.inbox_files() {
             seen.insert(path.clone());
             let Ok(meta) = fs::symlink_metadata(&path) else { continue };
             let (len, modified) = (meta.len(), meta.modified().ok());
@@ -391,15 +391,21 @@ impl DropFolder {
                 continue;
             }
             sightings.remove(&path);
-            ready_files.push((len, path, rel));
+            ready_files.push((len, path, rel, receipt));
         }
         sightings.retain(|p, _| seen.contains(p));
         renamed_in.retain(|p| seen.contains(p));
         // Largest first: the threads then end a burst together on small files, instead of one
         // finishing a large file alone while the others wait.
         ready_files.sort_by_key(|f| std::cmp::Reverse(f.0));
-        for (_, path, rel) in ready_files {
-            match self.claim(&path, &rel) {
+        let records: Vec<ClaimRecord> = ready_files.iter().map(|(_, _, rel, _)| self.new_claim(rel)).collect();
+        // Every record in one write, before any of the files moves.
+        if let Err(e) = self.journal(&records) {
+            tracing::warn!("drop folder: cannot take files yet: {e}");
+            return;
+        }
+        for ((_, path, _, receipt), record) in ready_files.into_iter().zip(records) {
+            match self.claim(&path, record.claim, receipt) {
                 Ok(Some(claim)) => start(self, claim, in_flight),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(file = %path.display(), "drop folder: cannot take the file yet: {e}"),
@@ -407,25 +413,34 @@ impl DropFolder {
         }
     }
 
-    /// Regular files in the inbox that may be taken: (path, path relative to the inbox).
-    fn inbox_files(&self) -> Vec<(PathBuf, PathBuf)> {
-        let mut out = Vec::new();
+    /// Regular files in the inbox that may be taken: (path, path relative to the inbox, whether
+    /// a receipt is beside it). A receipt is taken with its file, so it is not listed when its
+    /// file is there (senders put the receipt in first).
+    fn inbox_files(&self) -> Vec<(PathBuf, PathBuf, bool)> {
         let walk = walkdir::WalkDir::new(&self.cfg.inbox).follow_links(false).min_depth(1).into_iter();
         let processing = &self.cfg.processing;
-        for e in walk.filter_entry(|e| !(e.file_type().is_dir() && e.path() == processing)) {
-            let Ok(e) = e else { continue };
-            if !e.file_type().is_file() {
-                continue;
-            }
-            let name = e.file_name().to_string_lossy();
+        let all: HashSet<PathBuf> = walk
+            .filter_entry(|e| !(e.file_type().is_dir() && e.path() == processing))
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .map(walkdir::DirEntry::into_path)
+            .collect();
+        let with_suffix = |p: &Path| {
+            let mut s = p.as_os_str().to_owned();
+            s.push(receipt::SUFFIX);
+            PathBuf::from(s)
+        };
+        let mut out = Vec::new();
+        for path in &all {
+            let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
             if temporary_name(&name)
                 || name.ends_with(receipt::SUFFIX)
-                    && e.path().with_file_name(name.trim_end_matches(receipt::SUFFIX)).exists()
+                    && all.contains(&path.with_file_name(name.trim_end_matches(receipt::SUFFIX)))
             {
                 continue;
             }
-            if let Ok(rel) = e.path().strip_prefix(&self.cfg.inbox) {
-                out.push((e.path().to_path_buf(), rel.to_path_buf()));
+            if let Ok(rel) = path.strip_prefix(&self.cfg.inbox) {
+                out.push((path.clone(), rel.to_path_buf(), all.contains(&with_suffix(path))));
             }
         }
         out.sort();
@@ -476,46 +491,63 @@ impl DropFolder {
         }
     }
 
-    /// Appends a claim's record to the journal in use (starting one when there is none or
-    /// it is full). Not synced: see [`DropFolder::claim`].
-    fn journal(&self, record: ClaimRecord) -> Result<(), DropError> {
-        let mut j = self.journals.lock().unwrap_or_else(|e| e.into_inner());
-        if j.current.as_ref().is_none_or(|(_, _, n)| *n >= JOURNAL_LINES) {
-            j.made += 1;
-            let path = self.cfg.processing.join(format!("{JOURNAL}{}-{:06}", self.instance, j.made));
-            let f = fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io(&path))?;
-            j.current = Some((f, path, 0));
+    /// A new claim's record for the inbox file at `rel` (names sort by the time they were made).
+    fn new_claim(&self, rel: &Path) -> ClaimRecord {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let now = SystemTime::now();
+        let nanos = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        ClaimRecord {
+            claim: format!("{nanos:024}-{}-{n:06}", self.instance),
+            rel: rel_string(rel),
+            taken_at: rfc3339(now),
         }
-        let Some((f, path, n)) = j.current.as_mut() else { unreachable!("a journal was just started") };
-        let mut line = serde_json::to_vec(&record).unwrap_or_default();
-        line.push(b'\n');
-        // One write of one line: a stop can cut the last line only, which is then not read.
-        f.write_all(&line).map_err(io(path))?;
-        *n += 1;
-        let path = path.clone();
-        j.records.insert(record.claim.clone(), (record, path));
+    }
+
+    /// Appends claims' records to the journal in use (starting one when there is none or it is
+    /// full), as few writes as the journals' size allows. Not synced: see [`DropFolder::claim`].
+    fn journal(&self, records: &[ClaimRecord]) -> Result<(), DropError> {
+        let mut j = self.journals.lock().unwrap_or_else(|e| e.into_inner());
+        let mut rest = records;
+        while !rest.is_empty() {
+            if j.current.as_ref().is_none_or(|(_, _, n)| *n >= JOURNAL_LINES) {
+                j.made += 1;
+                let path = self.cfg.processing.join(format!("{JOURNAL}{}-{:06}", self.instance, j.made));
+                let f = fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io(&path))?;
+                j.current = Some((f, path, 0));
+            }
+            let Some((f, path, n)) = j.current.as_mut() else { unreachable!("a journal was just started") };
+            let (now, later) = rest.split_at(rest.len().min(JOURNAL_LINES - *n));
+            let mut lines = Vec::with_capacity(now.len() * 128);
+            for r in now {
+                serde_json::to_writer(&mut lines, r).unwrap_or_default();
+                lines.push(b'\n');
+            }
+            // One write of whole lines: a stop can cut the last line only, which is then not
+            // read (its file is still in the inbox, or a claim without a record: see `finish`).
+            f.write_all(&lines).map_err(io(path))?;
+            *n += now.len();
+            let path = path.clone();
+            for r in now {
+                j.records.insert(r.claim.clone(), (r.clone(), path.clone()));
+            }
+            rest = later;
+        }
         Ok(())
     }
 
-    /// Moves a complete file (and its receipt) from the inbox into processing under a new
-    /// claim's name. `None` when the file went away meanwhile.
-    fn claim(&self, path: &Path, rel: &Path) -> Result<Option<String>, DropError> {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let claim = format!("{nanos:024}-{}-{n:06}", self.instance);
+    /// Moves a complete file (and its receipt, when the inbox had one beside it) from the inbox
+    /// into processing under `claim`, whose record is in the journal. `None` when the file went
+    /// away meanwhile.
+    fn claim(&self, path: &Path, claim: String, receipt: bool) -> Result<Option<String>, DropError> {
         let data = self.cfg.processing.join(&claim);
         // The record first, then the rename. Neither is synced: a process that is killed
         // loses neither (the page cache outlives it), and after a power loss the file is
         // found again either in the inbox or as a claim (see `finish` for a claim whose record
         // did not survive). The outputs are synced before a claim is removed, which is what
         // keeps a file.
-        self.journal(ClaimRecord { claim: claim.clone(), rel: rel_string(rel), taken_at: rfc3339(SystemTime::now()) })?;
         let forget = || {
             self.journals.lock().unwrap_or_else(|e| e.into_inner()).records.remove(&claim);
         };
-        let mut beside = path.as_os_str().to_owned();
-        beside.push(receipt::SUFFIX);
-        let beside = PathBuf::from(beside);
         match fs::rename(path, &data) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -534,8 +566,10 @@ impl DropFolder {
                 return Err(DropError::Io { path: path.to_path_buf(), source: e });
             }
         }
-        if beside.exists() {
-            let _ = fs::rename(&beside, self.cfg.processing.join(format!("{claim}{RECEIPT}")));
+        if receipt {
+            let mut beside = path.as_os_str().to_owned();
+            beside.push(receipt::SUFFIX);
+            let _ = fs::rename(beside, self.cfg.processing.join(format!("{claim}{RECEIPT}")));
         }
         Ok(Some(claim))
     }
@@ -550,9 +584,11 @@ impl DropFolder {
     fn finish(&self, claim: &str) -> Result<Option<Commit>, DropError> {
         let files = self.claim_files(claim);
         let data_path = files[0].clone();
-        if !data_path.exists() {
-            return Ok(None);
-        }
+        let file = match fs::File::open(&data_path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(DropError::Io { path: data_path, source: e }),
+        };
         let known = self.journals.lock().unwrap_or_else(|e| e.into_inner()).records.get(claim).map(|(r, _)| r.clone());
         let record = match known {
             Some(r) => r,
@@ -579,9 +615,9 @@ impl DropFolder {
         }
         if self.report_exists(&report_dir, &name, claim) {
             // Done before a restart, all but removing the claim: the committer does that.
-            return Ok(Some(Commit { claim: claim.to_string(), remove: files, sync: Vec::new() }));
+            return Ok(Some(Commit { claim: claim.to_string(), remove: files, sync: ToSync::default() }));
         }
-        let mut sync = Vec::new();
+        let mut sync = ToSync::default();
         // What the committer removes: the claimed file, and its receipt and held marker only
         // when there are such (most claims have neither; a marker an earlier run left without
         // a hold now is swept as an orphan).
@@ -591,7 +627,7 @@ impl DropFolder {
             remove.push(files[1].clone());
         }
 
-        let len = fs::metadata(&data_path).map_err(io(&data_path))?.len();
+        let len = file.metadata().map_err(io(&data_path))?.len();
         let shown = format!("{}/{}", self.cfg.inbox.display(), record.rel);
         // The name the item goes through the engine and out with (a bundle's file's).
         let mut item_name = name.clone();
@@ -607,9 +643,7 @@ impl DropFolder {
             }
             // Read with the limit again: a sender can still write to a file it held open.
             let mut data = Vec::with_capacity(len as usize);
-            fs::File::open(&data_path)
-                .and_then(|f| f.take(self.max_input + 1).read_to_end(&mut data))
-                .map_err(io(&data_path))?;
+            file.take(self.max_input + 1).read_to_end(&mut data).map_err(io(&data_path))?;
             if data.len() as u64 > self.max_input {
                 break 'read too_big(data.len() as u64);
             }
@@ -651,7 +685,8 @@ impl DropFolder {
             let out_name = outcome.output_name.clone().unwrap_or_else(|| item_name.clone());
             let out = outcome.output.as_deref().unwrap_or_default();
             let dest = place(&clean_dir, &safe_file_name(&out_name), out, claim)?;
-            sync.push(dest.clone());
+            sync.files.push(dest.clone());
+            sync.dirs.push(clean_dir.clone());
             if let Some(signer) = &self.signer {
                 let dest_name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 if let Some(r) = signer.issue(&record.rel, &outcome, &dest_name) {
@@ -659,7 +694,7 @@ impl DropFolder {
                     p.push(receipt::SUFFIX);
                     let p = PathBuf::from(p);
                     write_replacing(&p, &r.to_json(), claim)?;
-                    sync.push(p.clone());
+                    sync.files.push(p.clone());
                     receipt_path = Some(p.to_string_lossy().into_owned());
                 }
             }
@@ -678,7 +713,9 @@ impl DropFolder {
             let held =
                 self.hold(ours, taken, &files[2], &data_path, &shown, claim, &name, &outcome, reason, &detail)?;
             remove.push(files[2].clone());
-            sync.extend(self.quarantine.unsynced_files(&held));
+            let (files, dirs) = self.quarantine.unsynced(&held);
+            sync.files.extend(files);
+            sync.dirs.extend(dirs);
             line.quarantine_id = Some(held.id);
             if line.sha256_in.is_empty() {
                 line.sha256_in = hash_file(&data_path)?;
@@ -702,9 +739,8 @@ impl DropFolder {
             report = %report_path.display(),
             "drop folder"
         );
-        sync.push(report_path);
-        sync.push(clean_dir);
-        sync.push(report_dir);
+        sync.files.push(report_path);
+        sync.dirs.push(report_dir);
         Ok(Some(Commit { claim: claim.to_string(), remove, sync }))
     }
 
@@ -820,47 +856,51 @@ const MAX_SAME_NAME: usize = 10_000;
 
 /// Writes `data` into `dir` as `name`, or `name (2)`, ... when another file holds that name;
 /// an existing file with exactly these bytes is this very output written before a restart,
-/// and is kept as it is. Written under a temporary name, then linked into place (synced by the
-/// group commit before the claim goes).
+/// and is kept as it is. Written once under a temporary name, then renamed to the first name
+/// free (synced by the group commit before the claim goes). The folder is made only when it is
+/// missing, and a name is looked at only when it is taken: most outputs cost a create, a write
+/// and a rename.
 fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, DropError> {
-    fs::create_dir_all(dir).map_err(io(dir))?;
+    let tmp = dir.join(temp_name(name, claim));
+    match write_file(&tmp, data) {
+        Err(DropError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir_all(dir).map_err(io(dir))?;
+            write_file(&tmp, data)?;
+        }
+        r => r?,
+    }
+    let same = |path: &Path| {
+        fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == data.len() as u64)
+            && fs::read(path).is_ok_and(|b| b == data)
+    };
     for n in 1..=MAX_SAME_NAME {
         let path = dir.join(numbered(name, n));
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() && m.len() == data.len() as u64 && fs::read(&path).is_ok_and(|b| b == data) => {
-                return Ok(path)
-            }
-            Ok(_) => continue,
-            Err(_) => {}
+        // Renamed into place unless the name is taken (a plain rename would replace it): one
+        // directory change where a link and an unlink are two. Where the file system cannot
+        // (some network file systems), linked, which fails the same way.
+        let placed = match rename_noreplace(&tmp, &path) {
+            Ok(placed) => placed,
+            Err(_) => match fs::hard_link(&tmp, &path) {
+                Ok(()) => {
+                    let _ = fs::remove_file(&tmp);
+                    true
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+                Err(e) => {
+                    let _ = fs::remove_file(&tmp);
+                    return Err(DropError::Io { path, source: e });
+                }
+            },
+        };
+        if placed {
+            return Ok(path);
         }
-        let tmp = dir.join(temp_name(&numbered(name, n), claim));
-        write_file(&tmp, data)?;
-        // Renamed into place unless the name was taken meanwhile (a plain rename would
-        // replace it): one directory change where a link and an unlink are two.
-        match rename_noreplace(&tmp, &path) {
-            Ok(true) => return Ok(path),
-            Ok(false) => {
-                let _ = fs::remove_file(&tmp);
-                continue;
-            }
-            // Not supported here (some network file systems): linked, which fails the same way.
-            Err(_) => {}
-        }
-        match fs::hard_link(&tmp, &path) {
-            Ok(()) => {
-                let _ = fs::remove_file(&tmp);
-                return Ok(path);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let _ = fs::remove_file(&tmp);
-                continue;
-            }
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(DropError::Io { path, source: e });
-            }
+        if same(&path) {
+            let _ = fs::remove_file(&tmp);
+            return Ok(path);
         }
     }
+    let _ = fs::remove_file(&tmp);
     Err(DropError::Io { path: dir.join(name), source: std::io::Error::other("too many files of this name") })
 }
 
@@ -951,8 +991,14 @@ struct Commit {
     claim: String,
     /// The claim's files in processing to remove, the claimed file first.
     remove: Vec<PathBuf>,
-    /// Files and the folders whose entries they are.
-    sync: Vec<PathBuf>,
+    sync: ToSync,
+}
+
+/// What a claim wrote: files, and the folders they are in (each file's folder is among them).
+#[derive(Default)]
+struct ToSync {
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
 }
 
 /// A finished claim on its way to the committer, with whom to tell when it is gone.
@@ -972,11 +1018,19 @@ fn committer(rx: mpsc::Receiver<Committing>, journals: &std::sync::Mutex<Journal
                 Err(_) => break,
             }
         }
-        let paths: HashSet<PathBuf> = batch.iter().flat_map(|(c, _)| c.sync.iter().cloned()).collect();
-        let synced = sync_all(&paths);
-        for (c, done) in batch {
+        let mut files = HashSet::new();
+        let mut dirs = HashSet::new();
+        for (c, _) in &batch {
+            files.extend(c.sync.files.iter().map(PathBuf::as_path));
+            dirs.extend(c.sync.dirs.iter().map(PathBuf::as_path));
+        }
+        let synced = sync_all(&files, &dirs);
+        let oks: Vec<bool> = batch
+            .iter()
+            .map(|(c, _)| c.sync.files.iter().chain(&c.sync.dirs).all(|p| synced.contains(p.as_path())))
+            .collect();
+        for ((c, done), ok) in batch.into_iter().zip(oks) {
             let claim = c.claim.clone();
-            let ok = c.sync.iter().all(|p| synced.contains(p));
             if ok {
                 let mut removed = true;
                 // The claimed file last: while it is there the claim is done again, and its
@@ -999,12 +1053,13 @@ fn committer(rx: mpsc::Receiver<Committing>, journals: &std::sync::Mutex<Journal
     }
 }
 
-/// Makes `paths` (files, and the folders whose entries they are) durable; returns those that
-/// are. Each file system they are on is synced once (`syncfs`): that writes each inode table
-/// block once for the whole batch instead of once for every file in it, and leaves the threads
-/// writing files in those blocks waiting far less (file by file, the drop folder spent more time
-/// syncing than disarming). Where `syncfs` fails, file by file.
-fn sync_all(paths: &HashSet<PathBuf>) -> HashSet<&PathBuf> {
+/// Makes `files` and `dirs` (the folders the files are in, whose entries name them) durable;
+/// returns those that are. Each file system the folders are on is synced once (`syncfs`): that
+/// writes each inode table block once for the whole batch instead of once for every file in it,
+/// and leaves the threads writing files in those blocks waiting far less (file by file, the drop
+/// folder spent more time syncing than disarming). Only the folders are looked up to find the
+/// file systems, a few for a batch of hundreds of files. Where `syncfs` fails, file by file.
+fn sync_all<'a>(files: &HashSet<&'a Path>, dirs: &HashSet<&'a Path>) -> HashSet<&'a Path> {
     use std::os::unix::fs::MetadataExt;
     let one = |p: &Path| {
         fs::File::open(p)
@@ -1012,21 +1067,26 @@ fn sync_all(paths: &HashSet<PathBuf>) -> HashSet<&PathBuf> {
             .map_err(|e| tracing::error!(path = %p.display(), "drop folder: cannot sync: {e}"))
             .is_ok()
     };
-    let mut by_device: HashMap<u64, Vec<&PathBuf>> = HashMap::new();
-    for p in paths {
-        match fs::metadata(p) {
-            Ok(m) => by_device.entry(m.dev()).or_default().push(p),
-            Err(e) => tracing::error!(path = %p.display(), "drop folder: cannot sync: {e}"),
+    let mut by_device: HashMap<u64, Vec<&Path>> = HashMap::new();
+    for d in dirs {
+        match fs::metadata(d) {
+            Ok(m) => by_device.entry(m.dev()).or_default().push(d),
+            Err(e) => tracing::error!(path = %d.display(), "drop folder: cannot sync: {e}"),
         }
     }
     let mut done = HashSet::new();
-    for (_, ps) in by_device {
-        let synced = fs::File::open(ps[0]).and_then(|f| nix::unistd::syncfs(&f).map_err(std::io::Error::from));
+    for (_, ds) in by_device {
+        let synced = fs::File::open(ds[0]).and_then(|f| nix::unistd::syncfs(&f).map_err(std::io::Error::from));
+        let inside = |f: &&&Path| f.parent().is_some_and(|p| ds.contains(&p));
         match synced {
-            Ok(()) => done.extend(ps),
+            Ok(()) => {
+                done.extend(files.iter().filter(inside));
+                done.extend(ds);
+            }
             Err(e) => {
-                tracing::warn!(path = %ps[0].display(), "drop folder: cannot sync the file system ({e}); syncing file by file");
-                done.extend(ps.into_iter().filter(|p| one(p)));
+                tracing::warn!(path = %ds[0].display(), "drop folder: cannot sync the file system ({e}); syncing file by file");
+                done.extend(files.iter().filter(inside).filter(|f| one(f)));
+                done.extend(ds.into_iter().filter(|d| one(d)));
             }
         }
     }
@@ -1100,6 +1160,10 @@ mod tests {
         assert_eq!(b, d.path().join("r (2).docx"));
         assert_eq!(fs::read(&a).unwrap(), b"one");
         assert_eq!(numbered("noext", 3), "noext (3)");
+        // A folder not there yet is made.
+        let deep = d.path().join("sub").join("deeper");
+        assert_eq!(place(&deep, "r.docx", b"one", "c4").unwrap(), deep.join("r.docx"));
+        assert_eq!(fs::read_dir(&deep).unwrap().count(), 1, "no temporary file is left");
         // What a stopped claim left half-written is swept by its repeat, and only that.
         fs::write(d.path().join(temp_name("x.docx", "c9")), b"ha").unwrap();
         fs::write(d.path().join(temp_name("y.docx", "c8")), b"lf").unwrap();

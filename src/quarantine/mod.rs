@@ -334,14 +334,15 @@ impl Quarantine {
     }
 
     /// What a hold of `record` through a [`Quarantine::deferring_sync`] handle leaves to be
-    /// synced: its blob and the blob's folder, the index and its write-ahead log.
-    pub fn unsynced_files(&self, record: &Record) -> Vec<PathBuf> {
+    /// synced: the files (its blob, the index and its write-ahead log), and the folders they
+    /// are in (the blob's, the store's).
+    pub fn unsynced(&self, record: &Record) -> (Vec<PathBuf>, Vec<PathBuf>) {
         let blob = self.blob_path(record);
         let folder = blob.parent().map(Path::to_path_buf).unwrap_or_else(|| self.dir.join("blobs"));
         let db = self.dir.join(INDEX_FILE);
         let mut wal = db.clone().into_os_string();
         wal.push("-wal");
-        vec![blob, folder, db, PathBuf::from(wal)]
+        (vec![blob, db, PathBuf::from(wal)], vec![folder, self.dir.clone()])
     }
 
     /// A second handle on this store whose holds do not wait for the disk: blobs are written
