@@ -240,6 +240,7 @@ impl DropFolder {
         let mut renamed_in: HashSet<PathBuf> = HashSet::new();
         let max_in_flight = max_in_flight(self.engine_threads());
         let mut next_scan = Instant::now();
+        let mut last_pass = Instant::now().checked_sub(THROTTLE).unwrap_or_else(Instant::now);
         loop {
             while let Ok(c) = done_rx.try_recv() {
                 in_flight.remove(&c);
@@ -248,6 +249,7 @@ impl DropFolder {
                 break;
             }
             if Instant::now() >= next_scan {
+                last_pass = Instant::now();
                 self.pass(&mut sightings, &mut renamed_in, &mut in_flight, max_in_flight, &done_tx, &done_rx);
                 // Files waiting to settle are looked at again soon; otherwise at the rescan.
                 let soon = if sightings.is_empty() {
@@ -262,12 +264,12 @@ impl DropFolder {
             match wake_rx.recv_timeout(wait) {
                 Ok(renamed) => {
                     renamed_in.extend(renamed);
-                    // A burst of events makes one scan, a moment later.
-                    std::thread::sleep(Duration::from_millis(50));
                     while let Ok(more) = wake_rx.try_recv() {
                         renamed_in.extend(more);
                     }
-                    next_scan = Instant::now();
+                    // At once after a quiet moment; during a burst of events, one scan every
+                    // THROTTLE at most.
+                    next_scan = next_scan.min(last_pass + THROTTLE);
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => next_scan = Instant::now(),
@@ -290,23 +292,28 @@ impl DropFolder {
         self.engine.config().engine.threads.max(1)
     }
 
-    /// Wakes the scanner on any change in the inbox; names what was renamed in.
+    /// Wakes the scanner on a change in the inbox that may bring a file; names what was
+    /// renamed in.
     fn watch(&self, wake: mpsc::Sender<Vec<PathBuf>>) -> Result<notify::RecommendedWatcher, DropError> {
+        use notify::event::{ModifyKind, RenameMode};
         use notify::{Event, EventKind, RecursiveMode, Watcher};
         let inbox = self.cfg.inbox.clone();
         let processing = self.cfg.processing.clone();
         let mut w = notify::recommended_watcher(move |e: notify::Result<Event>| {
-            // Claims coming and going, when processing is inside the inbox, are not news.
             if let Ok(ev) = &e {
-                if !ev.paths.is_empty() && ev.paths.iter().all(|p| p.starts_with(&processing)) {
+                // Claims coming and going, when processing is inside the inbox, are not news;
+                // nor is a file leaving (each claim moves one out of the inbox).
+                let departure =
+                    matches!(ev.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From)));
+                if departure || !ev.paths.is_empty() && ev.paths.iter().all(|p| p.starts_with(&processing)) {
                     return;
                 }
             }
             let renamed = match &e {
                 Ok(ev) => match ev.kind {
-                    EventKind::Modify(notify::event::ModifyKind::Name(
-                        notify::event::RenameMode::To | notify::event::RenameMode::Both,
-                    )) => ev.paths.last().cloned().into_iter().collect(),
+                    EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both)) => {
+                        ev.paths.last().cloned().into_iter().collect()
+                    }
                     _ => Vec::new(),
                 },
                 // An error (an overflow among them): the scan finds what was missed.
@@ -847,6 +854,10 @@ fn max_in_flight(threads: usize) -> usize {
     128 * threads + 512
 }
 
+/// The shortest time between two scans that change events ask for: a burst of events (a
+/// writer making many files) makes one scan per moment, not one per event.
+const THROTTLE: Duration = Duration::from_millis(50);
+
 /// How long the group commit gathers finished claims after the first before it syncs: a claim
 /// is removed that much later, and one sync covers every claim of a busy moment.
 const GATHER: Duration = Duration::from_millis(100);
@@ -1010,14 +1021,12 @@ type Committing = (Commit, mpsc::Sender<String>);
 /// done again.
 fn committer(rx: mpsc::Receiver<Committing>, journals: &std::sync::Mutex<Journals>) {
     while let Ok(first) = rx.recv() {
+        // Asleep while the batch gathers, not waiting on the channel: a worker handing over a
+        // claim then wakes nobody (waking the committer for every claim cost each worker a
+        // switch away and back).
+        std::thread::sleep(GATHER);
         let mut batch = vec![first];
-        let until = Instant::now() + GATHER;
-        while batch.len() < 512 {
-            match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
-                Ok(more) => batch.push(more),
-                Err(_) => break,
-            }
-        }
+        batch.extend(rx.try_iter());
         let mut files = HashSet::new();
         let mut dirs = HashSet::new();
         for (c, _) in &batch {
