@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Drop folder throughput: a folder of mixed documents (the project's own Office, legacy Office,
 # OpenDocument, PDF and RTF samples, and larger documents made by examples/bench_doc.rs, under
-# new names up to FILES) put into the inbox
-# of `mugai serve`, timed from the service's start until every file has its report, with the
-# engine on 1 thread and on 2. Each file is claimed, disarmed, written out (synced) and
-# reported. Prints the medians and the speed-up.
-# Environment: FILES (default 500), RUNS (default 5).
+# new names up to FILES) given to `mugai serve`, timed until every file has its report, with
+# the engine on 1 thread and on 2: moved into the inbox of a running service, and already in
+# the inbox when the service starts (see `run`). Each file is claimed, disarmed, written out
+# and reported (outputs are synced in batches, the last one after the last report). Prints the
+# medians and the speed-ups.
+# Environment: FILES (default 500), RUNS (default 5), MUGAI_BIN (another build of mugai to time,
+# such as an earlier version's, instead of this checkout's), MIX (default `samples`: two samples
+# for every larger document; `large`: the larger documents only).
 set -euo pipefail
 shopt -s nullglob
 # Globs sort by bytes: cheap, and the same everywhere.
@@ -14,7 +17,7 @@ cd "$(dirname "$0")/.."
 FILES=${FILES:-500}
 RUNS=${RUNS:-5}
 cargo build --release --quiet --bin mugai --example bench_doc
-BIN=$PWD/target/release/mugai
+BIN=${MUGAI_BIN:-$PWD/target/release/mugai}
 W=$(mktemp -d)
 
 # The documents: every sample of the document formats (small files, many of them hostile),
@@ -33,8 +36,9 @@ for s in "${SIZES[@]}"; do
   done
 done
 mapfile -t LARGE < <(find "$W/large" -type f | sort)
+MIX=${MIX:-samples}
 for i in $(seq 0 $((FILES - 1))); do
-  if [ $((i % 3)) = 2 ]; then f=${LARGE[$((i / 3 % ${#LARGE[@]}))]}; else f=${SRC[$((i % ${#SRC[@]}))]}; fi
+  if [ "$MIX" = large ] || [ $((i % 3)) = 2 ]; then f=${LARGE[$((i / 3 % ${#LARGE[@]}))]}; else f=${SRC[$((i % ${#SRC[@]}))]}; fi
   cp "$f" "$W/docs/$(printf '%04d' "$i")_$(basename "$f")"
 done
 cat >"$W/config.toml" <<CFG
@@ -72,6 +76,8 @@ fresh_fs() {
 FS_KIND="the temporary folder"
 can_fresh && FS_KIND="a new ext4 file system per run"
 trap 'mountpoint -q "$FS" && umount "$FS"; rm -rf "$W"' EXIT
+# The documents wait in a folder beside the inbox, on the same file system, to be moved in
+# at once (a running service), or are in the inbox before the service starts (a start).
 before_run() {
   if can_fresh; then
     fresh_fs
@@ -80,43 +86,72 @@ before_run() {
     mkdir -p "$FS"
   fi
   cp "$W/config.toml" "$FS/"
-  mkdir -p "$FS/inbox"
-  cp "$W/docs/"* "$FS/inbox/"
+  mkdir -p "$FS/inbox" "$FS/waiting/batch"
+  cp "$W/docs/"* "$FS/waiting/batch/"
+  [ "$1" = start ] && mv "$FS/waiting/batch/"* "$FS/inbox/"
   # On disk before the clock starts: the copy's writeback is not the service's work, and would
   # otherwise land in whichever run comes next.
   sync
 }
-# run THREADS: starts the service and prints the seconds from its start until the last report
-# was placed (the service's stop, which waits for nothing, is not counted). Both ends are read
-# from the file system's clock: the start from a file touched just before the service starts,
-# the end from the report folder's modification time (each report is renamed into it). The
-# watching loop wakes every 0.1 s without starting a process and counts the reports with a
-# glob, so that it takes next to no CPU from the service it times: a loop forking `sleep` every
-# 10 ms, as this script first had, took as much CPU as the drop folder's own scanner.
+# run MODE THREADS: prints the seconds the service took for the documents, until the last
+# report was placed (the service's stop, which waits for nothing, is not counted).
+#   running: the service is started on an empty inbox and left to settle (half a second);
+#            then the documents' folder is moved into the inbox in one rename, as a
+#            transfer tool that writes under another name does. Timed from that rename.
+#   start:   the documents are in the inbox when the service starts. Timed from the start,
+#            which adds the process start and the making of a new quarantine store (its
+#            synced writes) to both runs.
+# Both ends are read from the file system's clock: the start from the inbox's modification
+# time after the rename, or from a file touched just before the service starts; the end from
+# the report folder's (each report is renamed into it). The watching loop wakes every 0.1 s
+# without starting a process and counts the reports with a glob, so that it takes next to no
+# CPU from the service it times: a loop forking `sleep` every 10 ms, as this script first had,
+# took as much CPU as the drop folder's own scanner.
 run() {
-  before_run
-  local pid reports=() tick
+  before_run "$1"
+  local pid reports=() tick start reportdir=$FS/report
   exec {tick}<> <(:)
-  touch "$FS/.start"
-  (cd "$FS" && exec "$BIN" serve --config config.toml --set engine.threads="$1" 2>/dev/null) &
+  if [ "$1" = start ]; then
+    touch "$FS/.start"
+    start=$FS/.start
+  else
+    reportdir=$FS/report/batch
+    start=$FS/inbox
+  fi
+  (cd "$FS" && exec "$BIN" serve --config config.toml --set engine.threads="$2" 2>/dev/null) &
   pid=$!
+  if [ "$1" = running ]; then
+    read -r -t 0.5 -u "$tick" || true
+    mv "$FS/waiting/batch" "$FS/inbox/batch"
+  fi
   until [ "${#reports[@]}" -ge "$FILES" ]; do
     read -r -t 0.1 -u "$tick" || true
-    reports=("$FS"/report/*.json)
+    reports=("$reportdir"/*.json)
   done
   exec {tick}<&-
   kill "$pid"; wait "$pid" || true
-  awk -v a="$(stat -c %.9Y "$FS/.start")" -v b="$(stat -c %.9Y "$FS/report")" 'BEGIN {print b - a}'
+  awk -v a="$(stat -c %.9Y "$start")" -v b="$(stat -c %.9Y "$reportdir")" 'BEGIN {print b - a}'
 }
 med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ones=(); twos=()
+ones=(); twos=(); cold1=(); cold2=()
 # Alternating, so that both see the same machine noise.
-for _ in $(seq "$RUNS"); do ones+=("$(run 1)"); twos+=("$(run 2)"); done
-one=$(med "${ones[@]}")
-two=$(med "${twos[@]}")
-echo "machine: $(nproc) cores; $FILES documents ($(du -sh "$W/docs" | cut -f1)): ${#SRC[@]} samples and ${#LARGE[@]} larger documents, cycled; on $FS_KIND; median of $RUNS runs (1 thread: ${ones[*]}; 2 threads: ${twos[*]})"
-awk -v n="$FILES" -v a="$one" -v b="$two" 'BEGIN {
-  printf "  1 thread   %.2f s  (%.0f files/s)\n", a, n / a
-  printf "  2 threads  %.2f s  (%.0f files/s)\n", b, n / b
-  printf "  speed-up   %.2fx\n", a / b
-}'
+for _ in $(seq "$RUNS"); do
+  ones+=("$(run running 1)"); twos+=("$(run running 2)")
+  cold1+=("$(run start 1)"); cold2+=("$(run start 2)")
+done
+echo "machine: $(nproc) cores; $FILES documents ($(du -sh "$W/docs" | cut -f1), mix $MIX): ${#SRC[@]} samples and ${#LARGE[@]} larger documents, cycled; on $FS_KIND; median of $RUNS runs"
+report() {
+  local one two
+  # shellcheck disable=SC2086 # one word per run
+  one=$(med ${!2})
+  # shellcheck disable=SC2086
+  two=$(med ${!3})
+  echo "$1 (1 thread: ${!2}; 2 threads: ${!3})"
+  awk -v n="$FILES" -v a="$one" -v b="$two" 'BEGIN {
+    printf "  1 thread   %.3f s  (%.0f files/s)\n", a, n / a
+    printf "  2 threads  %.3f s  (%.0f files/s)\n", b, n / b
+    printf "  speed-up   %.2fx\n", a / b
+  }'
+}
+report "moved into a running service" 'ones[*]' 'twos[*]'
+report "in the inbox at the service's start" 'cold1[*]' 'cold2[*]'
