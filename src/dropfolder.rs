@@ -3,8 +3,9 @@
 //! whatever stops the service.
 //!
 //! How a file travels:
-//! 1. **Found.** The inbox is scanned in full every `rescan` seconds and soon after any change
-//!    event (inotify through `notify`): events only wake the scan, the scan is the truth, so
+//! 1. **Found.** The inbox is scanned in full every `rescan` seconds and after a change event
+//!    that may bring a file (inotify through `notify`; at once after a quiet moment, at most
+//!    every 50 ms in a burst): events only wake the scan, the scan is the truth, so
 //!    nothing is missed when events overflow or arrive while the service is down. Temporary
 //!    names (`.x`, `~$x`, `x.tmp`, `x.part`, `x.filepart`, `x.crdownload`, ...) are never taken,
 //!    nor is anything in the processing folder when it is placed inside the inbox.
