@@ -1159,6 +1159,50 @@ mod tests {
     }
 
     #[test]
+    fn claim_records_fill_each_journal_to_its_size_and_are_read_back_for_claims_left() {
+        let d = tempfile::tempdir().unwrap();
+        let cfg = DropFolderConfig {
+            inbox: d.path().join("inbox"),
+            clean: d.path().join("clean"),
+            report: d.path().join("report"),
+            processing: d.path().join("processing"),
+            settle: Duration::ZERO,
+            rescan: Duration::from_secs(1),
+            receipt_key: None,
+            require_receipt: false,
+            trusted_keys: Vec::new(),
+        };
+        let config = Config::default();
+        let engine = Arc::new(Engine::new(Arc::new(Config::default())).unwrap());
+        let quarantine = Arc::new(Quarantine::open(&d.path().join("q")).unwrap());
+        let f = DropFolder::new(cfg, &config, engine, quarantine).unwrap();
+        let records: Vec<ClaimRecord> =
+            (0..JOURNAL_LINES + 10).map(|i| f.new_claim(Path::new(&format!("sub/f{i}.docx")))).collect();
+        // A small pass, then one that fills the journal and goes on in a new one.
+        f.journal(&records[..5]).unwrap();
+        f.journal(&records[5..]).unwrap();
+        let processing = d.path().join("processing");
+        let mut journals: Vec<PathBuf> = fs::read_dir(&processing)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(JOURNAL))
+            .collect();
+        journals.sort();
+        let lines: Vec<usize> = journals.iter().map(|p| fs::read_to_string(p).unwrap().lines().count()).collect();
+        assert_eq!(lines, [JOURNAL_LINES, 10]);
+        // After a stop, the records of the files that made it into processing are read back,
+        // from either journal; the others (still in the inbox) are not.
+        let (first, last) = (&records[0], &records[JOURNAL_LINES + 9]);
+        for r in [first, last] {
+            fs::write(processing.join(&r.claim), b"x").unwrap();
+        }
+        let loaded = load_journals(&processing);
+        assert_eq!(loaded.len(), 2);
+        assert_eq!(loaded[&first.claim].0.rel, "sub/f0.docx");
+        assert_eq!(loaded[&last.claim].0.rel, format!("sub/f{}.docx", JOURNAL_LINES + 9));
+    }
+
+    #[test]
     fn placing_never_overwrites_and_recognises_its_own_output() {
         let d = tempfile::tempdir().unwrap();
         let a = place(d.path(), "r.docx", b"one", "c1").unwrap();
