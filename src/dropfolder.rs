@@ -366,9 +366,8 @@ impl DropFolder {
                 let _ = done.send(claim);
             });
         };
-        self.drop_done_journals();
         // Claims from before (a restart, or a failure): done again.
-        for claim in self.claims() {
+        for claim in self.tidy_processing() {
             if !in_flight.contains(&claim) {
                 start(self, claim, in_flight);
             }
@@ -455,48 +454,48 @@ impl DropFolder {
         out
     }
 
-    /// Claimed files in processing (the names sort by the time they were made).
-    fn claims(&self) -> Vec<String> {
+    /// Reads the processing folder once: removes the journals no uncommitted claim is in (the
+    /// one in use too once all of its claims are done: the next claim starts a new one) and the
+    /// markers and receipts whose claim is gone (a stop while a claim's files were being
+    /// removed), and returns the claimed files there (the names sort by the time they were made).
+    fn tidy_processing(&self) -> Vec<String> {
         let Ok(rd) = fs::read_dir(&self.cfg.processing) else { return Vec::new() };
-        let mut v: Vec<String> = rd
+        let entries: Vec<(String, bool)> = rd
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-            .filter(|n| !n.contains('.'))
+            .filter_map(|e| Some((e.file_name().to_str()?.to_owned(), e.file_type().is_ok_and(|t| t.is_file()))))
             .collect();
-        v.sort();
-        v
-    }
-
-    /// Removes the journals no uncommitted claim is in, the one in use too once all of its
-    /// claims are done (the next claim starts a new one).
-    fn drop_done_journals(&self) {
+        let names: HashSet<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
         let mut j = self.journals.lock().unwrap_or_else(|e| e.into_inner());
         let live: HashSet<&PathBuf> = j.records.values().map(|(_, p)| p).collect();
         let idle = j.current.as_ref().is_some_and(|(_, p, _)| !live.contains(p));
         let mut gone = Vec::new();
-        if let Ok(rd) = fs::read_dir(&self.cfg.processing) {
-            for e in rd.filter_map(|e| e.ok()) {
-                let path = e.path();
-                let current = j.current.as_ref().is_some_and(|(_, p, _)| *p == path);
-                let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with(JOURNAL) && !live.contains(&path) && (!current || idle) {
+        let mut claims = Vec::new();
+        for (name, is_file) in &entries {
+            let path = self.cfg.processing.join(name);
+            let current = j.current.as_ref().is_some_and(|(_, p, _)| *p == path);
+            if name.starts_with(JOURNAL) {
+                if !live.contains(&path) && (!current || idle) {
                     gone.push(path);
-                } else if let Some(claim) = name.strip_suffix(HELD).or_else(|| name.strip_suffix(RECEIPT)) {
-                    // A marker or receipt whose claim is gone (a stop while the claim's
-                    // files were being removed) goes too.
-                    if !self.cfg.processing.join(claim).exists() {
-                        gone.push(path);
-                    }
                 }
+            } else if let Some(claim) = name.strip_suffix(HELD).or_else(|| name.strip_suffix(RECEIPT)) {
+                // Looked at again when not listed: a claim made while the folder was read
+                // may be missing from the listing, its marker not.
+                if !names.contains(claim) && !self.cfg.processing.join(claim).exists() {
+                    gone.push(path);
+                }
+            } else if *is_file && !name.contains('.') {
+                claims.push(name.clone());
             }
         }
         if idle {
             j.current = None;
         }
+        drop(j);
         for p in gone {
             let _ = fs::remove_file(p);
         }
+        claims.sort();
+        claims
     }
 
     /// A new claim's record for the inbox file at `rel` (names sort by the time they were made).
@@ -724,10 +723,12 @@ impl DropFolder {
             let (files, dirs) = self.quarantine.unsynced(&held);
             sync.files.extend(files);
             sync.dirs.extend(dirs);
-            line.quarantine_id = Some(held.id);
             if line.sha256_in.is_empty() {
-                line.sha256_in = hash_file(&data_path)?;
+                // Not read by the engine (over the size limit): the hold hashed it as it
+                // copied it.
+                line.sha256_in = held.sha256;
             }
+            line.quarantine_id = Some(held.id);
         }
         let report = FileReport {
             line,
@@ -1123,21 +1124,6 @@ fn load_journals(processing: &Path) -> HashMap<String, (ClaimRecord, PathBuf)> {
         }
     }
     records
-}
-
-fn hash_file(path: &Path) -> Result<String, DropError> {
-    use sha2::{Digest, Sha256};
-    let mut f = fs::File::open(path).map_err(io(path))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf).map_err(io(path))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
 }
 
 fn rfc3339(t: SystemTime) -> String {

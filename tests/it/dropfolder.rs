@@ -310,3 +310,27 @@ fn temporary_and_unsettled_files_wait_and_receipts_are_required_where_asked() {
     assert!(dir.join("inbox/upload.docx.part").exists(), "a temporary name is left alone");
     assert_eq!(files(&dir.join("report")).len(), 4, "{:?}", files(&dir.join("report")));
 }
+
+#[test]
+fn a_file_over_the_input_limit_is_held_unread_with_its_hash_in_the_report() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    fs::create_dir_all(dir.join("inbox")).unwrap();
+    // A limit this small must also bound the messages the (disabled) SMTP filter takes.
+    let config = "[smtp]\nenabled = false\nmax_message_size = 1000\n[limits]\nmax_input_bytes = 1000\n\
+                  [quarantine]\ndir = \"q\"\n[[dropfolder]]\ninbox = \"inbox\"\nclean = \"clean\"\n\
+                  report = \"report\"\nsettle_secs = 1\nrescan_secs = 2\n";
+    fs::write(dir.join("config.toml"), config).unwrap();
+    let mut service = Service { dir: dir.to_path_buf(), child: None };
+    service.restart();
+    let big = vec![b'a'; 5000];
+    fs::write(dir.join("inbox/big.txt"), &big).unwrap();
+    let path = dir.join("report/big.txt.json");
+    wait_for("the report", || path.exists(), &service);
+    let r: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    assert_eq!(r["verdict"], "blocked", "{r}");
+    assert_eq!(r["reason"], "limit_input_size", "{r}");
+    // The engine never read it; the hash is the one the hold took while copying it.
+    assert_eq!(r["sha256_in"], mugai::model::sha256_hex(&big), "{r}");
+    assert!(r["quarantine_id"].is_string(), "{r}");
+}
