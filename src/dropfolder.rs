@@ -296,28 +296,17 @@ impl DropFolder {
     /// Wakes the scanner on a change in the inbox that may bring a file; names what was
     /// renamed in.
     fn watch(&self, wake: mpsc::Sender<Vec<PathBuf>>) -> Result<notify::RecommendedWatcher, DropError> {
-        use notify::event::{ModifyKind, RenameMode};
-        use notify::{Event, EventKind, RecursiveMode, Watcher};
+        use notify::{Event, RecursiveMode, Watcher};
         let inbox = self.cfg.inbox.clone();
         let processing = self.cfg.processing.clone();
         let mut w = notify::recommended_watcher(move |e: notify::Result<Event>| {
-            if let Ok(ev) = &e {
-                // Claims coming and going, when processing is inside the inbox, are not news;
-                // nor is a file leaving (each claim moves one out of the inbox).
-                let departure =
-                    matches!(ev.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From)));
-                if departure || !ev.paths.is_empty() && ev.paths.iter().all(|p| p.starts_with(&processing)) {
-                    return;
-                }
-            }
+            // An error (an overflow among them) wakes it with nothing named: the scan finds
+            // what was missed.
             let renamed = match &e {
-                Ok(ev) => match ev.kind {
-                    EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both)) => {
-                        ev.paths.last().cloned().into_iter().collect()
-                    }
-                    _ => Vec::new(),
+                Ok(ev) => match wake_for(ev, &processing) {
+                    Some(renamed) => renamed,
+                    None => return,
                 },
-                // An error (an overflow among them): the scan finds what was missed.
                 Err(_) => Vec::new(),
             };
             let _ = wake.send(renamed);
@@ -849,6 +838,32 @@ impl DropFolder {
     }
 }
 
+/// Whether a change event may bring a file, and so wakes the scanner: `None` when it cannot,
+/// else what it names as renamed in. Not news:
+/// - a folder or file opened, read or closed unwritten: the scan's own walk opens every folder
+///   of the inbox, and waking on that made the scanner wake itself, a scan every moment for as
+///   long as the service runs (a file closed after writing is news: it may be complete);
+/// - a file leaving (each claim moves one out of the inbox);
+/// - claims coming and going, when processing is inside the inbox.
+fn wake_for(ev: &notify::Event, processing: &Path) -> Option<Vec<PathBuf>> {
+    use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
+    use notify::EventKind;
+    let quiet = match ev.kind {
+        EventKind::Access(a) => a != AccessKind::Close(AccessMode::Write),
+        EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From)) => true,
+        _ => false,
+    };
+    if quiet || !ev.paths.is_empty() && ev.paths.iter().all(|p| p.starts_with(processing)) {
+        return None;
+    }
+    Some(match ev.kind {
+        EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both)) => {
+            ev.paths.last().cloned().into_iter().collect()
+        }
+        _ => Vec::new(),
+    })
+}
+
 /// Claims started and not yet committed: enough for every engine thread to have work while
 /// a batch is gathered and synced; the rest waits in the inbox. A claim waiting its turn is
 /// only its name in memory.
@@ -1133,6 +1148,61 @@ fn rfc3339(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With real change events: the scan's own walk of the inbox wakes nobody, a file written
+    /// or renamed in does.
+    #[test]
+    fn the_scans_own_walk_wakes_nobody_and_a_new_file_does() {
+        use notify::Watcher;
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = dir.path().join("inbox");
+        fs::create_dir_all(inbox.join("sub")).unwrap();
+        let processing = dir.path().join("processing");
+        let (tx, rx) = mpsc::channel();
+        let p = processing.clone();
+        let mut w = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+            if let Ok(ev) = e {
+                let _ = tx.send((ev.kind, wake_for(&ev, &p)));
+            }
+        })
+        .unwrap();
+        w.watch(&inbox, notify::RecursiveMode::Recursive).unwrap();
+        let walked = walkdir::WalkDir::new(&inbox).into_iter().filter_map(|e| e.ok()).count();
+        assert_eq!(walked, 2);
+        fs::write(inbox.join("sub/.upload.tmp"), b"x").unwrap();
+        let mut seen = Vec::new();
+        // The walk's events come first and wake nobody; the file's creation wakes it, and so
+        // does its close after writing.
+        let close = notify::EventKind::Access(notify::event::AccessKind::Close(notify::event::AccessMode::Write));
+        let mut woken_by = Vec::new();
+        while !woken_by.contains(&close) {
+            let (kind, wake) = rx.recv_timeout(Duration::from_secs(10)).expect("the file's events");
+            seen.push(kind);
+            if wake.is_some() {
+                woken_by.push(kind);
+            }
+        }
+        assert_eq!(woken_by.first(), Some(&notify::EventKind::Create(notify::event::CreateKind::File)), "{seen:?}");
+        assert!(seen.iter().any(|k| matches!(k, notify::EventKind::Access(notify::event::AccessKind::Open(_)))));
+        fs::rename(inbox.join("sub/.upload.tmp"), inbox.join("sub/report.docx")).unwrap();
+        // Named by its arrival (`To`) and by the pair (`Both`), which comes last.
+        let both = notify::EventKind::Modify(notify::event::ModifyKind::Name(notify::event::RenameMode::Both));
+        loop {
+            let (kind, wake) = rx.recv_timeout(Duration::from_secs(10)).expect("the rename's events");
+            if let Some(named) = wake.filter(|n| !n.is_empty()) {
+                assert_eq!(named, vec![inbox.join("sub/report.docx")]);
+            }
+            if kind == both {
+                break;
+            }
+        }
+        fs::remove_file(inbox.join("sub/report.docx")).unwrap();
+        let _ = walkdir::WalkDir::new(&inbox).into_iter().count();
+        // The file leaving and the walk after it.
+        while let Ok((kind, wake)) = rx.recv_timeout(Duration::from_millis(500)) {
+            assert!(wake.is_none(), "{kind:?} woke the scanner");
+        }
+    }
 
     #[test]
     fn temporary_names_are_never_taken() {
