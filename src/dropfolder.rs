@@ -32,7 +32,9 @@
 //! exactly once in clean or quarantine, with its report.
 //!
 //! Files are processed in parallel on the engine's pool, a bounded number at once
-//! ([`max_in_flight`]); the scanner waits for room rather than queueing without bound.
+//! ([`max_queued`]); the scanner waits for room rather than queueing without bound. The group
+//! commit syncs when the engine has no claim left to do, or after [`MAX_UNSYNCED`] in a long
+//! run, so that a burst's writeback does not take the processors from the burst.
 //!
 //! This module moves files and never looks inside them: the engine does that.
 
@@ -48,7 +50,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -155,6 +157,17 @@ pub struct DropFolder {
     instance: String,
     /// Shared with the committer, which drops the records of committed claims.
     journals: Arc<std::sync::Mutex<Journals>>,
+    /// Claims started and not yet through a worker. The scanner starts no more than
+    /// [`max_queued`]; the committer syncs once it falls to nothing.
+    queued: Arc<AtomicUsize>,
+}
+
+/// What the scanner hears of a claim it started.
+enum Done {
+    /// A worker is through with it: room for another.
+    Processed,
+    /// No longer in flight: committed and removed, or left in processing for a later pass.
+    Settled(String),
 }
 
 /// A file seen in the inbox, not taken yet.
@@ -196,9 +209,11 @@ impl DropFolder {
             Arc::new(std::sync::Mutex::new(Journals { records: load_journals(&cfg.processing), ..Default::default() }));
         let (commits, rx) = mpsc::channel();
         let j = journals.clone();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let q = queued.clone();
         std::thread::Builder::new()
             .name("mugai-dropfolder-commit".into())
-            .spawn(move || committer(rx, &j))
+            .spawn(move || committer(rx, &j, &q))
             .map_err(|e| DropError::Io { path: cfg.processing.clone(), source: e })?;
         let mut id = [0u8; 6];
         getrandom::fill(&mut id).map_err(|e| DropError::Io {
@@ -216,6 +231,7 @@ impl DropFolder {
             max_input: config.limits.max_input_bytes,
             counter: AtomicU64::new(0),
             journals,
+            queued,
         })
     }
 
@@ -235,23 +251,25 @@ impl DropFolder {
                 None
             }
         };
-        let (done_tx, done_rx) = mpsc::channel::<String>();
+        let (done_tx, done_rx) = mpsc::channel::<Done>();
         let mut in_flight: HashSet<String> = HashSet::new();
         let mut sightings: HashMap<PathBuf, Sighting> = HashMap::new();
         let mut renamed_in: HashSet<PathBuf> = HashSet::new();
-        let max_in_flight = max_in_flight(self.engine_threads());
+        let max_queued = max_queued(self.engine_threads());
         let mut next_scan = Instant::now();
         let mut last_pass = Instant::now().checked_sub(THROTTLE).unwrap_or_else(Instant::now);
         loop {
-            while let Ok(c) = done_rx.try_recv() {
-                in_flight.remove(&c);
+            while let Ok(d) = done_rx.try_recv() {
+                if let Done::Settled(c) = d {
+                    in_flight.remove(&c);
+                }
             }
             if stop.load(Ordering::SeqCst) {
                 break;
             }
             if Instant::now() >= next_scan {
                 last_pass = Instant::now();
-                self.pass(&mut sightings, &mut renamed_in, &mut in_flight, max_in_flight, &done_tx, &done_rx);
+                self.pass(&mut sightings, &mut renamed_in, &mut in_flight, max_queued, &done_tx, &done_rx);
                 // Files waiting to settle are looked at again soon; otherwise at the rescan.
                 let soon = if sightings.is_empty() {
                     self.cfg.rescan
@@ -280,9 +298,10 @@ impl DropFolder {
         // start anyway, but finishing is quicker.
         while !in_flight.is_empty() {
             match done_rx.recv_timeout(Duration::from_secs(60)) {
-                Ok(c) => {
+                Ok(Done::Settled(c)) => {
                     in_flight.remove(&c);
                 }
+                Ok(Done::Processed) => {}
                 Err(_) => break,
             }
         }
@@ -323,36 +342,49 @@ impl DropFolder {
         sightings: &mut HashMap<PathBuf, Sighting>,
         renamed_in: &mut HashSet<PathBuf>,
         in_flight: &mut HashSet<String>,
-        max_in_flight: usize,
-        done_tx: &mpsc::Sender<String>,
-        done_rx: &mpsc::Receiver<String>,
+        max_queued: usize,
+        done_tx: &mpsc::Sender<Done>,
+        done_rx: &mpsc::Receiver<Done>,
     ) {
         let start = |me: &Arc<Self>, claim: String, in_flight: &mut HashSet<String>| {
-            while in_flight.len() >= max_in_flight {
+            while self.queued.load(Ordering::SeqCst) >= max_queued {
                 match done_rx.recv() {
-                    Ok(c) => {
+                    Ok(Done::Settled(c)) => {
                         in_flight.remove(&c);
                     }
+                    Ok(Done::Processed) => {}
                     Err(_) => return,
                 }
             }
             in_flight.insert(claim.clone());
+            self.queued.fetch_add(1, Ordering::SeqCst);
             let me = Arc::clone(me);
             let done = done_tx.clone();
             self.engine.spawn(move || {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| me.finish(&claim)));
-                match r {
-                    Ok(Ok(Some(commit))) => {
-                        // The committer says when it is done.
-                        let Err(mpsc::SendError((commit, done))) = me.commits.send((commit, done)) else { return };
-                        let _ = done.send(commit.claim);
-                        return;
+                // Handed to the committer before the count drops: a committer that sees no
+                // claim left to do has every finished one in its queue.
+                let settled = match r {
+                    // The committer says when it is done.
+                    Ok(Ok(Some(commit))) => match me.commits.send((commit, done.clone())) {
+                        Ok(()) => None,
+                        Err(mpsc::SendError((commit, _))) => Some(commit.claim),
+                    },
+                    Ok(Ok(None)) => Some(claim),
+                    Ok(Err(e)) => {
+                        tracing::error!(claim = %claim, "drop folder: {e}; the file stays in processing and is tried again");
+                        Some(claim)
                     }
-                    Ok(Ok(None)) => {}
-                    Ok(Err(e)) => tracing::error!(claim = %claim, "drop folder: {e}; the file stays in processing and is tried again"),
-                    Err(_) => tracing::error!(claim = %claim, "drop folder: internal error; the file stays in processing"),
+                    Err(_) => {
+                        tracing::error!(claim = %claim, "drop folder: internal error; the file stays in processing");
+                        Some(claim)
+                    }
+                };
+                me.queued.fetch_sub(1, Ordering::SeqCst);
+                let _ = done.send(Done::Processed);
+                if let Some(claim) = settled {
+                    let _ = done.send(Done::Settled(claim));
                 }
-                let _ = done.send(claim);
             });
         };
         // Claims from before (a restart, or a failure): done again.
@@ -864,10 +896,9 @@ fn wake_for(ev: &notify::Event, processing: &Path) -> Option<Vec<PathBuf>> {
     })
 }
 
-/// Claims started and not yet committed: enough for every engine thread to have work while
-/// a batch is gathered and synced; the rest waits in the inbox. A claim waiting its turn is
-/// only its name in memory.
-fn max_in_flight(threads: usize) -> usize {
+/// Claims started and not yet through a worker: enough for every engine thread to have work;
+/// the rest waits in the inbox. A claim waiting its turn is only its name in memory.
+fn max_queued(threads: usize) -> usize {
     128 * threads + 512
 }
 
@@ -878,6 +909,13 @@ const THROTTLE: Duration = Duration::from_millis(50);
 /// How long the group commit gathers finished claims after the first before it syncs: a claim
 /// is removed that much later, and one sync covers every claim of a busy moment.
 const GATHER: Duration = Duration::from_millis(100);
+
+/// How long the group commit goes on gathering while the engine still has claims to do: the
+/// sync then comes when the burst is over instead of taking the processors from it, and no
+/// claim waits longer than this for it (at most this much work is done again after a power
+/// cut). It looks again every [`GATHER_TICK`].
+const MAX_UNSYNCED: Duration = Duration::from_secs(1);
+const GATHER_TICK: Duration = Duration::from_millis(20);
 
 /// Most files of one name in one folder before placing gives up.
 const MAX_SAME_NAME: usize = 10_000;
@@ -1030,18 +1068,26 @@ struct ToSync {
 }
 
 /// A finished claim on its way to the committer, with whom to tell when it is gone.
-type Committing = (Commit, mpsc::Sender<String>);
+type Committing = (Commit, mpsc::Sender<Done>);
 
 /// Group commit: syncs the outputs of every claim that finished meanwhile ([`sync_all`]),
 /// then removes those claims and drops their journal records; a claim is never removed before
 /// its clean copy and report are on disk. A claim whose outputs cannot be synced stays, and is
-/// done again.
-fn committer(rx: mpsc::Receiver<Committing>, journals: &std::sync::Mutex<Journals>) {
+/// done again. It syncs [`GATHER`] after the first claim comes, or, while the engine still has
+/// claims to do (`queued`), once they are done or [`MAX_UNSYNCED`] after the first: the
+/// writeback a sync sets off is work for the processors, and during a burst it is theirs to
+/// disarm with. The outputs are in place before their sync; what waits is the removal of the
+/// claims.
+fn committer(rx: mpsc::Receiver<Committing>, journals: &std::sync::Mutex<Journals>, queued: &AtomicUsize) {
     while let Ok(first) = rx.recv() {
         // Asleep while the batch gathers, not waiting on the channel: a worker handing over a
         // claim then wakes nobody (waking the committer for every claim cost each worker a
         // switch away and back).
+        let since = Instant::now();
         std::thread::sleep(GATHER);
+        while queued.load(Ordering::SeqCst) > 0 && since.elapsed() < MAX_UNSYNCED {
+            std::thread::sleep(GATHER_TICK);
+        }
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
         let mut files = HashSet::new();
@@ -1074,7 +1120,7 @@ fn committer(rx: mpsc::Receiver<Committing>, journals: &std::sync::Mutex<Journal
                     journals.lock().unwrap_or_else(|e| e.into_inner()).records.remove(&c.claim);
                 }
             }
-            let _ = done.send(claim);
+            let _ = done.send(Done::Settled(claim));
         }
     }
 }
