@@ -162,6 +162,16 @@ pub struct DropFolder {
     queued: Arc<AtomicUsize>,
 }
 
+/// How a claim comes to a worker.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Claimed {
+    /// Moved in from the inbox by this pass, with its receipt or without: nothing of it has
+    /// been written anywhere yet, so nothing is looked for.
+    Fresh { receipt: bool },
+    /// Found in processing (a restart, or a claim that failed): it may have been done in part.
+    Found,
+}
+
 /// What the scanner hears of a claim it started.
 enum Done {
     /// A worker is through with it: room for another.
@@ -346,7 +356,7 @@ impl DropFolder {
         done_tx: &mpsc::Sender<Done>,
         done_rx: &mpsc::Receiver<Done>,
     ) {
-        let start = |me: &Arc<Self>, claim: String, in_flight: &mut HashSet<String>| {
+        let start = |me: &Arc<Self>, claim: String, how: Claimed, in_flight: &mut HashSet<String>| {
             while self.queued.load(Ordering::SeqCst) >= max_queued {
                 match done_rx.recv() {
                     Ok(Done::Settled(c)) => {
@@ -361,7 +371,7 @@ impl DropFolder {
             let me = Arc::clone(me);
             let done = done_tx.clone();
             self.engine.spawn(move || {
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| me.finish(&claim)));
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| me.finish(&claim, how)));
                 // Handed to the committer before the count drops: a committer that sees no
                 // claim left to do has every finished one in its queue.
                 let settled = match r {
@@ -390,7 +400,7 @@ impl DropFolder {
         // Claims from before (a restart, or a failure): done again.
         for claim in self.tidy_processing() {
             if !in_flight.contains(&claim) {
-                start(self, claim, in_flight);
+                start(self, claim, Claimed::Found, in_flight);
             }
         }
         let now = Instant::now();
@@ -434,7 +444,7 @@ impl DropFolder {
         }
         for ((_, path, _, receipt), record) in ready_files.into_iter().zip(records) {
             match self.claim(&path, record.claim, receipt) {
-                Ok(Some(claim)) => start(self, claim, in_flight),
+                Ok(Some((claim, receipt))) => start(self, claim, Claimed::Fresh { receipt }, in_flight),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(file = %path.display(), "drop folder: cannot take the file yet: {e}"),
             }
@@ -564,9 +574,9 @@ impl DropFolder {
     }
 
     /// Moves a complete file (and its receipt, when the inbox had one beside it) from the inbox
-    /// into processing under `claim`, whose record is in the journal. `None` when the file went
-    /// away meanwhile.
-    fn claim(&self, path: &Path, claim: String, receipt: bool) -> Result<Option<String>, DropError> {
+    /// into processing under `claim`, whose record is in the journal: the claim, and whether its
+    /// receipt came with it. `None` when the file went away meanwhile.
+    fn claim(&self, path: &Path, claim: String, receipt: bool) -> Result<Option<(String, bool)>, DropError> {
         let data = self.cfg.processing.join(&claim);
         // The record first, then the rename. Neither is synced: a process that is killed
         // loses neither (the page cache outlives it), and after a power loss the file is
@@ -594,12 +604,12 @@ impl DropFolder {
                 return Err(DropError::Io { path: path.to_path_buf(), source: e });
             }
         }
-        if receipt {
+        let receipt = receipt && {
             let mut beside = path.as_os_str().to_owned();
             beside.push(receipt::SUFFIX);
-            let _ = fs::rename(beside, self.cfg.processing.join(format!("{claim}{RECEIPT}")));
-        }
-        Ok(Some(claim))
+            fs::rename(beside, self.cfg.processing.join(format!("{claim}{RECEIPT}"))).is_ok()
+        };
+        Ok(Some((claim, receipt)))
     }
 
     /// The files of a claim in processing: the claimed file first.
@@ -609,7 +619,7 @@ impl DropFolder {
     }
 
     /// Does one claim to the end (see the module documentation); safe to repeat.
-    fn finish(&self, claim: &str) -> Result<Option<Commit>, DropError> {
+    fn finish(&self, claim: &str, how: Claimed) -> Result<Option<Commit>, DropError> {
         let files = self.claim_files(claim);
         let data_path = files[0].clone();
         let file = match fs::File::open(&data_path) {
@@ -641,7 +651,7 @@ impl DropFolder {
             sweep(&report_dir, claim);
             sweep(&self.cfg.processing, claim);
         }
-        if self.report_exists(&report_dir, &name, claim) {
+        if how == Claimed::Found && self.report_exists(&report_dir, &name, claim) {
             // Done before a restart, all but removing the claim: the committer does that.
             return Ok(Some(Commit { claim: claim.to_string(), remove: files, sync: ToSync::default() }));
         }
@@ -649,7 +659,10 @@ impl DropFolder {
         // What the committer removes: the claimed file, and its receipt and held marker only
         // when there are such (most claims have neither; a marker an earlier run left without
         // a hold now is swept as an orphan).
-        let receipt_came = files[1].exists();
+        let receipt_came = match how {
+            Claimed::Fresh { receipt } => receipt,
+            Claimed::Found => files[1].exists(),
+        };
         let mut remove = vec![data_path.clone()];
         if receipt_came {
             remove.push(files[1].clone());
@@ -739,7 +752,7 @@ impl DropFolder {
                 .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_secs());
             let held =
-                self.hold(ours, taken, &files[2], &data_path, &shown, claim, &name, &outcome, reason, &detail)?;
+                self.hold(ours, how, taken, &files[2], &data_path, &shown, claim, &name, &outcome, reason, &detail)?;
             remove.push(files[2].clone());
             let (files, dirs) = self.quarantine.unsynced(&held);
             sync.files.extend(files);
@@ -806,6 +819,7 @@ impl DropFolder {
     fn hold(
         &self,
         ours: bool,
+        how: Claimed,
         taken_at: u64,
         marker: &Path,
         data_path: &Path,
@@ -827,9 +841,11 @@ impl DropFolder {
             }
             Ok(r)
         };
-        if let Ok(id) = fs::read_to_string(marker) {
-            if !id.trim().is_empty() {
-                return rewrite(self.quarantine.find(id.trim())?);
+        if how == Claimed::Found {
+            if let Ok(id) = fs::read_to_string(marker) {
+                if !id.trim().is_empty() {
+                    return rewrite(self.quarantine.find(id.trim())?);
+                }
             }
         }
         let source = Source::Dropfolder { path: shown.to_string(), claim: Some(claim.to_string()) };
