@@ -653,7 +653,7 @@ impl DropFolder {
         }
         if how == Claimed::Found && self.report_exists(&report_dir, &name, claim) {
             // Done before a restart, all but removing the claim: the committer does that.
-            return Ok(Some(Commit { claim: claim.to_string(), remove: files, sync: ToSync::default() }));
+            return Ok(Some(Commit { claim: claim.to_string(), remove: files, sync: ToSync::default(), input: None }));
         }
         let mut sync = ToSync::default();
         // What the committer removes: the claimed file, and its receipt and held marker only
@@ -684,7 +684,7 @@ impl DropFolder {
             }
             // Read with the limit again: a sender can still write to a file it held open.
             let mut data = Vec::with_capacity(len as usize);
-            file.take(self.max_input + 1).read_to_end(&mut data).map_err(io(&data_path))?;
+            (&file).take(self.max_input + 1).read_to_end(&mut data).map_err(io(&data_path))?;
             if data.len() as u64 > self.max_input {
                 break 'read too_big(data.len() as u64);
             }
@@ -784,7 +784,7 @@ impl DropFolder {
         );
         sync.files.push(report_path);
         sync.dirs.push(report_dir);
-        Ok(Some(Commit { claim: claim.to_string(), remove, sync }))
+        Ok(Some(Commit { claim: claim.to_string(), remove, sync, input: Some(file) }))
     }
 
     /// The sender's receipt, checked: `None` when none came and none is required.
@@ -1074,6 +1074,9 @@ struct Commit {
     /// The claim's files in processing to remove, the claimed file first.
     remove: Vec<PathBuf>,
     sync: ToSync,
+    /// The claimed file, read and done with: its cached pages are let go as soon as the
+    /// committer has it, not at its removal (see [`committer`]).
+    input: Option<fs::File>,
 }
 
 /// What a claim wrote: files, and the folders they are in (each file's folder is among them).
@@ -1100,11 +1103,25 @@ fn committer(rx: mpsc::Receiver<Committing>, journals: &std::sync::Mutex<Journal
         // claim then wakes nobody (waking the committer for every claim cost each worker a
         // switch away and back).
         let since = Instant::now();
+        let mut batch = vec![first];
+        let mut released = 0;
         std::thread::sleep(GATHER);
-        while queued.load(Ordering::SeqCst) > 0 && since.elapsed() < MAX_UNSYNCED {
+        loop {
+            batch.extend(rx.try_iter());
+            // The claimed files' cached pages go now rather than at the sync: a claim waits up
+            // to MAX_UNSYNCED for it, and pages held that long are pages the new outputs cannot
+            // reuse.
+            for (c, _) in &mut batch[released..] {
+                if let Some(f) = c.input.take() {
+                    let _ = nix::fcntl::posix_fadvise(&f, 0, 0, nix::fcntl::PosixFadviseAdvice::POSIX_FADV_DONTNEED);
+                }
+            }
+            released = batch.len();
+            if queued.load(Ordering::SeqCst) == 0 || since.elapsed() >= MAX_UNSYNCED {
+                break;
+            }
             std::thread::sleep(GATHER_TICK);
         }
-        let mut batch = vec![first];
         batch.extend(rx.try_iter());
         let mut files = HashSet::new();
         let mut dirs = HashSet::new();
