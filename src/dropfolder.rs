@@ -19,8 +19,9 @@
 //!    none of its claims is left.
 //! 4. **Done.** Read once; its receipt verified when trusted keys are configured (and required
 //!    with `require_receipt`: without a valid one it is held, reason `unverified`); disarmed by
-//!    the engine; the clean copy written under a temporary name and linked into
-//!    `clean` (names made safe, never overwriting another file); the original held in
+//!    the engine; the clean copy written into a file without a name (or under a temporary
+//!    name where the file system has no such files) and linked into `clean` (names made safe,
+//!    never overwriting another file); the original held in
 //!    quarantine when anything was blocked; a JSON report written the same way into `report`;
 //!    and only then, once a group commit has synced those outputs, the claim removed.
 //!
@@ -938,11 +939,44 @@ const MAX_SAME_NAME: usize = 10_000;
 
 /// Writes `data` into `dir` as `name`, or `name (2)`, ... when another file holds that name;
 /// an existing file with exactly these bytes is this very output written before a restart,
-/// and is kept as it is. Written once under a temporary name, then renamed to the first name
-/// free (synced by the group commit before the claim goes). The folder is made only when it is
-/// missing, and a name is looked at only when it is taken: most outputs cost a create, a write
-/// and a rename.
+/// and is kept as it is. Written once into a file without a name, then linked under the first
+/// name free; where the file system cannot make such files, under a temporary name renamed the
+/// same way. Synced by the group commit before the claim goes. The folder is made only when it
+/// is missing, and a name is looked at only when it is taken: most outputs cost an open, a
+/// write and a link.
 fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, DropError> {
+    let same = |path: &Path| {
+        fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == data.len() as u64)
+            && fs::read(path).is_ok_and(|b| b == data)
+    };
+    // A file without a name (`O_TMPFILE`), given one by a link that fails when the name is
+    // taken: one change to the folder per output where a temporary name costs two (made, then
+    // renamed), each under the folder's lock that the other threads writing there wait for;
+    // and a stop before the link leaves nothing behind.
+    if let Some(f) = unnamed_file(dir, data) {
+        let mut n = 1;
+        while n <= MAX_SAME_NAME {
+            let path = dir.join(numbered(name, n));
+            match link_unnamed(&f, &path) {
+                Ok(()) => return Ok(path),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if same(&path) {
+                        return Ok(path);
+                    }
+                }
+                // Not linkable here (no `/proc`): under a temporary name, below.
+                Err(_) if n == 1 => break,
+                Err(e) => return Err(DropError::Io { path, source: e }),
+            }
+            n += 1;
+        }
+        if n > MAX_SAME_NAME {
+            return Err(DropError::Io {
+                path: dir.join(name),
+                source: std::io::Error::other("too many files of this name"),
+            });
+        }
+    }
     let tmp = dir.join(temp_name(name, claim));
     match write_file(&tmp, data) {
         Err(DropError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -951,10 +985,6 @@ fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, Dr
         }
         r => r?,
     }
-    let same = |path: &Path| {
-        fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == data.len() as u64)
-            && fs::read(path).is_ok_and(|b| b == data)
-    };
     for n in 1..=MAX_SAME_NAME {
         let path = dir.join(numbered(name, n));
         // Renamed into place unless the name is taken (a plain rename would replace it): one
@@ -984,6 +1014,32 @@ fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, Dr
     }
     let _ = fs::remove_file(&tmp);
     Err(DropError::Io { path: dir.join(name), source: std::io::Error::other("too many files of this name") })
+}
+
+/// `data` in a new file without a name in `dir` (made when missing), or `None` where the file
+/// system or the system cannot (then a temporary name serves).
+fn unnamed_file(dir: &Path, data: &[u8]) -> Option<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = || fs::OpenOptions::new().write(true).custom_flags(nix::libc::O_TMPFILE).open(dir);
+    let mut f = match open() {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir_all(dir).ok()?;
+            open().ok()?
+        }
+        Err(_) => return None,
+    };
+    f.write_all(data).ok()?;
+    Some(f)
+}
+
+/// Gives the unnamed file `f` the name `to`; fails with `AlreadyExists` when it is taken.
+/// Linked through `/proc/self/fd` (`AT_EMPTY_PATH` would need a privilege).
+fn link_unnamed(f: &fs::File, to: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let from = PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd()));
+    use nix::fcntl::{AtFlags, AT_FDCWD};
+    nix::unistd::linkat(AT_FDCWD, &from, AT_FDCWD, to, AtFlags::AT_SYMLINK_FOLLOW).map_err(std::io::Error::from)
 }
 
 /// Renames `from` to `to` unless `to` exists: `Ok(false)` when it does, `Err` when the file
