@@ -945,38 +945,43 @@ const MAX_SAME_NAME: usize = 10_000;
 /// is missing, and a name is looked at only when it is taken: most outputs cost an open, a
 /// write and a link.
 fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, DropError> {
-    let same = |path: &Path| {
-        fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == data.len() as u64)
-            && fs::read(path).is_ok_and(|b| b == data)
-    };
     // A file without a name (`O_TMPFILE`), given one by a link that fails when the name is
     // taken: one change to the folder per output where a temporary name costs two (made, then
     // renamed), each under the folder's lock that the other threads writing there wait for;
     // and a stop before the link leaves nothing behind.
-    if let Some(f) = unnamed_file(dir, data) {
-        let mut n = 1;
-        while n <= MAX_SAME_NAME {
-            let path = dir.join(numbered(name, n));
-            match link_unnamed(&f, &path) {
-                Ok(()) => return Ok(path),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    if same(&path) {
-                        return Ok(path);
-                    }
+    if let Some(placed) = unnamed_file(dir, data).and_then(|f| link_first_free(&f, dir, name, data)) {
+        return placed;
+    }
+    place_named(dir, name, data, claim)
+}
+
+/// Whether the file at `path` holds exactly `data`.
+fn holds(path: &Path, data: &[u8]) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == data.len() as u64)
+        && fs::read(path).is_ok_and(|b| b == data)
+}
+
+/// [`place`] for an unnamed file holding `data`: `None` when it cannot be linked here (no
+/// `/proc` to link through).
+fn link_first_free(f: &fs::File, dir: &Path, name: &str, data: &[u8]) -> Option<Result<PathBuf, DropError>> {
+    for n in 1..=MAX_SAME_NAME {
+        let path = dir.join(numbered(name, n));
+        match link_unnamed(f, &path) {
+            Ok(()) => return Some(Ok(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if holds(&path, data) {
+                    return Some(Ok(path));
                 }
-                // Not linkable here (no `/proc`): under a temporary name, below.
-                Err(_) if n == 1 => break,
-                Err(e) => return Err(DropError::Io { path, source: e }),
             }
-            n += 1;
-        }
-        if n > MAX_SAME_NAME {
-            return Err(DropError::Io {
-                path: dir.join(name),
-                source: std::io::Error::other("too many files of this name"),
-            });
+            Err(_) if n == 1 => return None,
+            Err(e) => return Some(Err(DropError::Io { path, source: e })),
         }
     }
+    Some(Err(DropError::Io { path: dir.join(name), source: std::io::Error::other("too many files of this name") }))
+}
+
+/// [`place`] under a temporary name, renamed to the first name free.
+fn place_named(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, DropError> {
     let tmp = dir.join(temp_name(name, claim));
     match write_file(&tmp, data) {
         Err(DropError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -1007,7 +1012,7 @@ fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, Dr
         if placed {
             return Ok(path);
         }
-        if same(&path) {
+        if holds(&path, data) {
             let _ = fs::remove_file(&tmp);
             return Ok(path);
         }
@@ -1395,6 +1400,15 @@ mod tests {
 
     #[test]
     fn placing_never_overwrites_and_recognises_its_own_output() {
+        // Through an unnamed file, and under a temporary name (where the file system has no
+        // unnamed files).
+        let ways: [fn(&Path, &str, &[u8], &str) -> Result<PathBuf, DropError>; 2] = [place, place_named];
+        for place in ways {
+            placing_with(place);
+        }
+    }
+
+    fn placing_with(place: fn(&Path, &str, &[u8], &str) -> Result<PathBuf, DropError>) {
         let d = tempfile::tempdir().unwrap();
         let a = place(d.path(), "r.docx", b"one", "c1").unwrap();
         assert_eq!(a, d.path().join("r.docx"));
