@@ -4,8 +4,10 @@
 # new names up to FILES) given to `mugai serve`, timed until every file has its report, with
 # the engine on 1 thread and on 2: moved into the inbox of a running service, and already in
 # the inbox when the service starts (see `run`). Each file is claimed, disarmed, written out
-# and reported (outputs are synced in batches, the last one after the last report). Prints the
-# medians and the speed-ups.
+# and reported. Outputs are synced by a group commit once the engine has no file left to do, or
+# a second after the first of a batch while it goes on: the sync of a burst the size of the
+# default (about 0.2-0.35 s) comes after its last report and is not timed; a longer run
+# (FILES=5000: 2-4 s) has its syncs timed. Prints the medians and the speed-ups.
 # Environment: FILES (default 500), RUNS (default 5), MUGAI_BIN (another build of mugai to time,
 # such as an earlier version's, instead of this checkout's), MIX (default `samples`: two samples
 # for every larger document; `large`: the larger documents only).

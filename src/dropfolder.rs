@@ -1402,13 +1402,15 @@ mod tests {
     fn placing_never_overwrites_and_recognises_its_own_output() {
         // Through an unnamed file, and under a temporary name (where the file system has no
         // unnamed files).
-        let ways: [fn(&Path, &str, &[u8], &str) -> Result<PathBuf, DropError>; 2] = [place, place_named];
+        let ways: [Place; 2] = [place, place_named];
         for place in ways {
             placing_with(place);
         }
     }
 
-    fn placing_with(place: fn(&Path, &str, &[u8], &str) -> Result<PathBuf, DropError>) {
+    type Place = fn(&Path, &str, &[u8], &str) -> Result<PathBuf, DropError>;
+
+    fn placing_with(place: Place) {
         let d = tempfile::tempdir().unwrap();
         let a = place(d.path(), "r.docx", b"one", "c1").unwrap();
         assert_eq!(a, d.path().join("r.docx"));
