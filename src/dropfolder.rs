@@ -948,36 +948,40 @@ fn place(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathBuf, Dr
     // A file without a name (`O_TMPFILE`), given one by a link that fails when the name is
     // taken: one change to the folder per output where a temporary name costs two (made, then
     // renamed), each under the folder's lock that the other threads writing there wait for;
-    // and a stop before the link leaves nothing behind.
-    if let Some(placed) = unnamed_file(dir, data).and_then(|f| link_first_free(&f, dir, name, data)) {
-        return placed;
+    // and a stop before the link leaves nothing behind. Where it cannot be linked (no `/proc`
+    // to link through), under a temporary name.
+    if let Some(f) = unnamed_file(dir, data) {
+        if let Ok(path) = first_free(dir, name, data, |path| link_unnamed(&f, path)) {
+            return Ok(path);
+        }
     }
     place_named(dir, name, data, claim)
+}
+
+/// The first of `name`, `name (2)`, ... in `dir` that `put` gives the output (`Ok(false)`: the
+/// name is taken), or that already holds exactly `data`.
+fn first_free(
+    dir: &Path,
+    name: &str,
+    data: &[u8],
+    mut put: impl FnMut(&Path) -> std::io::Result<bool>,
+) -> Result<PathBuf, DropError> {
+    for n in 1..=MAX_SAME_NAME {
+        let path = dir.join(numbered(name, n));
+        match put(&path) {
+            Ok(true) => return Ok(path),
+            Ok(false) if holds(&path, data) => return Ok(path),
+            Ok(false) => {}
+            Err(e) => return Err(DropError::Io { path, source: e }),
+        }
+    }
+    Err(DropError::Io { path: dir.join(name), source: std::io::Error::other("too many files of this name") })
 }
 
 /// Whether the file at `path` holds exactly `data`.
 fn holds(path: &Path, data: &[u8]) -> bool {
     fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == data.len() as u64)
         && fs::read(path).is_ok_and(|b| b == data)
-}
-
-/// [`place`] for an unnamed file holding `data`: `None` when it cannot be linked here (no
-/// `/proc` to link through).
-fn link_first_free(f: &fs::File, dir: &Path, name: &str, data: &[u8]) -> Option<Result<PathBuf, DropError>> {
-    for n in 1..=MAX_SAME_NAME {
-        let path = dir.join(numbered(name, n));
-        match link_unnamed(f, &path) {
-            Ok(()) => return Some(Ok(path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                if holds(&path, data) {
-                    return Some(Ok(path));
-                }
-            }
-            Err(_) if n == 1 => return None,
-            Err(e) => return Some(Err(DropError::Io { path, source: e })),
-        }
-    }
-    Some(Err(DropError::Io { path: dir.join(name), source: std::io::Error::other("too many files of this name") }))
 }
 
 /// [`place`] under a temporary name, renamed to the first name free.
@@ -990,35 +994,20 @@ fn place_named(dir: &Path, name: &str, data: &[u8], claim: &str) -> Result<PathB
         }
         r => r?,
     }
-    for n in 1..=MAX_SAME_NAME {
-        let path = dir.join(numbered(name, n));
-        // Renamed into place unless the name is taken (a plain rename would replace it): one
-        // directory change where a link and an unlink are two. Where the file system cannot
-        // (some network file systems), linked, which fails the same way.
-        let placed = match rename_noreplace(&tmp, &path) {
-            Ok(placed) => placed,
-            Err(_) => match fs::hard_link(&tmp, &path) {
-                Ok(()) => {
-                    let _ = fs::remove_file(&tmp);
-                    true
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
-                Err(e) => {
-                    let _ = fs::remove_file(&tmp);
-                    return Err(DropError::Io { path, source: e });
-                }
-            },
-        };
-        if placed {
-            return Ok(path);
-        }
-        if holds(&path, data) {
-            let _ = fs::remove_file(&tmp);
-            return Ok(path);
-        }
-    }
+    // Renamed into place unless the name is taken (a plain rename would replace it): one
+    // directory change where a link and an unlink are two. Where the file system cannot (some
+    // network file systems), linked, which fails the same way.
+    let placed = first_free(dir, name, data, |path| match rename_noreplace(&tmp, path) {
+        Ok(placed) => Ok(placed),
+        Err(_) => match fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(e),
+        },
+    });
+    // Gone when renamed; otherwise linked, not needed, or failed.
     let _ = fs::remove_file(&tmp);
-    Err(DropError::Io { path: dir.join(name), source: std::io::Error::other("too many files of this name") })
+    placed
 }
 
 /// `data` in a new file without a name in `dir` (made when missing), or `None` where the file
@@ -1038,13 +1027,16 @@ fn unnamed_file(dir: &Path, data: &[u8]) -> Option<fs::File> {
     Some(f)
 }
 
-/// Gives the unnamed file `f` the name `to`; fails with `AlreadyExists` when it is taken.
-/// Linked through `/proc/self/fd` (`AT_EMPTY_PATH` would need a privilege).
-fn link_unnamed(f: &fs::File, to: &Path) -> std::io::Result<()> {
+/// Gives the unnamed file `f` the name `to`: `Ok(false)` when the name is taken. Linked through `/proc/self/fd` (`AT_EMPTY_PATH` would need a privilege).
+fn link_unnamed(f: &fs::File, to: &Path) -> std::io::Result<bool> {
+    use nix::fcntl::{AtFlags, AT_FDCWD};
     use std::os::fd::AsRawFd;
     let from = PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd()));
-    use nix::fcntl::{AtFlags, AT_FDCWD};
-    nix::unistd::linkat(AT_FDCWD, &from, AT_FDCWD, to, AtFlags::AT_SYMLINK_FOLLOW).map_err(std::io::Error::from)
+    match nix::unistd::linkat(AT_FDCWD, &from, AT_FDCWD, to, AtFlags::AT_SYMLINK_FOLLOW) {
+        Ok(()) => Ok(true),
+        Err(nix::errno::Errno::EEXIST) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Renames `from` to `to` unless `to` exists: `Ok(false)` when it does, `Err` when the file
